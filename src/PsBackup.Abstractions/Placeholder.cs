@@ -1,0 +1,2 @@
+namespace PsBackup;
+internal static class Placeholder { }

@@ -1,0 +1,2 @@
+namespace PsBackup.Engine;
+internal static class Placeholder { }

@@ -1,0 +1,34 @@
+namespace PsBackup;
+
+/// <summary>A committed backup: what Get-Backup and Invoke-Backup write to the pipeline.</summary>
+public sealed class BackupInfo
+{
+    public string Id { get; set; } = "";
+    public string Collection { get; set; } = "";
+    public string Repository { get; set; } = "";
+    public BackupType Type { get; set; }
+    public DateTimeOffset StartTime { get; set; }
+    public DateTimeOffset EndTime { get; set; }
+    public TimeSpan Duration => EndTime - StartTime;
+
+    /// <summary>Time since the backup finished, as of when this object was created.</summary>
+    public TimeSpan Age { get; set; }
+
+    /// <summary>The backup this incremental builds on; null for a full backup.</summary>
+    public string? ParentId { get; set; }
+
+    public int TargetCount { get; set; }
+    public int FailedTargetCount { get; set; }
+
+    /// <summary>Bytes of data captured (before compression and encryption).</summary>
+    public long SizeBytes { get; set; }
+
+    /// <summary>Bytes this backup occupies in the repository.</summary>
+    public long StoredBytes { get; set; }
+
+    public BackupStatus Status { get; set; }
+    public bool Encrypted { get; set; }
+    public CompressionKind Compression { get; set; }
+
+    public override string ToString() => Id;
+}

@@ -1,0 +1,32 @@
+namespace PsBackup;
+
+/// <summary>One thing a collection backs up. Engines derive their own target type.</summary>
+public abstract class BackupTarget
+{
+    /// <summary>Unique within a collection; names the target's folder inside a backup.</summary>
+    public string Name { get; set; } = "";
+
+    public abstract TargetKind Kind { get; }
+
+    /// <summary>Where the target lives, for display (a path, a host:port/database …).</summary>
+    public abstract string Location { get; }
+
+    public override string ToString() => $"{Kind} {Name} ({Location})";
+}
+
+/// <summary>A directory tree with tar --exclude style include/exclude globs.</summary>
+public sealed class FileTreeTarget : BackupTarget
+{
+    public override TargetKind Kind => TargetKind.FileTree;
+
+    /// <summary>Absolute root of the tree.</summary>
+    public string Path { get; set; } = "";
+
+    /// <summary>When non-empty, only files matching one of these globs are backed up.</summary>
+    public string[] Include { get; set; } = [];
+
+    /// <summary>Files and directories matching any of these globs are skipped (directories with their whole subtree).</summary>
+    public string[] Exclude { get; set; } = [];
+
+    public override string Location => Path;
+}

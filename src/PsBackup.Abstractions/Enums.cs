@@ -1,0 +1,16 @@
+namespace PsBackup;
+
+/// <summary>Full backups stand alone; incrementals need their parent chain.</summary>
+public enum BackupType { Full, Incremental }
+
+/// <summary>How artifacts are compressed before (optional) encryption.</summary>
+public enum CompressionKind { Gzip, Brotli, None }
+
+/// <summary>Complete: every target succeeded. Partial: at least one target failed and is not restorable from this backup.</summary>
+public enum BackupStatus { Complete, Partial }
+
+/// <summary>The engine a target is backed up with.</summary>
+public enum TargetKind { FileTree }
+
+/// <summary>Outcome of re-reading one artifact.</summary>
+public enum VerificationStatus { Ok, Corrupt, Missing }

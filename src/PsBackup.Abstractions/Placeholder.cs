@@ -1,2 +1,0 @@
-namespace PsBackup;
-internal static class Placeholder { }

@@ -1,0 +1,33 @@
+using PsBackup.Engine.Operations;
+
+namespace PsBackup.Engine;
+
+/// <summary>
+/// The engine's front door: one method per cmdlet. Everything is async and cancellable,
+/// reports progress through IProgress, and throws <see cref="Errors.PsBackupException"/>s.
+/// </summary>
+public sealed class BackupEngine(EngineOptions? options = null)
+{
+    private readonly EngineOptions _options = options ?? new EngineOptions();
+
+    public Task<BackupCollectionInfo> NewCollectionAsync(NewCollectionRequest request, CancellationToken ct = default) =>
+        new CollectionManager(_options).CreateAsync(request, ct);
+
+    public Task<List<BackupCollectionInfo>> GetCollectionsAsync(string? repository, string? namePattern, CancellationToken ct = default) =>
+        new CollectionManager(_options).GetAsync(repository, namePattern, ct);
+
+    public Task RemoveCollectionAsync(string? repository, string name, CancellationToken ct = default) =>
+        new CollectionManager(_options).RemoveAsync(repository, name, ct);
+
+    public Task<BackupRunResult> InvokeBackupAsync(BackupRequest request, IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>
+        new BackupRunner(_options).RunAsync(request, progress, ct);
+
+    public Task<List<BackupInfo>> GetBackupsAsync(BackupQuery query, CancellationToken ct = default) =>
+        BackupCatalog.QueryAsync(query, ct);
+
+    public IAsyncEnumerable<RestoreOutcome> RestoreAsync(RestoreRequest request, IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>
+        RestoreRunner.RunAsync(request, progress, ct);
+
+    public IAsyncEnumerable<ArtifactVerification> TestBackupAsync(VerifyRequest request, IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>
+        BackupVerifier.RunAsync(request, progress, ct);
+}

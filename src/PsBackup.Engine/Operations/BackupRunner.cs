@@ -1,0 +1,125 @@
+using System.Reflection;
+using PsBackup.Engine.Errors;
+using PsBackup.Engine.Providers;
+using PsBackup.Engine.Repository;
+using PsBackup.Engine.Storage;
+
+namespace PsBackup.Engine.Operations;
+
+/// <summary>
+/// Takes one backup of a collection: lock, clean up unfinished backups, run every target
+/// (a failing target does not stop the others), then commit the manifest — last, and only
+/// while the lock is still ours. Cancelled or failed runs leave no visible backup.
+/// </summary>
+internal sealed class BackupRunner(EngineOptions options)
+{
+    private static readonly string Tool = $"PsBackup {typeof(BackupRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]}";
+
+    public async Task<BackupRunResult> RunAsync(BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken ct)
+    {
+        var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
+        var definition = await repository.GetCollectionAsync(request.Collection, ct).ConfigureAwait(false);
+        if (request.Type == BackupType.Incremental && !definition.IncrementalBackupEnabled)
+            throw new InvalidBackupRequestException("IncrementalNotEnabled",
+                $"Collection '{definition.Name}' was created without -IncrementalBackupEnabled; run a full backup (omit -Incremental).");
+        var key = CollectionAccess.UnlockKey(definition, request.Passphrase);
+        var targets = CollectionAccess.Describe(definition, repository).Targets;
+
+        await using var collectionLock = await CollectionLock.AcquireAsync(repository.Store, definition.Name, "Invoke-Backup", options.LockLease, ct).ConfigureAwait(false);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, collectionLock.Lost);
+        var token = linked.Token;
+        var removed = await repository.DeleteUnfinishedAsync(definition.Name, token).ConfigureAwait(false);
+
+        var history = await repository.ListBackupsAsync(definition.Name, token).ConfigureAwait(false);
+        var parent = history.LastOrDefault();
+        if (request.Type == BackupType.Incremental && parent == null)
+            throw new InvalidBackupRequestException("NoFullBackup",
+                $"Collection '{definition.Name}' has no backup yet, so an incremental has nothing to build on. Run a full backup first (omit -Incremental).");
+
+        var start = DateTimeOffset.UtcNow;
+        var manifest = new BackupManifest
+        {
+            Id = BackupId.New(start, request.Type),
+            Collection = definition.Name,
+            Type = request.Type,
+            Parent = request.Type == BackupType.Incremental ? parent!.Id : null,
+            StartTime = start,
+            Compression = definition.Compression,
+            Encrypted = key != null,
+            Host = Environment.MachineName,
+            Tool = Tool,
+        };
+        var session = new BackupSession(repository, manifest, key, progress);
+        var failures = new List<TargetFailure>();
+        var warnings = new List<string>();
+        try
+        {
+            foreach (var target in targets)
+            {
+                var record = new TargetRecord { Name = target.Name, Kind = target.Kind };
+                manifest.Targets.Add(record);
+                TargetBackupContext? context = null;
+                try
+                {
+                    var @base = request.Type == BackupType.Incremental ? FindBase(history, manifest.Parent!, target) : null;
+                    context = new TargetBackupContext(session, target, @base);
+                    record.State = await ProviderRegistry.For(target.Kind).BackupAsync(context, token).ConfigureAwait(false);
+                    record.Status = TargetStatus.Complete;
+                    record.Artifacts = context.Artifacts;
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    var error = CollectionAccess.AsPsBackupError(e, target.Name);
+                    record.Status = TargetStatus.Failed;
+                    record.Error = error.Message;
+                    failures.Add(new TargetFailure(target.Name, error));
+                    // A failed target keeps no artifacts: the backup records only what restores.
+                    await repository.Store.DeletePrefixAsync(RepositoryKeys.Artifact(manifest.Collection, manifest.Id, target.Name + "/"), token).ConfigureAwait(false);
+                }
+                warnings.AddRange(context?.Warnings.Select(w => $"{target.Name}: {w}") ?? []);
+            }
+            if (failures.Count == targets.Length)
+                throw new BackupFailedException(
+                    $"Backup of collection '{definition.Name}' failed for every target; nothing was committed. First error: {failures[0].Error.Message}", failures[0].Error);
+
+            manifest.EndTime = DateTimeOffset.UtcNow;
+            await collectionLock.EnsureHeldAsync(token).ConfigureAwait(false);
+            await repository.CommitManifestAsync(manifest, token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            await DiscardAsync(repository, manifest).ConfigureAwait(false);
+            if (e is OperationCanceledException && collectionLock.Lost.IsCancellationRequested && !ct.IsCancellationRequested)
+                throw new LockLostException($"Collection '{definition.Name}': the lock was taken over during the backup; nothing was committed.");
+            throw;
+        }
+        return new BackupRunResult(CollectionAccess.Describe(manifest, repository, DateTimeOffset.UtcNow), failures, warnings, removed);
+    }
+
+    /// <summary>The nearest backup at or before <paramref name="parentId"/> in the chain where the target succeeded.</summary>
+    private static BaseBackup FindBase(List<BackupManifest> history, string parentId, BackupTarget target)
+    {
+        var byId = history.ToDictionary(m => m.Id);
+        for (var id = parentId; id != null && byId.TryGetValue(id, out var manifest); id = manifest.Parent)
+        {
+            var record = manifest.Targets.FirstOrDefault(t => t.Name == target.Name);
+            if (record is { Status: TargetStatus.Complete } && record.Kind == target.Kind)
+                return new BaseBackup(manifest, record);
+        }
+        throw new InvalidBackupRequestException("NoBaseForTarget",
+            $"Target '{target.Name}' has no complete backup in the chain to build an incremental on. Run a full backup.");
+    }
+
+    /// <summary>Best effort: the uncommitted folder is invisible anyway, and the next backup removes leftovers.</summary>
+    private static async Task DiscardAsync(BackupRepository repository, BackupManifest manifest)
+    {
+        try
+        {
+            await repository.Store.DeletePrefixAsync(RepositoryKeys.Backup(manifest.Collection, manifest.Id), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // ignored: see summary
+        }
+    }
+}

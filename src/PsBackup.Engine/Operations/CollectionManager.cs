@@ -1,0 +1,69 @@
+using PsBackup.Engine.Crypto;
+using PsBackup.Engine.Errors;
+using PsBackup.Engine.Repository;
+
+namespace PsBackup.Engine.Operations;
+
+/// <summary>Creating, listing and removing backup collections.</summary>
+internal sealed class CollectionManager(EngineOptions options)
+{
+    public async Task<BackupCollectionInfo> CreateAsync(NewCollectionRequest request, CancellationToken ct)
+    {
+        Names.Validate(request.Name, "Collection");
+        Validate(request.Targets);
+        var repository = await BackupRepository.OpenAsync(RepositoryLocation.OpenStore(request.Repository), create: true, ct).ConfigureAwait(false);
+        var definition = new CollectionDefinition
+        {
+            Name = request.Name,
+            Created = DateTimeOffset.UtcNow,
+            IncrementalBackupEnabled = request.IncrementalBackupEnabled,
+            Compression = request.Compression,
+            Targets = new(request.Targets.Select(TargetSerializer.ToJson)),
+        };
+        if (!string.IsNullOrEmpty(request.Passphrase))
+            definition.Encryption = KeyWrapping.CreateKey(request.Passphrase, options.KdfIterations).Info;
+        if (await repository.TryCreateCollectionAsync(definition, ct).ConfigureAwait(false))
+            return CollectionAccess.Describe(definition, repository);
+        if (request.IfNotExists)
+            return CollectionAccess.Describe(await repository.GetCollectionAsync(request.Name, ct).ConfigureAwait(false), repository);
+        throw new CollectionExistsException(request.Name, repository.Location) { TargetObject = request.Name };
+    }
+
+    /// <summary>Collections whose name matches <paramref name="pattern"/> (wildcards allowed); a literal name that is absent is an error.</summary>
+    public async Task<List<BackupCollectionInfo>> GetAsync(string? repositoryLocation, string? pattern, CancellationToken ct)
+    {
+        var repository = await CollectionAccess.OpenRepositoryAsync(repositoryLocation, ct).ConfigureAwait(false);
+        if (pattern != null && !Glob.HasWildcards(pattern))
+            return [CollectionAccess.Describe(await repository.GetCollectionAsync(pattern, ct).ConfigureAwait(false), repository)];
+        var glob = new Glob(pattern ?? "*", ignoreCase: true);
+        var result = new List<BackupCollectionInfo>();
+        await foreach (var definition in repository.ListCollectionsAsync(ct).ConfigureAwait(false))
+            if (glob.IsMatch(definition.Name))
+                result.Add(CollectionAccess.Describe(definition, repository));
+        return result;
+    }
+
+    /// <summary>Removes a collection with all its backups, holding its lock so no backup is running.</summary>
+    public async Task RemoveAsync(string? repositoryLocation, string name, CancellationToken ct)
+    {
+        var repository = await CollectionAccess.OpenRepositoryAsync(repositoryLocation, ct).ConfigureAwait(false);
+        await repository.GetCollectionAsync(name, ct).ConfigureAwait(false);
+        await using var _ = await CollectionLock.AcquireAsync(repository.Store, name, "Remove-BackupCollection", options.LockLease, ct).ConfigureAwait(false);
+        await repository.DeleteCollectionAsync(name, ct).ConfigureAwait(false);
+    }
+
+    private static void Validate(IReadOnlyList<BackupTarget> targets)
+    {
+        if (targets.Count == 0)
+            throw new InvalidBackupRequestException("NoTargets", "A collection needs at least one target (New-BackupTarget).");
+        foreach (var target in targets)
+        {
+            Names.Validate(target.Name, "Target");
+            if (target is FileTreeTarget tree && !Path.IsPathFullyQualified(tree.Path))
+                throw new InvalidBackupRequestException("RelativeTargetPath", $"Target '{target.Name}': path '{tree.Path}' must be absolute.");
+        }
+        var duplicate = targets.GroupBy(t => t.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate != null)
+            throw new InvalidBackupRequestException("DuplicateTargetName", $"Two targets are named '{duplicate.Key}'; give each a unique -Name.");
+    }
+}

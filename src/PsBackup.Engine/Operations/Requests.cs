@@ -1,0 +1,55 @@
+namespace PsBackup.Engine.Operations;
+
+// What the cmdlets (and psbackup-cli) ask the engine for. Repository null = the default repository.
+
+public sealed record NewCollectionRequest(string Name, IReadOnlyList<BackupTarget> Targets)
+{
+    public string? Repository { get; init; }
+    public bool IncrementalBackupEnabled { get; init; }
+    public CompressionKind Compression { get; init; } = CompressionKind.Gzip;
+    public string? Passphrase { get; init; }
+    public bool IfNotExists { get; init; }
+}
+
+public sealed record BackupRequest(string Collection)
+{
+    public string? Repository { get; init; }
+    public BackupType Type { get; init; } = BackupType.Full;
+    public string? Passphrase { get; init; }
+}
+
+public sealed record BackupQuery
+{
+    public string? Repository { get; init; }
+
+    /// <summary>Collection name or wildcard pattern; null for all.</summary>
+    public string? Collection { get; init; }
+
+    public string? Id { get; init; }
+    public bool Latest { get; init; }
+    public BackupType? Type { get; init; }
+}
+
+public sealed record RestoreRequest(string Id)
+{
+    public string? Repository { get; init; }
+
+    /// <summary>Null: find the collection holding <see cref="Id"/>.</summary>
+    public string? Collection { get; init; }
+
+    /// <summary>Null: restore each target to its original location.</summary>
+    public string? Destination { get; init; }
+
+    /// <summary>Restore only these targets; null or empty for all.</summary>
+    public IReadOnlyList<string>? Targets { get; init; }
+
+    public bool Force { get; init; }
+    public string? Passphrase { get; init; }
+}
+
+public sealed record VerifyRequest(string Id)
+{
+    public string? Repository { get; init; }
+    public string? Collection { get; init; }
+    public string? Passphrase { get; init; }
+}

@@ -1,2 +1,0 @@
-namespace PsBackup.Engine;
-internal static class Placeholder { }

@@ -1,0 +1,18 @@
+using PsBackup.Engine.Errors;
+using PsBackup.Engine.Providers.Files;
+
+namespace PsBackup.Engine.Providers;
+
+/// <summary>The provider for each target kind.</summary>
+public static class ProviderRegistry
+{
+    private static readonly Dictionary<TargetKind, IBackupProvider> Providers = new()
+    {
+        [TargetKind.FileTree] = new FileTreeProvider(),
+    };
+
+    public static IBackupProvider For(TargetKind kind) =>
+        Providers.TryGetValue(kind, out var provider)
+            ? provider
+            : throw new PsBackupException("TargetKindNotSupported", ErrorKind.NotImplemented, $"No provider for targets of kind {kind}.");
+}

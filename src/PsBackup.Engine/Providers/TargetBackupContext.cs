@@ -1,0 +1,48 @@
+using PsBackup.Engine.Repository;
+
+namespace PsBackup.Engine.Providers;
+
+/// <summary>The state an incremental builds on: the nearest earlier backup in which the target succeeded.</summary>
+public sealed record BaseBackup(BackupManifest Backup, TargetRecord Record);
+
+/// <summary>Everything a provider needs to back up one target into the backup being written.</summary>
+public sealed class TargetBackupContext
+{
+    private readonly BackupSession _session;
+
+    internal TargetBackupContext(BackupSession session, BackupTarget target, BaseBackup? @base)
+    {
+        _session = session;
+        Target = target;
+        Base = @base;
+    }
+
+    public BackupTarget Target { get; }
+    public string BackupId => _session.Manifest.Id;
+    public BackupType Type => _session.Manifest.Type;
+
+    /// <summary>Null for a full backup.</summary>
+    public BaseBackup? Base { get; }
+
+    public IProgress<BackupProgress>? Progress => _session.Progress;
+
+    internal List<ArtifactRecord> Artifacts { get; } = [];
+    internal List<string> Warnings { get; } = [];
+
+    /// <summary>Streams one artifact: <paramref name="write"/> writes the plaintext; compression, encryption and hashing happen on the way.</summary>
+    public async Task<ArtifactRecord> WriteArtifactAsync(string name, Func<Stream, Task> write, CancellationToken ct)
+    {
+        var record = await _session.WriteArtifactAsync(Target.Name, name, write, ct).ConfigureAwait(false);
+        Artifacts.Add(record);
+        return record;
+    }
+
+    /// <summary>Opens an artifact of this target in the base backup. Read it to the end: verification happens there.</summary>
+    public Task<Stream> OpenBaseArtifactAsync(string name, CancellationToken ct) =>
+        Base == null
+            ? throw new InvalidOperationException("A full backup has no base.")
+            : _session.Reader.OpenAsync(Base.Backup, Base.Record, name, ct);
+
+    /// <summary>Something the user should know that does not fail the target (a file vanished while being read …).</summary>
+    public void Warn(string message) => Warnings.Add(message);
+}

@@ -1,0 +1,55 @@
+using PsBackup.Engine.Errors;
+using PsBackup.Engine.Repository;
+
+namespace PsBackup.Engine.Providers;
+
+/// <summary>Everything a provider needs to restore one target as of one backup of its chain.</summary>
+public sealed class TargetRestoreContext
+{
+    private readonly ArtifactReader _reader;
+    private readonly IReadOnlyDictionary<string, BackupManifest> _chain;
+
+    internal TargetRestoreContext(ArtifactReader reader, IReadOnlyList<BackupManifest> chain, BackupTarget target,
+        string? destination, bool force, IProgress<BackupProgress>? progress)
+    {
+        _reader = reader;
+        _chain = chain.ToDictionary(m => m.Id);
+        Head = chain[^1];
+        Target = target;
+        Destination = destination;
+        Force = force;
+        Progress = progress;
+    }
+
+    /// <summary>The backup being restored (the last of its chain).</summary>
+    public BackupManifest Head { get; }
+
+    public BackupTarget Target { get; }
+
+    /// <summary>Null restores to the target's original location.</summary>
+    public string? Destination { get; }
+
+    /// <summary>Overwrite existing data.</summary>
+    public bool Force { get; }
+
+    public IProgress<BackupProgress>? Progress { get; }
+
+    public TargetRecord HeadRecord => RecordIn(Head.Id).Record;
+
+    /// <summary>This target's record in any backup of the chain.</summary>
+    private (BackupManifest Backup, TargetRecord Record) RecordIn(string backupId)
+    {
+        if (!_chain.TryGetValue(backupId, out var manifest))
+            throw new IntegrityException($"Backup '{Head.Id}' refers to backup '{backupId}', which is not in its chain.");
+        var record = manifest.Targets.FirstOrDefault(t => t.Name == Target.Name && t.Status == TargetStatus.Complete)
+                     ?? throw new IntegrityException($"Backup '{backupId}' holds no complete copy of target '{Target.Name}'.");
+        return (manifest, record);
+    }
+
+    /// <summary>Opens an artifact of this target in any backup of the chain. Read it to the end: verification happens there.</summary>
+    public Task<Stream> OpenArtifactAsync(string backupId, string name, CancellationToken ct)
+    {
+        var (backup, record) = RecordIn(backupId);
+        return _reader.OpenAsync(backup, record, name, ct);
+    }
+}

@@ -1,0 +1,84 @@
+using System.IO.Compression;
+using PsBackup.Engine.Crypto;
+using PsBackup.Engine.Storage;
+
+namespace PsBackup.Engine.Repository;
+
+/// <summary>
+/// Turns plaintext streams into stored artifacts and back:
+/// plaintext → SHA-256/size → compression → optional AES-256-GCM frames → store.
+/// </summary>
+internal sealed class ArtifactCodec(IObjectStore store, CompressionKind compression, byte[]? key)
+{
+    public CompressionKind Compression => compression;
+
+    /// <summary>The stored file name's suffix: ".gz", ".br" or "", then ".aes" when encrypted.</summary>
+    public string Extension => (compression switch
+    {
+        CompressionKind.Gzip => ".gz",
+        CompressionKind.Brotli => ".br",
+        _ => "",
+    }) + (key != null ? ".aes" : "");
+
+    public async Task<ArtifactWriter> CreateAsync(string objectKey, string name, CancellationToken ct)
+    {
+        var sink = await store.OpenWriteAsync(objectKey, ct).ConfigureAwait(false);
+        var counting = new CountingWriteStream(sink);
+        var encrypting = key != null ? new EncryptingStream(counting, key) : null;
+        Stream encoded = encrypting ?? (Stream)counting;
+        Stream? compressing = compression switch
+        {
+            CompressionKind.Gzip => new GZipStream(encoded, CompressionLevel.Fastest, leaveOpen: true),
+            CompressionKind.Brotli => new BrotliStream(encoded, CompressionLevel.Optimal, leaveOpen: true),
+            _ => null,
+        };
+        var hashing = new HashingWriteStream(compressing ?? encoded);
+        return new ArtifactWriter(name, hashing, compressing, encrypting, counting, sink);
+    }
+
+    public async Task<VerifyingReadStream> OpenAsync(string objectKey, ArtifactRecord record, string displayName, CancellationToken ct)
+    {
+        Stream stream = new BufferedStream(await store.OpenReadAsync(objectKey, ct).ConfigureAwait(false), 1 << 16);
+        if (key != null)
+            stream = new DecryptingStream(stream, key, displayName);
+        stream = compression switch
+        {
+            CompressionKind.Gzip => new GZipStream(stream, CompressionMode.Decompress),
+            CompressionKind.Brotli => new BrotliStream(stream, CompressionMode.Decompress),
+            _ => stream,
+        };
+        return new VerifyingReadStream(stream, record, displayName);
+    }
+}
+
+/// <summary>An artifact being written. <see cref="CompleteAsync"/> publishes it; disposing without completing discards it.</summary>
+internal sealed class ArtifactWriter(
+    string name, HashingWriteStream hashing, Stream? compressing, EncryptingStream? encrypting,
+    CountingWriteStream counting, ObjectWriteStream sink) : IAsyncDisposable
+{
+    /// <summary>Write the plaintext here.</summary>
+    public Stream Stream => hashing;
+
+    public async Task<ArtifactRecord> CompleteAsync(string path, CancellationToken ct)
+    {
+        compressing?.Dispose();   // writes the compressor's final block
+        encrypting?.Finish();     // seals the final frame
+        await sink.CommitAsync(ct).ConfigureAwait(false);
+        return new ArtifactRecord
+        {
+            Name = name,
+            Path = path,
+            Size = hashing.BytesWritten,
+            StoredSize = counting.BytesWritten,
+            Sha256 = hashing.FinishHash(),
+        };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        hashing.Dispose();
+        compressing?.Dispose();
+        encrypting?.Dispose();
+        await sink.DisposeAsync().ConfigureAwait(false);
+    }
+}

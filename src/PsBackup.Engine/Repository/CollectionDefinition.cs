@@ -1,0 +1,24 @@
+using Newtonsoft.Json.Linq;
+using PsBackup.Engine.Crypto;
+
+namespace PsBackup.Engine.Repository;
+
+/// <summary>
+/// collections/&lt;name&gt;/collection.json: what a collection backs up and how. Holds where to
+/// connect, never credentials; the encryption key only in passphrase-wrapped form.
+/// </summary>
+public sealed class CollectionDefinition
+{
+    public const string FormatName = "psbackup-collection";
+
+    public string Format { get; set; } = FormatName;
+    public int Version { get; set; } = FormatVersion.Collection;
+    public string Name { get; set; } = "";
+    public DateTimeOffset Created { get; set; }
+    public bool IncrementalBackupEnabled { get; set; }
+    public CompressionKind Compression { get; set; } = CompressionKind.Gzip;
+    public EncryptionKeyInfo? Encryption { get; set; }
+
+    /// <summary>Each target as a JSON object with a "kind" discriminator (see <see cref="TargetSerializer"/>).</summary>
+    public JArray Targets { get; set; } = [];
+}

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using PsBackup.Engine.Errors;
+using PsBackup.Engine.Storage;
+
+namespace PsBackup.Engine.Repository;
+
+/// <summary>
+/// One writer per collection: a lease in lock.json created only if absent, renewed by a
+/// heartbeat, and broken only when stale (lease expired, or the holder was a process on this
+/// host that no longer exists). Losing the lease cancels the holder's work before it commits.
+/// </summary>
+internal sealed class CollectionLock : IAsyncDisposable
+{
+    private readonly IObjectStore _store;
+    private readonly string _key;
+    private readonly LockRecord _record;
+    private readonly TimeSpan _lease;
+    private readonly CancellationTokenSource _lost = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _heartbeat;
+
+    private CollectionLock(IObjectStore store, string key, LockRecord record, TimeSpan lease)
+    {
+        _store = store;
+        _key = key;
+        _record = record;
+        _lease = lease;
+        _heartbeat = Task.Run(HeartbeatAsync);
+    }
+
+    /// <summary>Cancelled when the lease is lost (another writer broke it, or renewing failed past expiry).</summary>
+    public CancellationToken Lost => _lost.Token;
+
+    public static async Task<CollectionLock> AcquireAsync(IObjectStore store, string collection, string operation, TimeSpan lease, CancellationToken ct)
+    {
+        var key = RepositoryKeys.Lock(collection);
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var now = DateTimeOffset.UtcNow;
+            var record = new LockRecord
+            {
+                Owner = Guid.NewGuid().ToString("N"),
+                Host = Environment.MachineName,
+                Pid = Environment.ProcessId,
+                User = Environment.UserName,
+                Operation = operation,
+                Acquired = now,
+                Expires = now + lease,
+            };
+            if (await store.TryCreateAsync(key, Json.ToBytes(record), ct).ConfigureAwait(false))
+                return new CollectionLock(store, key, record, lease);
+
+            var holder = await TryReadAsync(store, key, ct).ConfigureAwait(false);
+            if (holder == null)
+                continue; // released between our create and read: try again
+            if (!IsStale(holder, now))
+                throw new LockConflictException(
+                    $"Collection '{collection}' is locked by {holder.Operation} (user {holder.User}, host {holder.Host}, pid {holder.Pid}) since {holder.Acquired:u}; " +
+                    $"the lease runs until {holder.Expires:u}. Wait for it to finish; a lock whose holder died is taken over automatically.")
+                { TargetObject = collection };
+            await store.DeleteAsync(key, ct).ConfigureAwait(false); // stale: break it
+        }
+        throw new LockConflictException($"Collection '{collection}': could not take the lock, other writers keep racing for it.") { TargetObject = collection };
+    }
+
+    /// <summary>Throws unless lock.json still names this holder. Call right before committing.</summary>
+    public async Task EnsureHeldAsync(CancellationToken ct)
+    {
+        var current = await TryReadAsync(_store, _key, ct).ConfigureAwait(false);
+        if (current?.Owner != _record.Owner || _lost.IsCancellationRequested)
+            throw new LockLostException($"The lock on '{_key}' was taken over by another writer; this run stops without committing.");
+    }
+
+    internal static bool IsStale(LockRecord holder, DateTimeOffset now)
+    {
+        if (holder.Expires < now)
+            return true;
+        if (!string.Equals(holder.Host, Environment.MachineName, StringComparison.OrdinalIgnoreCase))
+            return false;
+        try
+        {
+            using var process = Process.GetProcessById(holder.Pid);
+            return process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return true; // no such process on this host: its holder died (SIGKILL, power loss)
+        }
+    }
+
+    private static async Task<LockRecord?> TryReadAsync(IObjectStore store, string key, CancellationToken ct)
+    {
+        try
+        {
+            return Json.FromBytes<LockRecord>(await store.ReadAllBytesAsync(key, ct).ConfigureAwait(false), "Lock file");
+        }
+        catch (ObjectNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private async Task HeartbeatAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_lease / 4, _stop.Token).ConfigureAwait(false);
+                var current = await TryReadAsync(_store, _key, _stop.Token).ConfigureAwait(false);
+                if (current?.Owner != _record.Owner)
+                {
+                    _lost.Cancel();
+                    return;
+                }
+                _record.Expires = DateTimeOffset.UtcNow + _lease;
+                await _store.PutAsync(_key, Json.ToBytes(_record), _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception) when (DateTimeOffset.UtcNow <= _record.Expires)
+            {
+                // A failed renewal is retried at the next beat while the lease still holds.
+            }
+            catch (Exception)
+            {
+                _lost.Cancel();
+                return;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        await _heartbeat.ConfigureAwait(false);
+        var current = await TryReadAsync(_store, _key, CancellationToken.None).ConfigureAwait(false);
+        if (current?.Owner == _record.Owner)
+            await _store.DeleteAsync(_key, CancellationToken.None).ConfigureAwait(false);
+        _stop.Dispose();
+        _lost.Dispose();
+    }
+}

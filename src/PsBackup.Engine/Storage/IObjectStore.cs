@@ -1,0 +1,30 @@
+namespace PsBackup.Engine.Storage;
+
+/// <summary>
+/// Where a repository's objects live: a local directory now, an S3 prefix later. Keys are
+/// '/'-separated paths relative to the repository root. Everything the repository needs is
+/// here and nothing more, so every store offers the same guarantees.
+/// </summary>
+public interface IObjectStore
+{
+    /// <summary>Human-readable location (a path or URI), for messages.</summary>
+    string Location { get; }
+
+    /// <summary>Opens an object for streaming reads. Throws <see cref="Errors.ObjectNotFoundException"/>.</summary>
+    Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Starts a streaming write that is published atomically on commit.</summary>
+    Task<ObjectWriteStream> OpenWriteAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Writes a small object only if no object has the key; false when one exists.</summary>
+    Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
+
+    /// <summary>Metadata of one object, or null when absent.</summary>
+    Task<ObjectEntry?> StatAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Every object whose key starts with <paramref name="prefix"/>, in ordinal key order.</summary>
+    IAsyncEnumerable<ObjectEntry> ListAsync(string prefix, CancellationToken cancellationToken);
+
+    /// <summary>Deletes an object; deleting an absent object is not an error.</summary>
+    Task DeleteAsync(string key, CancellationToken cancellationToken);
+}

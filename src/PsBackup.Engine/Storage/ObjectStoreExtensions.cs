@@ -1,0 +1,29 @@
+namespace PsBackup.Engine.Storage;
+
+/// <summary>Whole-object helpers for the small JSON documents of a repository.</summary>
+public static class ObjectStoreExtensions
+{
+    public static async Task<byte[]> ReadAllBytesAsync(this IObjectStore store, string key, CancellationToken ct)
+    {
+        await using var stream = await store.OpenReadAsync(key, ct).ConfigureAwait(false);
+        using var buffer = new MemoryStream();
+        await stream.CopyToAsync(buffer, ct).ConfigureAwait(false);
+        return buffer.ToArray();
+    }
+
+    public static async Task PutAsync(this IObjectStore store, string key, ReadOnlyMemory<byte> content, CancellationToken ct)
+    {
+        await using var stream = await store.OpenWriteAsync(key, ct).ConfigureAwait(false);
+        await stream.WriteAsync(content, ct).ConfigureAwait(false);
+        await stream.CommitAsync(ct).ConfigureAwait(false);
+    }
+
+    public static async Task DeletePrefixAsync(this IObjectStore store, string prefix, CancellationToken ct)
+    {
+        var keys = new List<string>();
+        await foreach (var entry in store.ListAsync(prefix, ct).ConfigureAwait(false))
+            keys.Add(entry.Key);
+        foreach (var key in keys)
+            await store.DeleteAsync(key, ct).ConfigureAwait(false);
+    }
+}

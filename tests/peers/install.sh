@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs what tests/peers/start.sh runs. Idempotent; a no-op taking well under a second
+# when everything is already there. Needs root (or sudo-less apt) only when an apt package is missing.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$here/env.sh"
+
+# --- Debian packages: redis-server for the tests; zstd, restic, pigz for the benchmarks.
+apt_pkgs=(redis-server zstd restic pigz)
+missing=()
+for p in "${apt_pkgs[@]}"; do
+  [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == "install ok installed" ]] || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install.sh: apt-get install ${missing[*]}"
+  # A fresh machine has empty apt lists: update only when apt knows no candidate for a package.
+  for p in "${missing[@]}"; do
+    policy="$(apt-cache policy "$p" 2>/dev/null)"
+    if [[ "$policy" != *"Candidate: "* || "$policy" == *"Candidate: (none)"* ]]; then
+      apt-get update -qq
+      break
+    fi
+  done
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- Node peers, in tests/peers/node/node_modules (gitignored).
+node_dir="$here/node"
+nm="$node_dir/node_modules"
+smartmongo_version=2.2.0
+# The stamp records what was installed; a changed package.json means reinstall.
+stamp="$nm/.psbackup-peers-stamp"
+want_stamp="$(sha256sum "$node_dir/package.json" | cut -d' ' -f1) smartmongo@$smartmongo_version patched"
+if [[ -f "$stamp" && "$(cat "$stamp")" == "$want_stamp" ]]; then
+  exit 0
+fi
+
+echo "install.sh: npm install in $node_dir"
+# No lock file: package.json pins the direct versions. npm install prunes packages it does not
+# know, so smartmongo is extracted after it, every time.
+(cd "$node_dir" && npm install --no-audit --no-fund --no-package-lock --loglevel=error >/dev/null)
+
+# @push.rocks/smartmongo's own dependency tree (mongodb-memory-server, smartdata, ...) does not
+# install here, so fetch its tarball and extract it by hand; package.json above holds only the
+# modules its congodb part imports.
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+(cd "$tmp" && npm pack --silent "@push.rocks/smartmongo@$smartmongo_version" >/dev/null)
+rm -rf "$nm/@push.rocks/smartmongo"
+mkdir -p "$nm/@push.rocks/smartmongo"
+tar -xzf "$tmp"/push.rocks-smartmongo-"$smartmongo_version".tgz -C "$nm/@push.rocks/smartmongo" --strip-components=1
+
+# s3rver's CopyObject/UploadPartCopy decode x-amz-copy-source with decodeURI, which leaves
+# "%2F" encoded, so "bkt%2Fkey" gives NoSuchBucket. Real S3 URL-decodes the whole header.
+obj="$nm/@20minutes/s3rver/lib/controllers/object.js"
+sed -i "s/decodeURI(ctx.headers\['x-amz-copy-source'\])/decodeURIComponent(ctx.headers['x-amz-copy-source'])/g" "$obj"
+if grep -q "decodeURI(ctx.headers" "$obj"; then
+  echo "install.sh: patching $obj failed" >&2
+  exit 1
+fi
+
+echo "$want_stamp" > "$stamp"
+echo "install.sh: node peers installed"

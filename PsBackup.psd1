@@ -1,0 +1,34 @@
+@{
+    RootModule           = 'PsBackup.dll'
+    ModuleVersion        = '0.1.0'
+    CompatiblePSEditions = @('Core')
+    GUID                 = '7d1f3f0e-3c1b-4b8e-9a55-2f6b7d0c9e41'
+    Author               = 'PsBackup contributors'
+    CompanyName          = 'PsBackup'
+    Copyright            = '(c) PsBackup contributors. MIT License.'
+    Description          = 'Backup and disaster recovery for PostgreSQL, MongoDB, Redis and file trees: verified, atomic, incremental backups into local or S3 repositories, as PowerShell pipeline objects.'
+    PowerShellVersion    = '7.4'
+    # Only our two assemblies live in the module root. The engine and its third-party
+    # dependencies load from Dependencies/ through an isolated AssemblyLoadContext, so they are
+    # deliberately NOT listed in RequiredAssemblies.
+    FormatsToProcess     = @('PsBackup.Format.ps1xml')
+    CmdletsToExport      = @(
+        'New-BackupTarget'
+        'New-BackupCollection'
+        'Get-BackupCollection'
+        'Remove-BackupCollection'
+        'Invoke-Backup'
+        'Get-Backup'
+        'Restore-Backup'
+        'Test-Backup'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('Backup', 'Restore', 'DisasterRecovery', 'PostgreSQL', 'Redis', 'MongoDB', 'S3')
+            ProjectUri = 'https://example.invalid/psbackup'
+        }
+    }
+}

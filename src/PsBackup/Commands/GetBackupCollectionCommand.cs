@@ -1,0 +1,29 @@
+using System.Management.Automation;
+using PsBackup.Infrastructure;
+
+namespace PsBackup.Commands;
+
+/// <summary>
+/// <para type="synopsis">Lists backup collections of a repository; names accept wildcards.</para>
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "BackupCollection")]
+[OutputType(typeof(BackupCollectionInfo))]
+public sealed class GetBackupCollectionCommand : PsBackupCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
+    public string[]? Name { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Repository { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var name in Name ?? [null!])
+            RunEngine(name, async (engine, bridge, ct) =>
+            {
+                foreach (var collection in await engine.GetCollectionsAsync(ResolveRepository(Repository), name, ct))
+                    bridge.Output(collection);
+            });
+    }
+}

@@ -1,0 +1,48 @@
+using System.Management.Automation;
+using System.Security;
+using PsBackup.Engine.Operations;
+using PsBackup.Infrastructure;
+
+namespace PsBackup.Commands;
+
+/// <summary>
+/// <para type="synopsis">Backs up a collection, full or incremental, and writes the committed backup to the pipeline.</para>
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "Backup")]
+[OutputType(typeof(BackupInfo))]
+public sealed class InvokeBackupCommand : PsBackupCmdlet
+{
+    /// <summary>The collection; binds from Get-BackupCollection's Name.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("Collection")]
+    public string Name { get; set; } = "";
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Repository { get; set; }
+
+    /// <summary>Back up only what changed since the collection's latest backup.</summary>
+    [Parameter]
+    public SwitchParameter Incremental { get; set; }
+
+    [Parameter]
+    public SecureString? EncryptionPassphrase { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var request = new BackupRequest(Name)
+        {
+            Repository = ResolveRepository(Repository),
+            Type = Incremental ? BackupType.Incremental : BackupType.Full,
+            Passphrase = PlainText(EncryptionPassphrase),
+        };
+        RunEngine(Name, async (engine, bridge, ct) =>
+        {
+            var result = await engine.InvokeBackupAsync(request, bridge, ct);
+            foreach (var warning in result.Warnings)
+                bridge.Warning(warning);
+            foreach (var failure in result.Failures)
+                bridge.Error(ErrorMapping.ToRecord(failure.Error, failure.Target));
+            bridge.Output(result.Backup);
+        });
+    }
+}

@@ -1,0 +1,28 @@
+using System.Management.Automation;
+using PsBackup.Infrastructure;
+
+namespace PsBackup.Commands;
+
+/// <summary>
+/// <para type="synopsis">Deletes a backup collection and every backup in it.</para>
+/// </summary>
+[Cmdlet(VerbsCommon.Remove, "BackupCollection", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(void))]
+public sealed class RemoveBackupCollectionCommand : PsBackupCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("Collection")]
+    public string[] Name { get; set; } = [];
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Repository { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var name in Name)
+        {
+            if (!ShouldProcess(name, "Remove backup collection and all its backups")) continue;
+            RunEngine(name, (engine, _, ct) => engine.RemoveCollectionAsync(ResolveRepository(Repository), name, ct));
+        }
+    }
+}

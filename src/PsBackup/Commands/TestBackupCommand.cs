@@ -1,0 +1,37 @@
+using System.Management.Automation;
+using System.Security;
+using PsBackup.Engine.Operations;
+using PsBackup.Infrastructure;
+
+namespace PsBackup.Commands;
+
+/// <summary>
+/// <para type="synopsis">Re-reads every artifact of a backup and of its chain and verifies its SHA-256; one result per artifact.</para>
+/// </summary>
+[Cmdlet(VerbsDiagnostic.Test, "Backup")]
+[OutputType(typeof(ArtifactVerification))]
+public sealed class TestBackupCommand : PsBackupCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("BackupId")]
+    public string Id { get; set; } = "";
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Collection { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Repository { get; set; }
+
+    [Parameter]
+    public SecureString? EncryptionPassphrase { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var request = new VerifyRequest(Id) { Repository = ResolveRepository(Repository), Collection = Collection, Passphrase = PlainText(EncryptionPassphrase) };
+        RunEngine(Id, async (engine, bridge, ct) =>
+        {
+            await foreach (var finding in engine.TestBackupAsync(request, bridge, ct))
+                bridge.Output(finding);
+        });
+    }
+}

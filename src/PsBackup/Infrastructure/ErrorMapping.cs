@@ -1,0 +1,24 @@
+using System.Management.Automation;
+using PsBackup.Engine.Errors;
+
+namespace PsBackup.Infrastructure;
+
+/// <summary>Engine errors as ErrorRecords: the engine's stable ErrorId and the matching ErrorCategory.</summary>
+internal static class ErrorMapping
+{
+    public static ErrorRecord ToRecord(PsBackupException error, object? target = null) =>
+        new(error, error.ErrorId, Category(error.Kind), error.TargetObject ?? target);
+
+    private static ErrorCategory Category(ErrorKind kind) => kind switch
+    {
+        ErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,
+        ErrorKind.NotFound => ErrorCategory.ObjectNotFound,
+        ErrorKind.AlreadyExists => ErrorCategory.ResourceExists,
+        ErrorKind.InvalidData => ErrorCategory.InvalidData,
+        ErrorKind.ResourceBusy => ErrorCategory.ResourceBusy,
+        ErrorKind.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
+        ErrorKind.Security => ErrorCategory.SecurityError,
+        ErrorKind.NotImplemented => ErrorCategory.NotImplemented,
+        _ => ErrorCategory.WriteError,
+    };
+}

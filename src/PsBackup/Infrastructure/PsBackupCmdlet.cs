@@ -1,0 +1,46 @@
+using System.Management.Automation;
+using System.Net;
+using System.Security;
+using PsBackup.Engine;
+using PsBackup.Engine.Errors;
+
+namespace PsBackup.Infrastructure;
+
+/// <summary>
+/// Base of every PsBackup cmdlet: runs engine work off the pipeline thread, turns Ctrl+C
+/// (StopProcessing) into cancellation, and engine errors into non-terminating ErrorRecords,
+/// so one failing input does not stop the rest of the pipeline.
+/// </summary>
+public abstract class PsBackupCmdlet : PSCmdlet
+{
+    private readonly CancellationTokenSource _stopping = new();
+
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    /// <summary>Runs engine work for one input; engine errors become non-terminating errors about <paramref name="target"/>.</summary>
+    internal void RunEngine(object? target, Func<BackupEngine, PipelineBridge, CancellationToken, Task> work)
+    {
+        var bridge = new PipelineBridge();
+        try
+        {
+            bridge.Run(this, () => work(new BackupEngine(), bridge, _stopping.Token));
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+        catch (PsBackupException error)
+        {
+            WriteError(ErrorMapping.ToRecord(error, target));
+        }
+    }
+
+    /// <summary>A path as typed (relative to the current location, with ~ and PSDrives) as a file-system path.</summary>
+    protected string ResolvePath(string path) => GetUnresolvedProviderPathFromPSPath(path);
+
+    /// <summary>The repository as a local full path, or as given when it is a URI (s3://…).</summary>
+    protected string? ResolveRepository(string? repository) =>
+        string.IsNullOrEmpty(repository) || repository.Contains("://", StringComparison.Ordinal) ? repository : ResolvePath(repository);
+
+    protected static string? PlainText(SecureString? secret) => secret == null ? null : new NetworkCredential("", secret).Password;
+}

@@ -1,0 +1,112 @@
+using System.Text.Json;
+using PsBackup.Engine;
+using PsBackup.Engine.Errors;
+using PsBackup.Engine.Operations;
+
+namespace PsBackup.Cli;
+
+/// <summary>The CLI's commands; each maps to one engine call and prints its objects as JSON lines.</summary>
+internal static class CliCommands
+{
+    private const string Usage = """
+        usage: psbackup-cli <command> [arguments] [--repository DIR]
+          demo                                 back up and restore a sample directory through the default repository
+          new-collection NAME PATH [--incremental] [--compression gzip|brotli|none] [--encrypt] [--include GLOB]... [--exclude GLOB]...
+          backup NAME [--incremental]
+          list [NAME]
+          restore ID DESTINATION [--force]
+          verify ID
+        The passphrase of encrypted collections comes from PSBACKUP_PASSPHRASE.
+        """;
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+    private static readonly HashSet<string> Switches = ["incremental", "encrypt", "force"];
+
+    public static async Task<int> RunAsync(string[] argv)
+    {
+        if (argv.Length == 0 || argv[0] is "-h" or "--help" or "help")
+        {
+            Console.WriteLine(Usage);
+            return argv.Length == 0 ? 2 : 0;
+        }
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        try
+        {
+            var args = new CliArguments(argv.Skip(1), Switches);
+            var engine = new BackupEngine();
+            var repository = args.Option("repository");
+            var ct = cancel.Token;
+            switch (argv[0])
+            {
+                case "demo":
+                    return await Demo.RunAsync(engine, repository, ct);
+                case "new-collection":
+                    var target = TargetFactory.FileTree(Path.GetFullPath(args.Required(1, "PATH")), null, args.Options("include"), args.Options("exclude"));
+                    Print(await engine.NewCollectionAsync(new NewCollectionRequest(args.Required(0, "NAME"), [target])
+                    {
+                        Repository = repository,
+                        IncrementalBackupEnabled = args.Flag("incremental"),
+                        Compression = Enum.Parse<CompressionKind>(args.Option("compression") ?? "gzip", ignoreCase: true),
+                        Passphrase = args.Flag("encrypt") ? Environment.GetEnvironmentVariable(EngineOptions.PassphraseVariable) : null,
+                    }, ct));
+                    return 0;
+                case "backup":
+                    var result = await engine.InvokeBackupAsync(new BackupRequest(args.Required(0, "NAME"))
+                    {
+                        Repository = repository,
+                        Type = args.Flag("incremental") ? BackupType.Incremental : BackupType.Full,
+                    }, null, ct);
+                    result.Warnings.ToList().ForEach(w => Console.Error.WriteLine($"warning: {w}"));
+                    result.Failures.ToList().ForEach(f => Console.Error.WriteLine($"error: {f.Error.ErrorId}: {f.Error.Message}"));
+                    Print(result.Backup);
+                    return result.Failures.Count == 0 ? 0 : 1;
+                case "list":
+                    foreach (var backup in await engine.GetBackupsAsync(new BackupQuery { Repository = repository, Collection = args.Positional.FirstOrDefault() }, ct))
+                        Print(backup);
+                    return 0;
+                case "restore":
+                    var failed = false;
+                    await foreach (var outcome in engine.RestoreAsync(new RestoreRequest(args.Required(0, "ID"))
+                    {
+                        Repository = repository,
+                        Destination = Path.GetFullPath(args.Required(1, "DESTINATION")),
+                        Force = args.Flag("force"),
+                    }, null, ct))
+                    {
+                        if (outcome.Error != null) { Console.Error.WriteLine($"error: {outcome.Error.ErrorId}: {outcome.Error.Message}"); failed = true; }
+                        else Print(outcome.Result!);
+                    }
+                    return failed ? 1 : 0;
+                case "verify":
+                    var ok = true;
+                    await foreach (var finding in engine.TestBackupAsync(new VerifyRequest(args.Required(0, "ID")) { Repository = repository }, null, ct))
+                    {
+                        Print(finding);
+                        ok &= finding.Status == VerificationStatus.Ok;
+                    }
+                    return ok ? 0 : 1;
+                default:
+                    Console.Error.WriteLine($"Unknown command '{argv[0]}'.\n{Usage}");
+                    return 2;
+            }
+        }
+        catch (PsBackupException e)
+        {
+            Console.Error.WriteLine($"error: {e.ErrorId}: {e.Message}");
+            return 1;
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"{e.Message}\n{Usage}");
+            return 2;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("cancelled");
+            return 130;
+        }
+    }
+
+    internal static void Print(object value) => Console.WriteLine(JsonSerializer.Serialize(value, value.GetType(), JsonOptions));
+}

@@ -27,10 +27,12 @@ wait_ready() {
 }
 
 # spawn NAME CMD...: run CMD in the background, detached from our stdio (so a caller piping our
-# output, like .ci/run, does not wait on the servers), pid in $PIDS/NAME.pid.
+# output, like .ci/run, does not wait on the servers) and, via setsid, from our process group
+# and session (as pg_ctl does for postgres), so it outlives the shell that started it. The
+# background child is no group leader, so setsid execs CMD in place: $! is the server's pid.
 spawn() {
   local name="$1"; shift
-  "$@" </dev/null >>"$LOGS/$name.log" 2>&1 &
+  setsid "$@" </dev/null >>"$LOGS/$name.log" 2>&1 &
   echo $! >"$PIDS/$name.pid"
 }
 

@@ -6,7 +6,7 @@ namespace PsBackup.Engine;
 internal sealed class ProgressReporter(IProgress<BackupProgress>? progress, string activity, long bytesTotal)
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private long _lastReport = long.MinValue;
+    private long _lastReport = -1_000; // report the first call at once
 
     public long BytesDone { get; private set; }
 

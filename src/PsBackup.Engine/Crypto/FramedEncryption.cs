@@ -8,7 +8,8 @@ namespace PsBackup.Engine.Crypto;
 /// </code>
 /// Frame i is sealed with nonce = prefix || i (uint32 big endian) and one byte of associated
 /// data: 1 for the final frame, 0 otherwise. Reordering, dropping or truncating frames fails
-/// authentication; the final frame may be empty.
+/// authentication. Every frame but the last is full; only an empty
+/// stream has an empty (final) frame.
 /// </summary>
 internal static class FramedEncryption
 {

@@ -1,0 +1,28 @@
+using System.Diagnostics;
+
+namespace PsBackup.Engine.Tests.Support;
+
+/// <summary>Starts tools/PsBackup.Cli (built alongside the tests) as a separate process.</summary>
+public static class CliProcess
+{
+    public static Process Start(params string[] args)
+    {
+        var dll = Path.Combine(RepoRoot(), "tools", "PsBackup.Cli", "bin", Configuration(), "net10.0", "psbackup-cli.dll");
+        Assert.True(File.Exists(dll), $"psbackup-cli is not built at {dll}");
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(dll);
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        return Process.Start(info)!;
+    }
+
+    public static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "PsBackup.sln")))
+                return dir.FullName;
+        throw new InvalidOperationException("PsBackup.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    /// <summary>Debug or Release: the configuration these tests were built with.</summary>
+    private static string Configuration() => new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+}

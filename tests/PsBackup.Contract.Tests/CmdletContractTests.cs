@@ -1,0 +1,202 @@
+namespace PsBackup.Contract.Tests;
+
+/// <summary>Names, output types, ShouldProcess and parameter metadata of every cmdlet in PsBackup.dll.</summary>
+[Collection(ModuleCollection.Name)]
+public sealed class CmdletContractTests(ModuleUnderTest module)
+{
+    /// <summary>Get-Verb of PowerShell 7.4 (System.Management.Automation's Verbs* classes): 100 verbs.</summary>
+    public static readonly IReadOnlySet<string> ApprovedVerbs = new HashSet<string>(StringComparer.Ordinal)
+    {
+        // Common
+        "Add", "Clear", "Close", "Copy", "Enter", "Exit", "Find", "Format", "Get", "Hide", "Join", "Lock", "Move",
+        "New", "Open", "Optimize", "Pop", "Push", "Redo", "Remove", "Rename", "Reset", "Resize", "Search", "Select",
+        "Set", "Show", "Skip", "Split", "Step", "Switch", "Undo", "Unlock", "Watch",
+        // Communications
+        "Connect", "Disconnect", "Read", "Receive", "Send", "Write",
+        // Data
+        "Backup", "Checkpoint", "Compare", "Compress", "Convert", "ConvertFrom", "ConvertTo", "Dismount", "Edit",
+        "Expand", "Export", "Group", "Import", "Initialize", "Limit", "Merge", "Mount", "Out", "Publish", "Restore",
+        "Save", "Sync", "Unpublish", "Update",
+        // Diagnostic
+        "Debug", "Measure", "Ping", "Repair", "Resolve", "Test", "Trace",
+        // Lifecycle
+        "Approve", "Assert", "Build", "Complete", "Confirm", "Deny", "Deploy", "Disable", "Enable", "Install", "Invoke",
+        "Register", "Request", "Restart", "Resume", "Start", "Stop", "Submit", "Suspend", "Uninstall", "Unregister", "Wait",
+        // Security
+        "Block", "Grant", "Protect", "Revoke", "Unblock", "Unprotect",
+        // Other
+        "Use",
+    };
+
+    /// <summary>Common parameters (PowerShell 7.4, with ProgressAction) and ShouldProcess parameters, with their aliases.</summary>
+    private static readonly IReadOnlySet<string> ReservedNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        "Verbose", "vb", "Debug", "db", "ErrorAction", "ea", "WarningAction", "wa", "InformationAction", "infa",
+        "ProgressAction", "proga", "ErrorVariable", "ev", "WarningVariable", "wv", "InformationVariable", "iv",
+        "OutVariable", "ov", "OutBuffer", "ob", "PipelineVariable", "pv", "WhatIf", "wi", "Confirm", "cf",
+    };
+
+    public static readonly string[] ExpectedCmdlets =
+    [
+        "New-BackupTarget", "New-BackupCollection", "Get-BackupCollection", "Remove-BackupCollection",
+        "Invoke-Backup", "Get-Backup", "Restore-Backup", "Test-Backup",
+    ];
+
+    [Fact]
+    public void The_module_has_the_eight_cmdlets()
+    {
+        Assert.Equal(ExpectedCmdlets.Order(StringComparer.Ordinal), module.CmdletTypes.Select(c => c.Name).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Every_cmdlet_uses_an_approved_verb_and_a_Backup_noun()
+    {
+        Assert.Equal(100, ApprovedVerbs.Count);
+        var wrong = module.CmdletTypes
+            .Where(c => !ApprovedVerbs.Contains(c.Verb) || !c.Noun.Contains("Backup", StringComparison.Ordinal))
+            .Select(c => c.Name).ToList();
+        Assert.True(wrong.Count == 0, $"Unapproved verb or non-Backup noun: {string.Join(", ", wrong)}");
+    }
+
+    [Fact]
+    public void Every_cmdlet_type_is_a_public_concrete_PSCmdlet()
+    {
+        foreach (var cmdlet in module.CmdletTypes)
+        {
+            Assert.True(cmdlet.Type.IsPublic && !cmdlet.Type.IsAbstract, $"{cmdlet.Type} must be public and concrete.");
+            var chain = new List<string>();
+            for (var t = cmdlet.Type.BaseType; t != null; t = t.BaseType) chain.Add(t.FullName!);
+            Assert.Contains("System.Management.Automation.PSCmdlet", chain);
+        }
+    }
+
+    [Fact]
+    public void Every_cmdlet_declares_an_OutputType_from_PsBackup_Abstractions()
+    {
+        var abstractions = module.Abstractions.GetExportedTypes().Select(t => t.FullName).ToHashSet();
+        foreach (var cmdlet in module.CmdletTypes)
+        {
+            var declared = cmdlet.Attributes("OutputTypeAttribute").SelectMany(a => ModuleUnderTest.ArrayArgument(a))
+                .Select(v => v is Type t ? t.FullName : v as string).ToList();
+            Assert.True(declared.Count > 0, $"{cmdlet} has no [OutputType].");
+            foreach (var name in declared)
+            {
+                if (cmdlet.Name == "Remove-BackupCollection")
+                    Assert.True(name == "System.Void", $"{cmdlet} writes nothing; its [OutputType] names {name}.");
+                else
+                    Assert.True(name != null && abstractions.Contains(name), $"{cmdlet}'s [OutputType] names {name}, which is not a public type of PsBackup.Abstractions.dll.");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("Remove-BackupCollection")]
+    [InlineData("Restore-Backup")]
+    public void Destructive_cmdlets_support_ShouldProcess_with_high_impact(string name)
+    {
+        var cmdlet = module.Cmdlet(name);
+        Assert.True(cmdlet.SupportsShouldProcess, $"{name} must declare SupportsShouldProcess = true.");
+        Assert.Equal("High", cmdlet.ConfirmImpact);
+    }
+
+    [Fact]
+    public void Every_Remove_or_Restore_cmdlet_is_covered_by_the_destructive_check()
+    {
+        foreach (var cmdlet in module.CmdletTypes.Where(c => c.Verb is "Remove" or "Restore" or "Clear" or "Reset"))
+        {
+            Assert.True(cmdlet.SupportsShouldProcess, $"{cmdlet} must declare SupportsShouldProcess = true.");
+            Assert.Equal("High", cmdlet.ConfirmImpact);
+        }
+    }
+
+    [Fact]
+    public void Restore_Backup_has_a_Force_switch()
+    {
+        Assert.True(module.Cmdlet("Restore-Backup").Parameter("Force").IsSwitch);
+    }
+
+    [Fact]
+    public void Parameter_names_and_aliases_are_unique_and_do_not_shadow_common_parameters()
+    {
+        foreach (var cmdlet in module.CmdletTypes)
+        {
+            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var name in cmdlet.Parameters.SelectMany(p => p.NamesAndAliases))
+            {
+                Assert.True(seen.Add(name), $"{cmdlet}: the name or alias '{name}' is used twice.");
+                Assert.False(ReservedNames.Contains(name), $"{cmdlet}: '{name}' collides with a common parameter.");
+            }
+        }
+    }
+
+    [Fact]
+    public void Positions_are_unique_and_pipeline_by_value_is_unambiguous_within_each_parameter_set()
+    {
+        foreach (var cmdlet in module.CmdletTypes)
+        {
+            var bySet = cmdlet.Parameters.SelectMany(p => p.Sets.Select(s => (Parameter: p, Set: s))).ToList();
+            var named = bySet.Select(x => x.Parameter.SetName(x.Set)).Where(s => s != ParameterInfo.AllSets).Distinct().ToList();
+            var sets = named.Count == 0 ? [ParameterInfo.AllSets] : named;
+            foreach (var set in sets)
+            {
+                var members = bySet.Where(x => x.Parameter.SetName(x.Set) is var s && (s == set || s == ParameterInfo.AllSets)).ToList();
+                var positions = members.Select(x => x.Parameter.Position(x.Set)).Where(p => p >= 0).ToList();
+                Assert.True(positions.Count == positions.Distinct().Count(), $"{cmdlet}, set {set}: two parameters share a position.");
+                var byValue = members.Where(x => x.Parameter.ByValue(x.Set)).Select(x => x.Parameter).ToList();
+                Assert.True(byValue.Select(p => p.Type).Distinct().Count() == byValue.Count,
+                    $"{cmdlet}, set {set}: several ValueFromPipeline parameters of one type ({string.Join(", ", byValue)}).");
+            }
+            if (cmdlet.DefaultParameterSetName is { } defaultSet && named.Count > 0)
+                Assert.Contains(defaultSet, named);
+        }
+    }
+
+    [Fact]
+    public void Every_parameter_property_is_publicly_settable()
+    {
+        foreach (var parameter in module.CmdletTypes.SelectMany(c => c.Parameters))
+            Assert.True(parameter.Property.SetMethod is { IsPublic: true } && parameter.Property.GetMethod is { IsPublic: true },
+                $"-{parameter.Name} of {parameter.Property.DeclaringType} needs a public getter and setter.");
+    }
+
+    [Fact]
+    public void Secrets_are_SecureStrings_named_EncryptionPassphrase()
+    {
+        var all = module.CmdletTypes.SelectMany(c => c.Parameters.Select(p => (Cmdlet: c, Parameter: p))).ToList();
+        foreach (var (cmdlet, parameter) in all)
+        {
+            var secureString = parameter.Type.FullName == "System.Security.SecureString";
+            if (secureString)
+                Assert.True(parameter.Name == "EncryptionPassphrase", $"{cmdlet} -{parameter.Name}: a SecureString parameter is named EncryptionPassphrase.");
+            var sounds = parameter.NamesAndAliases.Any(n =>
+                n.Contains("Password", StringComparison.OrdinalIgnoreCase) || n.Contains("Passphrase", StringComparison.OrdinalIgnoreCase)
+                || n.Contains("Secret", StringComparison.OrdinalIgnoreCase));
+            if (sounds)
+                Assert.True(parameter.Type.FullName is "System.Security.SecureString" or "System.Management.Automation.PSCredential",
+                    $"{cmdlet} -{parameter.Name} is a secret typed {parameter.Type}; secrets are SecureString (or PSCredential), never plain strings.");
+        }
+        // The cmdlets that touch encrypted data take the passphrase.
+        foreach (var name in new[] { "New-BackupCollection", "Invoke-Backup", "Restore-Backup", "Test-Backup" })
+            Assert.Equal("System.Security.SecureString", module.Cmdlet(name).Parameter("EncryptionPassphrase").Type.FullName);
+    }
+
+    [Fact]
+    public void Wildcard_parameters_are_marked_SupportsWildcards()
+    {
+        Assert.True(module.Cmdlet("Get-Backup").Parameter("Collection").SupportsWildcards);
+        Assert.True(module.Cmdlet("Get-BackupCollection").Parameter("Name").SupportsWildcards);
+        // Deleting by pattern is not supported: the engine takes literal names.
+        Assert.False(module.Cmdlet("Remove-BackupCollection").Parameter("Name").SupportsWildcards);
+    }
+
+    [Fact]
+    public void The_module_has_a_public_IModuleAssemblyInitializer()
+    {
+        var initializers = module.Cmdlets.GetTypes()
+            .Where(t => t.GetInterfaces().Any(i => i.FullName == "System.Management.Automation.IModuleAssemblyInitializer"))
+            .ToList();
+        var initializer = Assert.Single(initializers);
+        Assert.True(initializer.IsPublic && !initializer.IsAbstract, $"{initializer} must be public and concrete; PowerShell creates it on import.");
+        Assert.NotNull(initializer.GetConstructor(Type.EmptyTypes));
+    }
+}

@@ -1,0 +1,72 @@
+# Helpers for the Pester tests of PsBackup. Dot-source from BeforeAll / BeforeDiscovery:
+#     . (Join-Path $PSScriptRoot 'PsBackup.TestHelpers.ps1')
+# (This file does not end in .Tests.ps1, so Invoke-Pester does not run it as a test file.)
+
+function Get-PsBackupRepoRoot {
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+    # tests/pester -> repository root
+    (Resolve-Path -LiteralPath (Join-Path $PSScriptRoot '..' '..')).ProviderPath
+}
+
+function Get-PsBackupModuleManifest {
+    # The manifest of the built module, out/PsBackup/<ModuleVersion>/PsBackup.psd1.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+    $root = Get-PsBackupRepoRoot
+    $version = (Import-PowerShellDataFile -LiteralPath (Join-Path $root 'PsBackup.psd1')).ModuleVersion
+    $manifest = Join-Path $root 'out' 'PsBackup' $version 'PsBackup.psd1'
+    if (-not (Test-Path -LiteralPath $manifest -PathType Leaf)) {
+        throw "The module is not built: '$manifest' is missing. Run 'dotnet build src/PsBackup' or './build.ps1 -Task Build' first."
+    }
+    $manifest
+}
+
+function New-TestTree {
+    # Creates files (relative path -> content) and empty directories under $Path.
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [string] $Path,
+        [hashtable] $File = @{},
+        [string[]] $Directory = @()
+    )
+    $null = New-Item -ItemType Directory -Path $Path -Force
+    foreach ($relative in $File.Keys) {
+        $full = Join-Path $Path $relative
+        $null = New-Item -ItemType Directory -Path (Split-Path -Parent $full) -Force
+        Set-Content -LiteralPath $full -Value $File[$relative] -NoNewline
+    }
+    foreach ($relative in $Directory) {
+        $null = New-Item -ItemType Directory -Path (Join-Path $Path $relative) -Force
+    }
+}
+
+function Get-TreeSnapshot {
+    # One line per item below $Path: "dir/" for directories, "path length SHA256" for files,
+    # sorted and joined with newlines, so two trees compare with a single Should -Be.
+    # -ExcludeLike drops items whose relative path (with '/') is -like one of the patterns.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)] [string] $Path,
+        [string[]] $ExcludeLike = @()
+    )
+    $root = (Resolve-Path -LiteralPath $Path).ProviderPath
+    $lines = foreach ($item in Get-ChildItem -LiteralPath $root -Recurse -Force) {
+        $relative = [System.IO.Path]::GetRelativePath($root, $item.FullName).Replace('\', '/')
+        $excluded = $false
+        foreach ($pattern in $ExcludeLike) {
+            if ($relative -like $pattern) { $excluded = $true }
+        }
+        if ($excluded) { continue }
+        if ($item.PSIsContainer) {
+            "$relative/"
+        }
+        else {
+            '{0} {1} {2}' -f $relative, $item.Length, (Get-FileHash -LiteralPath $item.FullName -Algorithm SHA256).Hash
+        }
+    }
+    (@($lines) | Sort-Object) -join "`n"
+}

@@ -3,8 +3,8 @@ namespace PsBackup;
 /// <summary>Full backups stand alone; incrementals need their parent chain.</summary>
 public enum BackupType { Full, Incremental }
 
-/// <summary>How artifacts are compressed before (optional) encryption.</summary>
-public enum CompressionKind { Gzip, Brotli, None }
+/// <summary>How artifacts are compressed before (optional) encryption. Brotli (quality 1) is the default.</summary>
+public enum CompressionKind { Brotli, Gzip, None }
 
 /// <summary>Complete: every target succeeded. Partial: at least one target failed and is not restorable from this backup.</summary>
 public enum BackupStatus { Complete, Partial }

@@ -11,7 +11,7 @@ internal static class CliCommands
     private const string Usage = """
         usage: psbackup-cli <command> [arguments] [--repository DIR]
           demo                                 back up and restore a sample directory through the default repository
-          new-collection NAME PATH [--incremental] [--compression gzip|brotli|none] [--encrypt] [--include GLOB]... [--exclude GLOB]...
+          new-collection NAME PATH [--incremental] [--compression brotli|gzip|none] [--encrypt] [--include GLOB]... [--exclude GLOB]...
           backup NAME [--incremental]
           list [NAME]
           restore ID DESTINATION [--force]
@@ -47,7 +47,7 @@ internal static class CliCommands
                     {
                         Repository = repository,
                         IncrementalBackupEnabled = args.Flag("incremental"),
-                        Compression = Enum.Parse<CompressionKind>(args.Option("compression") ?? "gzip", ignoreCase: true),
+                        Compression = Enum.Parse<CompressionKind>(args.Option("compression") ?? "brotli", ignoreCase: true),
                         Passphrase = args.Flag("encrypt") ? Environment.GetEnvironmentVariable(EngineOptions.PassphraseVariable) : null,
                     }, ct));
                     return 0;

@@ -45,7 +45,8 @@ internal static class BackupVerifier
                 var buffer = new byte[1 << 17];
                 int n;
                 while ((n = await stream.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
-                    reporter.Add(n, $"{backup.Id} {artifact.Path}", artifact.Path);
+                    reporter.Add(n, $"{backup.Id}/{artifact.Path}");
+                reporter.ItemDone();
                 finding.ActualSha256 = stream.ActualSha256;
                 finding.Status = VerificationStatus.Ok;
             }

@@ -29,11 +29,14 @@ public sealed class TargetBackupContext
     internal List<ArtifactRecord> Artifacts { get; } = [];
     internal List<string> Warnings { get; } = [];
 
-    /// <summary>Streams one artifact: <paramref name="write"/> writes the plaintext; compression, encryption and hashing happen on the way.</summary>
+    /// <summary>
+    /// Streams one artifact: <paramref name="write"/> writes the plaintext; compression, encryption
+    /// and hashing happen on the way. Several artifacts may be written in parallel.
+    /// </summary>
     public async Task<ArtifactRecord> WriteArtifactAsync(string name, Func<Stream, Task> write, CancellationToken ct)
     {
         var record = await _session.WriteArtifactAsync(Target.Name, name, write, ct).ConfigureAwait(false);
-        Artifacts.Add(record);
+        lock (Artifacts) Artifacts.Add(record);
         return record;
     }
 
@@ -44,5 +47,8 @@ public sealed class TargetBackupContext
             : _session.Reader.OpenAsync(Base.Backup, Base.Record, name, ct);
 
     /// <summary>Something the user should know that does not fail the target (a file vanished while being read …).</summary>
-    public void Warn(string message) => Warnings.Add(message);
+    public void Warn(string message)
+    {
+        lock (Warnings) Warnings.Add(message);
+    }
 }

@@ -6,7 +6,7 @@ namespace PsBackup.Engine.Repository;
 
 /// <summary>
 /// Turns plaintext streams into stored artifacts and back:
-/// plaintext → SHA-256/size → compression → optional AES-256-GCM frames → store.
+/// plaintext → (second thread) SHA-256/size → compression → optional AES-256-GCM frames → store.
 /// </summary>
 internal sealed class ArtifactCodec(IObjectStore store, CompressionKind compression, byte[]? key)
 {
@@ -28,12 +28,15 @@ internal sealed class ArtifactCodec(IObjectStore store, CompressionKind compress
         Stream encoded = encrypting ?? (Stream)counting;
         Stream? compressing = compression switch
         {
+            // Both at their fastest level: brotli-1 beats gzip-6's ratio at ~10× its speed.
             CompressionKind.Gzip => new GZipStream(encoded, CompressionLevel.Fastest, leaveOpen: true),
-            CompressionKind.Brotli => new BrotliStream(encoded, CompressionLevel.Optimal, leaveOpen: true),
+            CompressionKind.Brotli => new BrotliStream(encoded, CompressionLevel.Fastest, leaveOpen: true),
             _ => null,
         };
+        // The artifact hash runs on the consumer thread too, leaving the producer its own reading and hashing.
         var hashing = new HashingWriteStream(compressing ?? encoded);
-        return new ArtifactWriter(name, hashing, compressing, encrypting, counting, sink);
+        var pipelined = new PipelinedWriteStream(hashing);
+        return new ArtifactWriter(name, pipelined, hashing, compressing, encrypting, counting, sink);
     }
 
     public async Task<VerifyingReadStream> OpenAsync(string objectKey, ArtifactRecord record, string displayName, CancellationToken ct)
@@ -53,14 +56,15 @@ internal sealed class ArtifactCodec(IObjectStore store, CompressionKind compress
 
 /// <summary>An artifact being written. <see cref="CompleteAsync"/> publishes it; disposing without completing discards it.</summary>
 internal sealed class ArtifactWriter(
-    string name, HashingWriteStream hashing, Stream? compressing, EncryptingStream? encrypting,
+    string name, PipelinedWriteStream pipelined, HashingWriteStream hashing, Stream? compressing, EncryptingStream? encrypting,
     CountingWriteStream counting, ObjectWriteStream sink) : IAsyncDisposable
 {
     /// <summary>Write the plaintext here.</summary>
-    public Stream Stream => hashing;
+    public Stream Stream => pipelined;
 
     public async Task<ArtifactRecord> CompleteAsync(string path, CancellationToken ct)
     {
+        pipelined.Complete();     // everything written reaches the compressor
         compressing?.Dispose();   // writes the compressor's final block
         encrypting?.Finish();     // seals the final frame
         await sink.CommitAsync(ct).ConfigureAwait(false);
@@ -76,6 +80,7 @@ internal sealed class ArtifactWriter(
 
     public async ValueTask DisposeAsync()
     {
+        pipelined.Dispose();
         hashing.Dispose();
         compressing?.Dispose();
         encrypting?.Dispose();

@@ -16,7 +16,7 @@ public sealed class CollectionDefinition
     public string Name { get; set; } = "";
     public DateTimeOffset Created { get; set; }
     public bool IncrementalBackupEnabled { get; set; }
-    public CompressionKind Compression { get; set; } = CompressionKind.Gzip;
+    public CompressionKind Compression { get; set; } = CompressionKind.Brotli;
     public EncryptionKeyInfo? Encryption { get; set; }
 
     /// <summary>Each target as a JSON object with a "kind" discriminator (see <see cref="TargetSerializer"/>).</summary>

@@ -30,7 +30,7 @@ public sealed class NewBackupCollectionCommand : PsBackupCmdlet
     public SwitchParameter IncrementalBackupEnabled { get; set; }
 
     [Parameter]
-    public CompressionKind Compression { get; set; } = CompressionKind.Gzip;
+    public CompressionKind Compression { get; set; } = CompressionKind.Brotli;
 
     /// <summary>Encrypts every artifact with AES-256-GCM under a key this passphrase unlocks.</summary>
     [Parameter]

@@ -56,7 +56,7 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Theory]
-    [InlineData("pack")]
+    [InlineData("pack-0")]
     [InlineData("index")]
     public async Task A_flipped_byte_is_reported_by_verify_and_refused_by_restore(string artifact)
     {

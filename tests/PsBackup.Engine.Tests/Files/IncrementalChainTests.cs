@@ -60,6 +60,29 @@ public sealed class IncrementalChainTests : IDisposable
     }
 
     [Fact]
+    public async Task Large_targets_spread_over_parallel_packs_and_incrementals_point_into_them()
+    {
+        var tree = new TreeBuilder(_fx.Temp.Combine("src"));
+        for (var i = 0; i < 40; i++) tree.RandomFile($"d{i % 5}/f{i}.bin", 700_000, i, compressible: i % 2 == 0);
+        tree.TouchDirectories();
+        await _fx.NewCollectionAsync("packs", targets: EngineFixture.Tree("src", tree.Root));
+        var full = await _fx.BackupAsync("packs");
+        var fullSnapshot = TreeSnapshot.Take(tree.Root);
+        tree.RandomFile("d1/f1.bin", 10, 99).RandomFile("d3/new.bin", 2_000_000, 98).Delete("d4/f4.bin").TouchDirectories();
+        var incremental = await _fx.BackupAsync("packs", BackupType.Incremental);
+
+        var packs = Directory.EnumerateFiles(Path.Combine(_fx.Repository, "collections", "packs", "backups", full.Id, "src"), "pack-*").Count();
+        Assert.Equal(Math.Clamp(Environment.ProcessorCount, 1, 4), packs);
+        Assert.InRange(incremental.SizeBytes, 2_000_000, 2_100_000); // only the changed bytes, plus the index
+        foreach (var (backup, snapshot) in new[] { (full, fullSnapshot), (incremental, TreeSnapshot.Take(tree.Root)) })
+        {
+            var destination = _fx.Temp.Combine("r-" + backup.Id);
+            Assert.Null(Assert.Single(await _fx.RestoreAsync(backup.Id, destination)).Error);
+            TreeSnapshot.AssertEqual(snapshot, TreeSnapshot.Take(destination));
+        }
+    }
+
+    [Fact]
     public async Task Latest_and_type_filters_select_backups()
     {
         var tree = new TreeBuilder(_fx.Temp.Combine("src")).File("a", "1");

@@ -3,8 +3,8 @@ namespace PsBackup.Engine.Providers.Files;
 public enum FileEntryType { File, Directory, Symlink }
 
 /// <summary>
-/// One line of a file index: a path of the tree as of one backup. For a file, Backup and Offset
-/// say where its bytes are: in the pack of that backup (this one or an earlier one of the chain).
+/// One line of a file index: a path of the tree as of one backup. For a file, Backup, Pack and
+/// Offset say where its bytes are: in a pack of that backup (this one or an earlier one of the chain).
 /// </summary>
 public sealed class FileEntry
 {
@@ -25,6 +25,9 @@ public sealed class FileEntry
 
     /// <summary>Id of the backup whose pack holds the bytes.</summary>
     public string? Backup { get; set; }
+
+    /// <summary>Name of the pack artifact in that backup ("pack-0", "pack-1" …).</summary>
+    public string? Pack { get; set; }
 
     /// <summary>Offset of the bytes in that pack.</summary>
     public long Offset { get; set; }

@@ -5,17 +5,21 @@ using PsBackup.Engine.Errors;
 namespace PsBackup.Engine.Providers.Files;
 
 /// <summary>
-/// File trees. A backup writes two artifacts: "pack" (the bytes of the files it read, end to end)
-/// and "index" (every path of the tree with its metadata, and for each file the backup and pack
-/// offset holding its bytes). An incremental reads only files whose size, mtime or type changed
+/// File trees. A backup writes "pack-N" artifacts (the bytes of the files it read, end to end,
+/// spread over one pack per core) and an "index" (every path of the tree with its metadata, and
+/// for each file the backup, pack and offset holding its bytes). An incremental reads only files whose size, mtime or type changed
 /// since its base and points at the base's bytes for the rest, so its index alone describes the
 /// whole tree of its moment.
 /// </summary>
 public sealed class FileTreeProvider : IBackupProvider
 {
-    internal const string PackArtifact = "pack";
+    internal const string PackPrefix = "pack-";
     internal const string IndexArtifact = "index";
     private const int BufferSize = 1 << 17;
+    private const int MaxPacks = 4;
+    private const long SmallTarget = 16 << 20; // below this, one pack: parallelism would not pay
+
+
 
     public TargetKind Kind => TargetKind.FileTree;
 
@@ -65,7 +69,7 @@ public sealed class FileTreeProvider : IBackupProvider
             // Same size and mtime as in the base: unchanged (as tar --listed-incremental and restic judge it).
             if (previous is { Type: FileEntryType.File } && previous.Size == length && previous.Mtime == entry.Mtime)
             {
-                (entry.Size, entry.Sha256, entry.Backup, entry.Offset) = (previous.Size, previous.Sha256, previous.Backup, previous.Offset);
+                (entry.Size, entry.Sha256, entry.Backup, entry.Pack, entry.Offset) = (previous.Size, previous.Sha256, previous.Backup, previous.Pack, previous.Offset);
                 continue;
             }
             toRead.Add((item, entry));
@@ -73,14 +77,8 @@ public sealed class FileTreeProvider : IBackupProvider
         var present = scanned.Select(s => s.Path).ToHashSet(StringComparer.Ordinal);
         var deleted = baseEntries.Keys.Count(path => !present.Contains(path));
 
-        var packBytes = 0L;
-        var vanished = new HashSet<FileEntry>();
         var progress = new ProgressReporter(context.Progress, $"Backing up '{target.Name}'", toRead.Sum(r => ((FileInfo)r.Scanned.Info).Length));
-        await context.WriteArtifactAsync(PackArtifact, pack =>
-        {
-            packBytes = WritePack(pack, toRead, context, vanished, progress, ct);
-            return Task.CompletedTask;
-        }, ct).ConfigureAwait(false);
+        var vanished = await WritePacksAsync(toRead, context, progress, ct).ConfigureAwait(false);
         entries.RemoveAll(vanished.Contains);
 
         var rootInfo = new DirectoryInfo(target.Path);
@@ -96,23 +94,67 @@ public sealed class FileTreeProvider : IBackupProvider
             ["entries"] = entries.Count,
             ["files"] = entries.Count(e => e.Type == FileEntryType.File),
             ["bytes"] = entries.Sum(e => e.Size),
-            ["bytesRead"] = packBytes,
+            ["bytesRead"] = progress.BytesDone,
             ["added"] = added,
             ["modified"] = modified,
             ["deleted"] = deleted,
         };
     }
 
-    /// <summary>Appends each file's bytes to the pack, recording offset, size and SHA-256 as read.</summary>
-    private static long WritePack(Stream pack, List<(ScannedEntry Scanned, FileEntry Entry)> toRead, TargetBackupContext context,
-        HashSet<FileEntry> vanished, ProgressReporter progress, CancellationToken ct)
+    /// <summary>
+    /// Reads the files into up to <see cref="MaxPacks"/> pack artifacts written in parallel (brotli
+    /// streams cannot be concatenated, so parallel compression means several packs). Workers take
+    /// files in scan order from a shared queue. Returns the entries of files that vanished.
+    /// </summary>
+    private static async Task<HashSet<FileEntry>> WritePacksAsync(List<(ScannedEntry Scanned, FileEntry Entry)> toRead,
+        TargetBackupContext context, ProgressReporter progress, CancellationToken ct)
+    {
+        var queue = new System.Collections.Concurrent.ConcurrentQueue<(ScannedEntry Scanned, FileEntry Entry)>(toRead);
+        var vanished = new HashSet<FileEntry>();
+        var totalBytes = toRead.Sum(r => ((FileInfo)r.Scanned.Info).Length);
+        var packs = totalBytes < SmallTarget ? 1 : Math.Clamp(Environment.ProcessorCount, 1, MaxPacks);
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var workers = Enumerable.Range(0, packs).Select(i => Task.Run(async () =>
+        {
+            try
+            {
+                var name = $"{PackPrefix}{i}";
+                await context.WriteArtifactAsync(name, pack =>
+                {
+                    WritePack(name, pack, queue, context, vanished, progress, failed.Token);
+                    return Task.CompletedTask;
+                }, failed.Token).ConfigureAwait(false);
+            }
+            catch
+            {
+                failed.Cancel(); // one worker's failure stops the others
+                throw;
+            }
+        }, CancellationToken.None)).ToArray();
+        try
+        {
+            await Task.WhenAll(workers).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Report the failure that cancelled the others, not the cancellation itself.
+            var cause = workers.Where(w => w.IsFaulted).Select(w => w.Exception!.InnerException!).FirstOrDefault(e => e is not OperationCanceledException);
+            if (cause != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
+            throw;
+        }
+        return vanished;
+    }
+
+    /// <summary>Appends files from the queue to one pack, recording pack, offset, size and SHA-256 as read.</summary>
+    private static void WritePack(string packName, Stream pack, System.Collections.Concurrent.ConcurrentQueue<(ScannedEntry Scanned, FileEntry Entry)> queue,
+        TargetBackupContext context, HashSet<FileEntry> vanished, ProgressReporter progress, CancellationToken ct)
     {
         var buffer = new byte[BufferSize];
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long offset = 0;
-        var done = 0;
-        foreach (var (scanned, entry) in toRead)
+        while (queue.TryDequeue(out var item))
         {
+            var (scanned, entry) = item;
             ct.ThrowIfCancellationRequested();
             FileStream file;
             try
@@ -122,7 +164,7 @@ public sealed class FileTreeProvider : IBackupProvider
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
             {
                 context.Warn($"Skipped '{entry.Path}': it was deleted while the backup ran.");
-                vanished.Add(entry);
+                lock (vanished) vanished.Add(entry);
                 continue;
             }
             catch (UnauthorizedAccessException e)
@@ -140,16 +182,16 @@ public sealed class FileTreeProvider : IBackupProvider
                     hash.AppendData(buffer, 0, n);
                     pack.Write(buffer, 0, n);
                     size += n;
-                    progress.Add(n, $"{done} of {toRead.Count} files", entry.Path);
+                    progress.Add(n, entry.Path);
                 }
             }
             if (File.GetLastWriteTimeUtc(scanned.Info.FullName) != entry.Mtime || size != ((FileInfo)scanned.Info).Length)
                 context.Warn($"'{entry.Path}' changed while it was read; the next backup reads it again.");
-            (entry.Size, entry.Sha256, entry.Backup, entry.Offset) = (size, Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant(), context.BackupId, offset);
+            (entry.Size, entry.Sha256, entry.Backup, entry.Pack, entry.Offset) =
+                (size, Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant(), context.BackupId, packName, offset);
             offset += size;
-            done++;
+            progress.ItemDone();
         }
-        return offset;
     }
 
     public Task<RestoreResult> RestoreAsync(TargetRestoreContext context, CancellationToken ct) =>

@@ -117,46 +117,55 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
             { TargetObject = destination };
     }
 
-    /// <summary>Writes each file's bytes to the staging folder, reading every pack of the chain once, front to back.</summary>
+    /// <summary>
+    /// Writes each file's bytes to the staging folder, reading every pack of the chain once, front
+    /// to back, two packs at a time. Each file and each pack is verified against its SHA-256.
+    /// </summary>
     private async Task<Dictionary<FileEntry, string>> StageFilesAsync(string staging, List<FileEntry> entries, CancellationToken ct)
     {
-        var staged = new Dictionary<FileEntry, string>();
         var files = entries.Where(e => e.Type == FileEntryType.File).ToList();
+        var staged = files.Select((file, i) => (file, path: Path.Combine(staging, i.ToString()))).ToDictionary(x => x.file, x => x.path);
         var progress = new ProgressReporter(context.Progress, $"Restoring '{context.Target.Name}'", files.Sum(f => f.Size));
+        var packs = files.GroupBy(f => (
+            Backup: f.Backup ?? throw new IntegrityException($"Index entry '{f.Path}' names no backup."),
+            Pack: f.Pack ?? throw new IntegrityException($"Index entry '{f.Path}' names no pack.")));
+        await Parallel.ForEachAsync(packs, new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = ct },
+            (pack, token) => new ValueTask(StagePackAsync(pack.Key.Backup, pack.Key.Pack, pack.OrderBy(f => f.Offset).ToList(), staged, progress, token))).ConfigureAwait(false);
+        return staged;
+    }
+
+    private async Task StagePackAsync(string backupId, string packName, List<FileEntry> files, Dictionary<FileEntry, string> staged,
+        ProgressReporter progress, CancellationToken ct)
+    {
         var buffer = new byte[1 << 17];
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var group in files.GroupBy(f => f.Backup ?? throw new IntegrityException($"Index entry '{f.Path}' names no backup.")))
+        await using var pack = await context.OpenArtifactAsync(backupId, packName, ct).ConfigureAwait(false);
+        long position = 0;
+        foreach (var file in files)
         {
-            await using var pack = await context.OpenArtifactAsync(group.Key, FileTreeProvider.PackArtifact, ct).ConfigureAwait(false);
-            long position = 0;
-            foreach (var file in group.OrderBy(f => f.Offset))
+            if (file.Offset < position)
+                throw new IntegrityException($"Index of backup '{context.Head.Id}' has overlapping pack ranges at '{file.Path}'.");
+            await SkipAsync(pack, file.Offset - position, buffer, file.Path, ct).ConfigureAwait(false);
+            await using (var output = new FileStream(staged[file], FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
             {
-                if (file.Offset < position)
-                    throw new IntegrityException($"Index of backup '{context.Head.Id}' has overlapping pack ranges at '{file.Path}'.");
-                await SkipAsync(pack, file.Offset - position, buffer, file.Path, ct).ConfigureAwait(false);
-                var path = Path.Combine(staging, staged.Count.ToString());
-                await using (var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
+                var remaining = file.Size;
+                while (remaining > 0)
                 {
-                    var remaining = file.Size;
-                    while (remaining > 0)
-                    {
-                        var n = await pack.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), ct).ConfigureAwait(false);
-                        if (n == 0) throw new IntegrityException($"Pack of backup '{group.Key}' ends inside '{file.Path}'.");
-                        hash.AppendData(buffer, 0, n);
-                        await output.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
-                        remaining -= n;
-                        progress.Add(n, $"{staged.Count} of {files.Count} files", file.Path);
-                    }
+                    var n = await pack.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), ct).ConfigureAwait(false);
+                    if (n == 0) throw new IntegrityException($"Pack '{packName}' of backup '{backupId}' ends inside '{file.Path}'.");
+                    hash.AppendData(buffer, 0, n);
+                    await output.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                    remaining -= n;
+                    progress.Add(n, file.Path);
                 }
-                var actual = Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
-                if (!string.Equals(actual, file.Sha256, StringComparison.OrdinalIgnoreCase))
-                    throw new IntegrityException($"'{file.Path}' from backup '{group.Key}' does not match its recorded SHA-256. Nothing was restored.");
-                staged[file] = path;
-                position = file.Offset + file.Size;
             }
-            await pack.CopyToAsync(Stream.Null, ct).ConfigureAwait(false); // the pack's own checksum is verified at its end
+            var actual = Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
+            if (!string.Equals(actual, file.Sha256, StringComparison.OrdinalIgnoreCase))
+                throw new IntegrityException($"'{file.Path}' from backup '{backupId}' does not match its recorded SHA-256. Nothing was restored.");
+            position = file.Offset + file.Size;
+            progress.ItemDone();
         }
-        return staged;
+        await pack.CopyToAsync(Stream.Null, ct).ConfigureAwait(false); // the pack's own checksum is verified at its end
     }
 
     private static async Task SkipAsync(Stream pack, long count, byte[] buffer, string path, CancellationToken ct)

@@ -1,0 +1,102 @@
+using System.Buffers;
+using System.Threading.Channels;
+
+namespace PsBackup.Engine.Repository;
+
+/// <summary>
+/// Hands written bytes, in 1 MiB blocks, to a background task that writes them to the inner
+/// stream (compression, encryption, storage), so reading and hashing the source overlaps with
+/// compressing it. At most <see cref="Depth"/> blocks are in flight: memory stays bounded.
+/// </summary>
+internal sealed class PipelinedWriteStream : Stream
+{
+    private const int BlockSize = 1 << 20;
+    private const int Depth = 4;
+    private readonly Stream _inner;
+    private readonly Channel<(byte[] Block, int Length)> _blocks = Channel.CreateBounded<(byte[], int)>(Depth);
+    private readonly Task _consumer;
+    private byte[] _current = ArrayPool<byte>.Shared.Rent(BlockSize);
+    private int _filled;
+    private bool _completed;
+
+    public PipelinedWriteStream(Stream inner)
+    {
+        _inner = inner;
+        _consumer = Task.Run(ConsumeAsync);
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        while (!buffer.IsEmpty)
+        {
+            var n = Math.Min(buffer.Length, BlockSize - _filled);
+            buffer[..n].CopyTo(_current.AsSpan(_filled));
+            _filled += n;
+            buffer = buffer[n..];
+            if (_filled == BlockSize) Send();
+        }
+    }
+
+    /// <summary>Sends what is buffered and waits until the consumer has written everything to the inner stream.</summary>
+    public void Complete()
+    {
+        if (_completed) return;
+        _completed = true;
+        if (_filled > 0) Send();
+        _blocks.Writer.TryComplete();
+        _consumer.GetAwaiter().GetResult(); // rethrows the consumer's failure
+    }
+
+    private void Send()
+    {
+        var block = (_current, _filled);
+        _current = ArrayPool<byte>.Shared.Rent(BlockSize);
+        _filled = 0;
+        // A failed consumer completes the channel with its exception; surface it here.
+        if (!_blocks.Writer.WriteAsync(block).AsTask().Wait(Timeout.Infinite) || _consumer.IsFaulted)
+            _consumer.GetAwaiter().GetResult();
+    }
+
+    private async Task ConsumeAsync()
+    {
+        try
+        {
+            await foreach (var (block, length) in _blocks.Reader.ReadAllAsync().ConfigureAwait(false))
+            {
+                _inner.Write(block, 0, length);
+                ArrayPool<byte>.Shared.Return(block);
+            }
+        }
+        catch (Exception e)
+        {
+            _blocks.Writer.TryComplete(e);
+            while (_blocks.Reader.TryRead(out var left)) ArrayPool<byte>.Shared.Return(left.Block);
+            throw;
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && !_completed)
+        {
+            // Abandoned (failure or cancellation): stop the consumer without flushing.
+            _completed = true;
+            _blocks.Writer.TryComplete();
+            try { _consumer.GetAwaiter().GetResult(); } catch (Exception) { /* the caller is already failing */ }
+        }
+        if (disposing) ArrayPool<byte>.Shared.Return(_current);
+        base.Dispose(disposing);
+    }
+
+    public override void Flush() { }
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+}

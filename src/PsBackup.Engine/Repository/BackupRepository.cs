@@ -72,16 +72,17 @@ public sealed class BackupRepository
     public Task<bool> TryCreateCollectionAsync(CollectionDefinition definition, CancellationToken ct) =>
         Store.TryCreateAsync(RepositoryKeys.Definition(definition.Name), Json.ToBytes(definition), ct);
 
-    /// <summary>Removes the definition first (the collection disappears at once), then all its backups.</summary>
+    /// <summary>
+    /// Removes every backup (manifests first, so none is ever half-visible), then the definition.
+    /// Interrupted, the collection is still listed and the removal can simply be run again.
+    /// </summary>
     public async Task DeleteCollectionAsync(string name, CancellationToken ct)
     {
-        await Store.DeleteAsync(RepositoryKeys.Definition(name), ct).ConfigureAwait(false);
         await foreach (var entry in Store.ListAsync(RepositoryKeys.Backups(name), ct).ConfigureAwait(false))
             if (entry.Key.EndsWith("/" + RepositoryKeys.ManifestName, StringComparison.Ordinal))
                 await Store.DeleteAsync(entry.Key, ct).ConfigureAwait(false);
-        await foreach (var entry in Store.ListAsync(RepositoryKeys.Collection(name), ct).ConfigureAwait(false))
-            if (entry.Key != RepositoryKeys.Lock(name))
-                await Store.DeleteAsync(entry.Key, ct).ConfigureAwait(false);
+        await Store.DeletePrefixAsync(RepositoryKeys.Backups(name), ct).ConfigureAwait(false);
+        await Store.DeleteAsync(RepositoryKeys.Definition(name), ct).ConfigureAwait(false);
     }
 
     /// <summary>Committed backups of a collection (those with a manifest), oldest first.</summary>

@@ -1,3 +1,4 @@
+using PsBackup.Engine.IO;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using PsBackup.Engine.Errors;
@@ -5,7 +6,7 @@ using PsBackup.Engine.Errors;
 namespace PsBackup.Engine.Crypto;
 
 /// <summary>Read-only stream that opens frames written by <see cref="EncryptingStream"/> and authenticates each one.</summary>
-internal sealed class DecryptingStream : Stream
+internal sealed class DecryptingStream : ReadOnlyStream
 {
     private readonly Stream _inner;
     private readonly AesGcm _aes;
@@ -23,8 +24,6 @@ internal sealed class DecryptingStream : Stream
         _aes = new AesGcm(key, FramedEncryption.TagSize);
         _name = name;
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -111,13 +110,4 @@ internal sealed class DecryptingStream : Stream
         base.Dispose(disposing);
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -1,10 +1,11 @@
+using PsBackup.Engine.IO;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 
 namespace PsBackup.Engine.Crypto;
 
 /// <summary>Write-only stream that seals what is written into frames (see <see cref="FramedEncryption"/>).</summary>
-internal sealed class EncryptingStream : Stream
+internal sealed class EncryptingStream : WriteOnlyStream
 {
     private readonly Stream _inner;
     private readonly AesGcm _aes;
@@ -20,8 +21,6 @@ internal sealed class EncryptingStream : Stream
         _inner = inner;
         _aes = new AesGcm(key, FramedEncryption.TagSize);
     }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -64,19 +63,10 @@ internal sealed class EncryptingStream : Stream
         _filled = 0;
     }
 
-    public override void Flush() { }
     protected override void Dispose(bool disposing)
     {
         if (disposing) _aes.Dispose();
         base.Dispose(disposing);
     }
 
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

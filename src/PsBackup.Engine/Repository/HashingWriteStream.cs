@@ -1,17 +1,16 @@
+using PsBackup.Engine.IO;
 using System.Security.Cryptography;
 
 namespace PsBackup.Engine.Repository;
 
 /// <summary>Pass-through write stream that counts and SHA-256-hashes the plaintext on its way down.</summary>
-internal sealed class HashingWriteStream(Stream inner) : Stream
+internal sealed class HashingWriteStream(Stream inner) : WriteOnlyStream
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
     public long BytesWritten { get; private set; }
 
     public string FinishHash() => Convert.ToHexString(_hash.GetHashAndReset()).ToLowerInvariant();
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -37,12 +36,4 @@ internal sealed class HashingWriteStream(Stream inner) : Stream
         base.Dispose(disposing);
     }
 
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

@@ -1,3 +1,4 @@
+using PsBackup.Engine.IO;
 using System.Buffers;
 using System.Threading.Channels;
 
@@ -8,7 +9,7 @@ namespace PsBackup.Engine.Repository;
 /// stream (compression, encryption, storage), so reading and hashing the source overlaps with
 /// compressing it. At most <see cref="Depth"/> blocks are in flight: memory stays bounded.
 /// </summary>
-internal sealed class PipelinedWriteStream : Stream
+internal sealed class PipelinedWriteStream : WriteOnlyStream
 {
     private const int BlockSize = 1 << 20;
     private const int Depth = 4;
@@ -24,8 +25,6 @@ internal sealed class PipelinedWriteStream : Stream
         _inner = inner;
         _consumer = Task.Run(ConsumeAsync);
     }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -90,13 +89,4 @@ internal sealed class PipelinedWriteStream : Stream
         base.Dispose(disposing);
     }
 
-    public override void Flush() { }
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

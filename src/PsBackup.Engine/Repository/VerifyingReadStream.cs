@@ -1,3 +1,4 @@
+using PsBackup.Engine.IO;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using PsBackup.Engine.Errors;
@@ -9,15 +10,13 @@ namespace PsBackup.Engine.Repository;
 /// at end of stream, compares with the manifest; any mismatch or decoding failure surfaces as
 /// an <see cref="IntegrityException"/> naming the artifact. Consumers must read to the end.
 /// </summary>
-internal sealed class VerifyingReadStream(Stream decoded, ArtifactRecord expected, string name) : Stream
+internal sealed class VerifyingReadStream(Stream decoded, ArtifactRecord expected, string name) : ReadOnlyStream
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private long _read;
     private bool _verified;
 
     public string? ActualSha256 { get; private set; }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -79,13 +78,6 @@ internal sealed class VerifyingReadStream(Stream decoded, ArtifactRecord expecte
         base.Dispose(disposing);
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => expected.Size;
     public override long Position { get => _read; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -195,8 +195,12 @@ Describe 'PsBackup workflows' {
                 [long]$row.SizeBytes | Should -Be $backup.SizeBytes
                 [long]$row.StoredBytes | Should -Be $backup.StoredBytes
                 if ($backup.ParentId) { $row.ParentId | Should -Be $backup.ParentId } else { $row.ParentId | Should -BeNullOrEmpty }
-                # DateTimeOffset is written with the current culture, to the second.
-                ([DateTimeOffset]::Parse($row.StartTime) - $backup.StartTime).Duration().TotalSeconds | Should -BeLessThan 1
+                # DateTimeOffset is written as text (ToString(): current culture, to the second).
+                $startTime = [DateTimeOffset]::MinValue
+                if (-not [DateTimeOffset]::TryParse($row.StartTime, [cultureinfo]::CurrentCulture, [System.Globalization.DateTimeStyles]::None, [ref]$startTime)) {
+                    $startTime = [DateTimeOffset]::Parse($row.StartTime, [cultureinfo]::InvariantCulture)
+                }
+                ($startTime - $backup.StartTime).Duration().TotalSeconds | Should -BeLessThan 1
             }
         }
 

@@ -65,3 +65,6 @@ public sealed class ArtifactMissingException(string message)
 
 public sealed class BackupFailedException(string message, Exception? inner = null)
     : PsBackupException("BackupFailed", ErrorKind.WriteError, message, inner);
+
+public sealed class RestoreFailedException(string message, Exception? inner = null)
+    : PsBackupException("RestoreFailed", ErrorKind.WriteError, message, inner);

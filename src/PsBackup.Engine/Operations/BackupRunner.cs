@@ -69,7 +69,7 @@ internal sealed class BackupRunner(EngineOptions options)
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    var error = CollectionAccess.AsPsBackupError(e, target.Name);
+                    var error = CollectionAccess.AsPsBackupError(e, target.Name, restoring: false);
                     record.Status = TargetStatus.Failed;
                     record.Error = error.Message;
                     failures.Add(new TargetFailure(target.Name, error));
@@ -79,8 +79,11 @@ internal sealed class BackupRunner(EngineOptions options)
                 warnings.AddRange(context?.Warnings.Select(w => $"{target.Name}: {w}") ?? []);
             }
             if (failures.Count == targets.Length)
-                throw new BackupFailedException(
-                    $"Backup of collection '{definition.Name}' failed for every target; nothing was committed. First error: {failures[0].Error.Message}", failures[0].Error);
+                throw failures.Count == 1
+                    ? failures[0].Error // its own ErrorId (TargetUnavailable …) says more than "BackupFailed"
+                    : new BackupFailedException(
+                        $"Backup of collection '{definition.Name}' failed for every target; nothing was committed. " +
+                        string.Join(" ", failures.Select(f => f.Error.Message)), failures[0].Error);
 
             manifest.EndTime = DateTimeOffset.UtcNow;
             await collectionLock.EnsureHeldAsync(token).ConfigureAwait(false);

@@ -11,6 +11,8 @@ internal sealed class CollectionManager(EngineOptions options)
     {
         Names.Validate(request.Name, "Collection");
         Validate(request.Targets);
+        if (request.Passphrase is { Length: 0 })
+            throw new InvalidBackupRequestException("EmptyPassphrase", "The encryption passphrase is empty; give a real passphrase, or none for an unencrypted collection.");
         var repository = await BackupRepository.OpenAsync(RepositoryLocation.OpenStore(request.Repository), create: true, ct).ConfigureAwait(false);
         var definition = new CollectionDefinition
         {
@@ -20,7 +22,7 @@ internal sealed class CollectionManager(EngineOptions options)
             Compression = request.Compression,
             Targets = new(request.Targets.Select(TargetSerializer.ToJson)),
         };
-        if (!string.IsNullOrEmpty(request.Passphrase))
+        if (request.Passphrase != null)
             definition.Encryption = KeyWrapping.CreateKey(request.Passphrase, options.KdfIterations).Info;
         if (await repository.TryCreateCollectionAsync(definition, ct).ConfigureAwait(false))
             return CollectionAccess.Describe(definition, repository);

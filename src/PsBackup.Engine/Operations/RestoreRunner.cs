@@ -42,7 +42,7 @@ internal static class RestoreRunner
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                outcome = new RestoreOutcome(record.Name, null, CollectionAccess.AsPsBackupError(e, record.Name));
+                outcome = new RestoreOutcome(record.Name, null, CollectionAccess.AsPsBackupError(e, record.Name, restoring: true));
             }
             yield return outcome;
         }

@@ -10,8 +10,11 @@ namespace PsBackup.Commands;
 [OutputType(typeof(void))]
 public sealed class RemoveBackupCollectionCommand : PsBackupCmdlet
 {
+    /// <summary>
+    /// Binds from Get-BackupCollection's Name only: deliberately no "Collection" alias, so that
+    /// Get-Backup | Remove-BackupCollection cannot delete whole collections by accident.
+    /// </summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("Collection")]
     public string[] Name { get; set; } = [];
 
     [Parameter(ValueFromPipelineByPropertyName = true)]

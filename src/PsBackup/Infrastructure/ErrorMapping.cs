@@ -9,6 +9,10 @@ internal static class ErrorMapping
     public static ErrorRecord ToRecord(PsBackupException error, object? target = null) =>
         new(error, error.ErrorId, Category(error.Kind), error.TargetObject ?? target);
 
+    public static ErrorRecord ToRecord(Exception error, object? target) => error is UnauthorizedAccessException
+        ? new ErrorRecord(error, "AccessDenied", ErrorCategory.PermissionDenied, target)
+        : new ErrorRecord(error, "IOError", ErrorCategory.WriteError, target);
+
     private static ErrorCategory Category(ErrorKind kind) => kind switch
     {
         ErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,

@@ -33,6 +33,11 @@ public abstract class PsBackupCmdlet : PSCmdlet
         {
             WriteError(ErrorMapping.ToRecord(error, target));
         }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            // The repository or destination itself failed (disk full, permissions): this input fails, the pipeline goes on.
+            WriteError(ErrorMapping.ToRecord(error, target));
+        }
     }
 
     /// <summary>A path as typed (relative to the current location, with ~ and PSDrives) as a file-system path.</summary>

@@ -128,6 +128,27 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
+    public async Task An_empty_passphrase_is_refused_instead_of_silently_not_encrypting()
+    {
+        var error = await Assert.ThrowsAsync<InvalidBackupRequestException>(() =>
+            _fx.Engine.NewCollectionAsync(new NewCollectionRequest("empty", [EngineFixture.Tree("src", _tree.Root)]) { Repository = _fx.Repository, Passphrase = "" }));
+        Assert.Equal("EmptyPassphrase", error.ErrorId);
+        Assert.False(Directory.Exists(Path.Combine(_fx.Repository, "collections", "empty")));
+    }
+
+    [Fact]
+    public async Task A_single_target_that_fails_reports_its_own_error_and_commits_nothing()
+    {
+        var gone = _fx.Temp.Combine("gone");
+        Directory.CreateDirectory(gone);
+        await _fx.NewCollectionAsync("single", targets: EngineFixture.Tree("gone", gone));
+        Directory.Delete(gone);
+        var error = await Assert.ThrowsAsync<TargetUnavailableException>(() => _fx.BackupAsync("single"));
+        Assert.Contains(gone, error.Message);
+        Assert.Empty(await _fx.Engine.GetBackupsAsync(new BackupQuery { Repository = _fx.Repository }));
+    }
+
+    [Fact]
     public async Task Unknown_collection_and_backup_and_existing_name_are_clear_errors()
     {
         await CreateAsync();

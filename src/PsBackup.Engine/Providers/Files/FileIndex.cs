@@ -25,9 +25,25 @@ internal static class FileIndex
         var header = Parse<FileIndexHeader>(reader.ReadLine(), what);
         FormatVersion.Check(what, header.Format, FileIndexHeader.FormatName, header.Version, FormatVersion.FileIndex, what);
         var entries = new List<FileEntry>();
+        var pool = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var line = reader.ReadLine(); line != null; line = reader.ReadLine())
-            entries.Add(Parse<FileEntry>(line, what));
+        {
+            var entry = Parse<FileEntry>(line, what);
+            // Backup ids, pack names and modes repeat on every line: keep one copy of each.
+            entry.Backup = Pooled(pool, entry.Backup);
+            entry.Pack = Pooled(pool, entry.Pack);
+            entry.Mode = Pooled(pool, entry.Mode);
+            entries.Add(entry);
+        }
         return (header, entries);
+    }
+
+    private static string? Pooled(Dictionary<string, string> pool, string? value)
+    {
+        if (value == null) return null;
+        if (pool.TryGetValue(value, out var pooled)) return pooled;
+        pool[value] = value;
+        return value;
     }
 
     private static T Parse<T>(string? line, string what)

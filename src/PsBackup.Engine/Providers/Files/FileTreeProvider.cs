@@ -45,41 +45,31 @@ public sealed class FileTreeProvider : IBackupProvider
                 baseEntries[entry.Path] = entry;
         }
 
-        var scanned = TreeScanner.Scan(target.Path, new PathFilter(target.Include, target.Exclude), context.Warn, ct);
-        var entries = new List<FileEntry>(scanned.Count);
-        var toRead = new List<(ScannedEntry Scanned, FileEntry Entry)>();
+        var entries = TreeScanner.Scan(target.Path, new PathFilter(target.Include, target.Exclude), context.Warn, ct);
+        var toRead = new List<FileEntry>();
         int added = 0, modified = 0;
-        foreach (var item in scanned)
+        foreach (var entry in entries)
         {
-            var entry = new FileEntry
-            {
-                Path = item.Path,
-                Type = item.Type,
-                Mode = item.Type == FileEntryType.Symlink ? null : FileMetadata.ModeOf(item.Info),
-                Mtime = item.Info.LastWriteTimeUtc,
-                Target = item.Info.LinkTarget,
-            };
-            entries.Add(entry);
-            baseEntries.TryGetValue(item.Path, out var previous);
-            var length = (item.Info as FileInfo)?.Length ?? 0;
+            baseEntries.TryGetValue(entry.Path, out var previous);
             if (previous == null) added++;
             else if (previous.Type != entry.Type || previous.Mtime != entry.Mtime || previous.Mode != entry.Mode
-                     || previous.Target != entry.Target || previous.Size != length) modified++;
-            if (item.Type != FileEntryType.File) continue;
+                     || previous.Target != entry.Target || previous.Size != entry.Size) modified++;
+            if (entry.Type != FileEntryType.File) continue;
             // Same size and mtime as in the base: unchanged (as tar --listed-incremental and restic judge it).
-            if (previous is { Type: FileEntryType.File } && previous.Size == length && previous.Mtime == entry.Mtime)
-            {
-                (entry.Size, entry.Sha256, entry.Backup, entry.Pack, entry.Offset) = (previous.Size, previous.Sha256, previous.Backup, previous.Pack, previous.Offset);
-                continue;
-            }
-            toRead.Add((item, entry));
+            if (previous is { Type: FileEntryType.File } && previous.Size == entry.Size && previous.Mtime == entry.Mtime)
+                (entry.Sha256, entry.Backup, entry.Pack, entry.Offset) = (previous.Sha256, previous.Backup, previous.Pack, previous.Offset);
+            else
+                toRead.Add(entry);
         }
-        var present = scanned.Select(s => s.Path).ToHashSet(StringComparer.Ordinal);
+        var present = entries.Select(e => e.Path).ToHashSet(StringComparer.Ordinal);
         var deleted = baseEntries.Keys.Count(path => !present.Contains(path));
+        baseEntries.Clear();
+        present.Clear();
 
-        var progress = new ProgressReporter(context.Progress, $"Backing up '{target.Name}'", toRead.Sum(r => ((FileInfo)r.Scanned.Info).Length));
-        var vanished = await WritePacksAsync(toRead, context, progress, ct).ConfigureAwait(false);
-        entries.RemoveAll(vanished.Contains);
+        var progress = new ProgressReporter(context.Progress, $"Backing up '{target.Name}'", toRead.Sum(e => e.Size));
+        var vanished = await WritePacksAsync(target.Path, toRead, context, progress, ct).ConfigureAwait(false);
+        if (vanished.Count > 0)
+            entries.RemoveAll(vanished.Contains);
 
         var rootInfo = new DirectoryInfo(target.Path);
         var header = new FileIndexHeader { Root = rootInfo.FullName, RootMode = FileMetadata.ModeOf(rootInfo), RootMtime = rootInfo.LastWriteTimeUtc };
@@ -106,12 +96,12 @@ public sealed class FileTreeProvider : IBackupProvider
     /// streams cannot be concatenated, so parallel compression means several packs). Workers take
     /// files in scan order from a shared queue. Returns the entries of files that vanished.
     /// </summary>
-    private static async Task<HashSet<FileEntry>> WritePacksAsync(List<(ScannedEntry Scanned, FileEntry Entry)> toRead,
+    private static async Task<HashSet<FileEntry>> WritePacksAsync(string root, List<FileEntry> toRead,
         TargetBackupContext context, ProgressReporter progress, CancellationToken ct)
     {
-        var queue = new System.Collections.Concurrent.ConcurrentQueue<(ScannedEntry Scanned, FileEntry Entry)>(toRead);
+        var queue = new System.Collections.Concurrent.ConcurrentQueue<FileEntry>(toRead);
         var vanished = new HashSet<FileEntry>();
-        var totalBytes = toRead.Sum(r => ((FileInfo)r.Scanned.Info).Length);
+        var totalBytes = toRead.Sum(e => e.Size);
         var packs = totalBytes < SmallTarget ? 1 : Math.Clamp(Environment.ProcessorCount, 1, MaxPacks);
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var workers = Enumerable.Range(0, packs).Select(i => Task.Run(async () =>
@@ -121,7 +111,7 @@ public sealed class FileTreeProvider : IBackupProvider
                 var name = $"{PackPrefix}{i}";
                 await context.WriteArtifactAsync(name, pack =>
                 {
-                    WritePack(name, pack, queue, context, vanished, progress, failed.Token);
+                    WritePack(root, name, pack, queue, context, vanished, progress, failed.Token);
                     return Task.CompletedTask;
                 }, failed.Token).ConfigureAwait(false);
             }
@@ -146,20 +136,20 @@ public sealed class FileTreeProvider : IBackupProvider
     }
 
     /// <summary>Appends files from the queue to one pack, recording pack, offset, size and SHA-256 as read.</summary>
-    private static void WritePack(string packName, Stream pack, System.Collections.Concurrent.ConcurrentQueue<(ScannedEntry Scanned, FileEntry Entry)> queue,
+    private static void WritePack(string root, string packName, Stream pack, System.Collections.Concurrent.ConcurrentQueue<FileEntry> queue,
         TargetBackupContext context, HashSet<FileEntry> vanished, ProgressReporter progress, CancellationToken ct)
     {
         var buffer = new byte[BufferSize];
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long offset = 0;
-        while (queue.TryDequeue(out var item))
+        while (queue.TryDequeue(out var entry))
         {
-            var (scanned, entry) = item;
             ct.ThrowIfCancellationRequested();
+            var fullPath = Path.Combine(root, entry.Path);
             FileStream file;
             try
             {
-                file = new FileStream(scanned.Info.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+                file = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
             }
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
             {
@@ -169,8 +159,8 @@ public sealed class FileTreeProvider : IBackupProvider
             }
             catch (UnauthorizedAccessException e)
             {
-                throw new TargetUnavailableException($"Target '{context.Target.Name}': cannot read '{scanned.Info.FullName}' ({e.Message}). Grant read access or exclude it.", e)
-                { TargetObject = scanned.Info.FullName };
+                throw new TargetUnavailableException($"Target '{context.Target.Name}': cannot read '{fullPath}' ({e.Message}). Grant read access or exclude it.", e)
+                { TargetObject = fullPath };
             }
             long size = 0;
             using (file)
@@ -185,7 +175,7 @@ public sealed class FileTreeProvider : IBackupProvider
                     progress.Add(n, entry.Path);
                 }
             }
-            if (File.GetLastWriteTimeUtc(scanned.Info.FullName) != entry.Mtime || size != ((FileInfo)scanned.Info).Length)
+            if (File.GetLastWriteTimeUtc(fullPath) != entry.Mtime || size != entry.Size)
                 context.Warn($"'{entry.Path}' changed while it was read; the next backup reads it again.");
             (entry.Size, entry.Sha256, entry.Backup, entry.Pack, entry.Offset) =
                 (size, Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant(), context.BackupId, packName, offset);

@@ -79,6 +79,25 @@ public sealed class BadInputTests : IDisposable
         Assert.Empty(Directory.Exists(destination) ? Directory.EnumerateFileSystemEntries(destination) : []);
     }
 
+    [Fact]
+    public async Task A_corrupt_backup_forced_over_an_existing_destination_changes_nothing()
+    {
+        await CreateAsync(compression: CompressionKind.None);
+        var backup = await _fx.BackupAsync("c");
+        var pack = Directory.EnumerateFiles(_fx.Repository, "pack-0", SearchOption.AllDirectories).Single();
+        var bytes = await File.ReadAllBytesAsync(pack);
+        bytes[^10] ^= 0xFF; // the last file's bytes: everything before it verifies
+        await File.WriteAllBytesAsync(pack, bytes);
+        var destination = _fx.Temp.Combine("existing");
+        Directory.CreateDirectory(destination);
+        File.WriteAllText(Path.Combine(destination, "a.txt"), "mine");
+        var before = TreeSnapshot.Take(destination);
+
+        var outcome = Assert.Single(await _fx.RestoreAsync(backup.Id, destination, force: true));
+        Assert.IsType<IntegrityException>(outcome.Error);
+        TreeSnapshot.AssertEqual(before, TreeSnapshot.Take(destination)); // no staging folder left, nothing replaced
+    }
+
     [Theory]
     [InlineData("", CompressionKind.Gzip)]
     [InlineData("pass", CompressionKind.None)]

@@ -6,9 +6,9 @@ namespace PsBackup.Engine.Providers.Files;
 
 /// <summary>
 /// Restores a tree as of one backup. Everything is checked before the destination is touched
-/// (paths, conflicts, symlinks in the way); all bytes are written to a staging folder inside
-/// the destination and verified (per file and per pack SHA-256) before anything is moved into
-/// place, so a corrupt or tampered backup changes nothing.
+/// (paths, conflicts, symlinks in the way); all bytes are verified (per file and per pack
+/// SHA-256) before an existing destination changes, so a corrupt or tampered backup changes
+/// nothing: an existing destination gets a staging folder, a new one is removed on failure.
 /// </summary>
 internal sealed class TreeRestorer(TargetRestoreContext context)
 {
@@ -27,18 +27,36 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
         var destination = Path.GetFullPath(context.Destination ?? header.Root);
         Preflight(destination, entries);
 
+        // A destination this restore creates needs no staging: files are written in place and,
+        // should anything fail, the destination is removed whole. An existing one gets a
+        // staging folder, so its content changes only once every byte has been verified.
+        var fresh = !Directory.Exists(destination);
+        var mtimeBefore = fresh ? default : Directory.GetLastWriteTimeUtc(destination);
         Directory.CreateDirectory(destination);
-        var staging = Path.Combine(destination, StagingPrefix + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(staging);
+        var staging = fresh ? null : Path.Combine(destination, StagingPrefix + Guid.NewGuid().ToString("N")[..8]);
         try
         {
-            var staged = await StageFilesAsync(staging, entries, ct).ConfigureAwait(false);
+            if (fresh) CreateDirectories(destination, entries);
+            else Directory.CreateDirectory(staging!);
+            var staged = await StageFilesAsync(staging ?? destination, inPlace: fresh, entries, ct).ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
-            Place(destination, entries, staged);
+            Place(destination, entries, staged, inPlace: fresh);
+        }
+        catch when (fresh)
+        {
+            Directory.Delete(destination, recursive: true);
+            throw;
+        }
+        catch
+        {
+            Directory.Delete(staging!, recursive: true);
+            Directory.SetLastWriteTimeUtc(destination, mtimeBefore); // the staging folder's traces
+            throw;
         }
         finally
         {
-            Directory.Delete(staging, recursive: true);
+            if (staging != null && Directory.Exists(staging))
+                Directory.Delete(staging, recursive: true);
         }
         FileMetadata.Apply(destination, header.RootMode, header.RootMtime, isSymlink: false); // after staging is gone
         return new RestoreResult
@@ -121,10 +139,10 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
     /// Writes each file's bytes to the staging folder, reading every pack of the chain once, front
     /// to back, two packs at a time. Each file and each pack is verified against its SHA-256.
     /// </summary>
-    private async Task<Dictionary<FileEntry, string>> StageFilesAsync(string staging, List<FileEntry> entries, CancellationToken ct)
+    private async Task<Dictionary<FileEntry, string>> StageFilesAsync(string staging, bool inPlace, List<FileEntry> entries, CancellationToken ct)
     {
         var files = entries.Where(e => e.Type == FileEntryType.File).ToList();
-        var staged = files.Select((file, i) => (file, path: Path.Combine(staging, i.ToString()))).ToDictionary(x => x.file, x => x.path);
+        var staged = files.Select((file, i) => (file, path: Path.Combine(staging, inPlace ? file.Path : i.ToString()))).ToDictionary(x => x.file, x => x.path);
         var progress = new ProgressReporter(context.Progress, $"Restoring '{context.Target.Name}'", files.Sum(f => f.Size));
         var packs = files.GroupBy(f => (
             Backup: f.Backup ?? throw new IntegrityException($"Index entry '{f.Path}' names no backup."),
@@ -178,18 +196,23 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
         }
     }
 
-    /// <summary>Moves verified files into place, creates directories and links, then applies metadata (directories last, deepest first).</summary>
-    private void Place(string destination, List<FileEntry> entries, Dictionary<FileEntry, string> staged)
+    /// <summary>Every directory of the backup, and the parents of every entry.</summary>
+    private static void CreateDirectories(string destination, List<FileEntry> entries)
     {
-        foreach (var entry in entries.Where(e => e.Type == FileEntryType.Directory))
-            Directory.CreateDirectory(Path.Combine(destination, entry.Path));
+        foreach (var entry in entries)
+            Directory.CreateDirectory(Path.Combine(destination, entry.Type == FileEntryType.Directory ? entry.Path : Path.GetDirectoryName(entry.Path)!));
+    }
+
+    /// <summary>Moves verified files into place, creates directories and links, then applies metadata (directories last, deepest first).</summary>
+    private void Place(string destination, List<FileEntry> entries, Dictionary<FileEntry, string> staged, bool inPlace)
+    {
+        if (!inPlace) CreateDirectories(destination, entries);
         foreach (var entry in entries.Where(e => e.Type != FileEntryType.Directory))
         {
             var path = Path.Combine(destination, entry.Path);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             if (entry.Type == FileEntryType.File)
             {
-                File.Move(staged[entry], path, overwrite: context.Force);
+                if (!inPlace) File.Move(staged[entry], path, overwrite: context.Force);
             }
             else
             {

@@ -18,7 +18,11 @@ public sealed class KilledBackupTests : IDisposable
     public async Task A_sigkilled_backup_leaves_no_visible_backup_and_the_next_one_succeeds()
     {
         var tree = new TreeBuilder(_fx.Temp.Combine("src"));
-        for (var i = 0; i < 200; i++) tree.RandomFile($"d{i % 7}/f{i}.bin", 1_000_000, i);
+        for (var i = 0; i < 50; i++) tree.RandomFile($"d{i % 7}/f{i}.bin", 1_000_000, i);
+        // An 8 GB sparse file takes no disk space but seconds to read and hash: the backup is
+        // certainly still running when the test, however loaded the machine, gets to kill it.
+        using (var sparse = File.Create(tree.PathOf("huge.sparse")))
+            sparse.SetLength(8L << 30);
         tree.TouchDirectories();
         await _fx.NewCollectionAsync("killed", targets: EngineFixture.Tree("src", tree.Root));
         var backups = Path.Combine(_fx.Repository, "collections", "killed", "backups");
@@ -26,7 +30,7 @@ public sealed class KilledBackupTests : IDisposable
         using (var process = CliProcess.Start("backup", "killed", "--repository", _fx.Repository))
         {
             // Kill as soon as artifacts stream into temporary objects: mid-backup, before any manifest exists.
-            var deadline = DateTime.UtcNow.AddSeconds(30);
+            var deadline = DateTime.UtcNow.AddSeconds(60);
             while (!(Directory.Exists(backups) && TempObjects(backups).Any()))
             {
                 if (process.HasExited)
@@ -41,6 +45,8 @@ public sealed class KilledBackupTests : IDisposable
         Assert.Empty(await _fx.Engine.GetBackupsAsync(new BackupQuery { Repository = _fx.Repository }));
         Assert.False(Directory.EnumerateFiles(backups, "manifest.json", SearchOption.AllDirectories).Any());
         Assert.True(File.Exists(Path.Combine(_fx.Repository, "collections", "killed", "lock.json")), "the dead writer's lock is left behind");
+        File.Delete(tree.PathOf("huge.sparse"));
+        tree.TouchDirectories();
 
         var next = await _fx.Engine.InvokeBackupAsync(new BackupRequest("killed") { Repository = _fx.Repository });
         Assert.Empty(next.Failures);

@@ -12,11 +12,7 @@ internal static class BackupVerifier
 {
     public static async IAsyncEnumerable<ArtifactVerification> RunAsync(VerifyRequest request, IProgress<BackupProgress>? progress, [EnumeratorCancellation] CancellationToken ct)
     {
-        var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
-        var collection = request.Collection ?? await CollectionAccess.FindCollectionOfAsync(repository, request.Id, ct).ConfigureAwait(false);
-        var definition = await repository.GetCollectionAsync(collection, ct).ConfigureAwait(false);
-        var chain = await CollectionAccess.ResolveChainAsync(repository, collection, request.Id, ct).ConfigureAwait(false);
-        var reader = new ArtifactReader(repository, CollectionAccess.UnlockKey(definition, request.Passphrase));
+        var (repository, _, chain, reader) = await OpenedBackup.OpenAsync(request.Repository, request.Collection, request.Id, request.Passphrase, ct).ConfigureAwait(false);
         var artifacts = chain.SelectMany(m => m.Targets.Where(t => t.Status == TargetStatus.Complete)
             .SelectMany(t => t.Artifacts.Select(a => (Backup: m, Target: t, Artifact: a)))).ToList();
         var reporter = new ProgressReporter(progress, $"Verifying backup '{request.Id}'", artifacts.Sum(a => a.Artifact.Size));
@@ -27,7 +23,7 @@ internal static class BackupVerifier
             {
                 BackupId = request.Id,
                 ArtifactBackupId = backup.Id,
-                Collection = collection,
+                Collection = backup.Collection,
                 Target = target.Name,
                 Artifact = artifact.Path,
                 SizeBytes = artifact.Size,

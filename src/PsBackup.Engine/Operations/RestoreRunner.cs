@@ -14,15 +14,9 @@ internal static class RestoreRunner
 {
     public static async IAsyncEnumerable<RestoreOutcome> RunAsync(RestoreRequest request, IProgress<BackupProgress>? progress, [EnumeratorCancellation] CancellationToken ct)
     {
-        var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
-        var collection = request.Collection ?? await CollectionAccess.FindCollectionOfAsync(repository, request.Id, ct).ConfigureAwait(false);
-        var definition = await repository.GetCollectionAsync(collection, ct).ConfigureAwait(false);
-        var chain = await CollectionAccess.ResolveChainAsync(repository, collection, request.Id, ct).ConfigureAwait(false);
-        var key = CollectionAccess.UnlockKey(definition, request.Passphrase);
-        var reader = new ArtifactReader(repository, key);
-        var head = chain[^1];
-
-        var targets = CollectionAccess.Describe(definition, repository).Targets.ToDictionary(t => t.Name, StringComparer.OrdinalIgnoreCase);
+        var backup = await OpenedBackup.OpenAsync(request.Repository, request.Collection, request.Id, request.Passphrase, ct).ConfigureAwait(false);
+        var head = backup.Head;
+        var targets = CollectionAccess.Describe(backup.Definition, backup.Repository).Targets.ToDictionary(t => t.Name, StringComparer.OrdinalIgnoreCase);
         var selected = head.Targets.Where(t => request.Targets is not { Count: > 0 } || request.Targets.Contains(t.Name, StringComparer.OrdinalIgnoreCase)).ToList();
         foreach (var name in request.Targets ?? [])
             if (!head.Targets.Exists(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase)))
@@ -35,9 +29,9 @@ internal static class RestoreRunner
             {
                 if (record.Status != TargetStatus.Complete)
                     throw new BackupNotFoundException($"Target '{record.Name}' failed in backup '{head.Id}' ({record.Error}); restore it from another backup.") { TargetObject = head.Id };
-                var target = targets.TryGetValue(record.Name, out var defined) ? defined : throw new IntegrityException($"Collection '{collection}' no longer defines target '{record.Name}'.");
+                var target = targets.TryGetValue(record.Name, out var defined) ? defined : throw new IntegrityException($"Collection '{head.Collection}' no longer defines target '{record.Name}'.");
                 var destination = request.Destination == null ? null : selected.Count == 1 ? request.Destination : Path.Combine(request.Destination, record.Name);
-                var context = new TargetRestoreContext(reader, chain, target, destination, request.Force, progress);
+                var context = new TargetRestoreContext(backup.Reader, backup.Chain, target, destination, request.Force, progress);
                 outcome = new RestoreOutcome(record.Name, await ProviderRegistry.For(record.Kind).RestoreAsync(context, ct).ConfigureAwait(false), null);
             }
             catch (Exception e) when (e is not OperationCanceledException)

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Security;
 using PsBackup.Engine.Operations;
 using PsBackup.Infrastructure;
 
@@ -10,18 +9,8 @@ namespace PsBackup.Commands;
 /// </summary>
 [Cmdlet(VerbsData.Restore, "Backup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(RestoreResult))]
-public sealed class RestoreBackupCommand : PsBackupCmdlet
+public sealed class RestoreBackupCommand : BackupIdCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("BackupId")]
-    public string Id { get; set; } = "";
-
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    public string? Collection { get; set; }
-
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    public string? Repository { get; set; }
-
     /// <summary>Where to restore. With several targets, each goes to a sub-directory named after it.</summary>
     [Parameter(Position = 1)]
     public string? Destination { get; set; }
@@ -33,9 +22,6 @@ public sealed class RestoreBackupCommand : PsBackupCmdlet
     /// <summary>Overwrite existing files.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
-
-    [Parameter]
-    public SecureString? EncryptionPassphrase { get; set; }
 
     protected override void ProcessRecord()
     {

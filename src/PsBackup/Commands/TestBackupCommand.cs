@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Security;
 using PsBackup.Engine.Operations;
 using PsBackup.Infrastructure;
 
@@ -10,21 +9,8 @@ namespace PsBackup.Commands;
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Test, "Backup")]
 [OutputType(typeof(ArtifactVerification))]
-public sealed class TestBackupCommand : PsBackupCmdlet
+public sealed class TestBackupCommand : BackupIdCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("BackupId")]
-    public string Id { get; set; } = "";
-
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    public string? Collection { get; set; }
-
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    public string? Repository { get; set; }
-
-    [Parameter]
-    public SecureString? EncryptionPassphrase { get; set; }
-
     protected override void ProcessRecord()
     {
         var request = new VerifyRequest(Id) { Repository = ResolveRepository(Repository), Collection = Collection, Passphrase = PlainText(EncryptionPassphrase) };

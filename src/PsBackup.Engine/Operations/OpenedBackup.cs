@@ -1,0 +1,19 @@
+using PsBackup.Engine.Repository;
+
+namespace PsBackup.Engine.Operations;
+
+/// <summary>A committed backup opened for reading: its collection, its chain (full first, itself last) and a reader for its artifacts.</summary>
+internal sealed record OpenedBackup(BackupRepository Repository, CollectionDefinition Definition, List<BackupManifest> Chain, ArtifactReader Reader)
+{
+    public BackupManifest Head => Chain[^1];
+
+    /// <summary>Finds the collection when not given, resolves the chain and unlocks the key: what restore and verify share.</summary>
+    public static async Task<OpenedBackup> OpenAsync(string? repositoryLocation, string? collection, string id, string? passphrase, CancellationToken ct)
+    {
+        var repository = await CollectionAccess.OpenRepositoryAsync(repositoryLocation, ct).ConfigureAwait(false);
+        collection ??= await CollectionAccess.FindCollectionOfAsync(repository, id, ct).ConfigureAwait(false);
+        var definition = await repository.GetCollectionAsync(collection, ct).ConfigureAwait(false);
+        var chain = await CollectionAccess.ResolveChainAsync(repository, collection, id, ct).ConfigureAwait(false);
+        return new OpenedBackup(repository, definition, chain, new ArtifactReader(repository, CollectionAccess.UnlockKey(definition, passphrase)));
+    }
+}

@@ -1,5 +1,5 @@
-using PsBackup.Engine.Errors;
 using PsBackup.Engine.Storage;
+using PsBackup.Engine.Storage.S3;
 
 namespace PsBackup.Engine;
 
@@ -19,9 +19,8 @@ public static class RepositoryLocation
     public static IObjectStore OpenStore(string? repository)
     {
         var location = Resolve(repository);
-        if (location.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
-            throw new PsBackupException("RepositoryKindNotSupported", ErrorKind.NotImplemented,
-                $"Repository '{location}': S3 repositories are not available in this version; use a local directory.");
+        if (S3Location.IsS3(location))
+            return new S3ObjectStore(S3Location.Parse(location), S3StoreOptions.FromEnvironment());
         if (Uri.TryCreate(location, UriKind.Absolute, out var uri) && uri.IsFile && location.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
             location = uri.LocalPath;
         return new LocalObjectStore(location);

@@ -1,0 +1,144 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+
+namespace PsBackup.Engine.Storage.S3;
+
+/// <summary>
+/// A repository under an S3 bucket prefix. Objects become visible whole (a PUT, or a multipart
+/// upload completed on commit), which is what the repository's manifest-last commit needs.
+/// </summary>
+public sealed class S3ObjectStore : IObjectStore
+{
+    private readonly IAmazonS3 _s3;
+    private readonly S3Location _location;
+    private readonly S3StoreOptions _options;
+
+    public S3ObjectStore(S3Location location, S3StoreOptions options)
+    {
+        _location = location;
+        _options = options;
+        var config = new AmazonS3Config
+        {
+            RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(options.Region),
+            // Checksums only where S3 requires them: S3-compatible servers often reject the rest.
+            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+        };
+        if (options.Endpoint != null)
+        {
+            config.ServiceURL = options.Endpoint;
+            config.ForcePathStyle = true;
+            config.AuthenticationRegion = options.Region;
+        }
+        _s3 = options.AccessKey != null
+            ? new AmazonS3Client(new BasicAWSCredentials(options.AccessKey, options.SecretKey), config)
+            : new AmazonS3Client(config);
+    }
+
+    public string Location => _location.ToString();
+
+    internal IAmazonS3 Client => _s3;
+    internal S3Location S3Location => _location;
+    internal string ObjectKey(string key) => _location.Prefix + key;
+
+    public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await _s3.GetObjectAsync(_location.Bucket, ObjectKey(key), cancellationToken).ConfigureAwait(false);
+            return response.ResponseStream;
+        }
+        catch (AmazonS3Exception e)
+        {
+            throw S3Errors.Map(e, _location, key);
+        }
+    }
+
+    public Task<ObjectWriteStream> OpenWriteAsync(string key, CancellationToken cancellationToken) =>
+        Task.FromResult<ObjectWriteStream>(new S3UploadStream(this, key, _options));
+
+    /// <summary>
+    /// PUT with If-None-Match: * — atomic on AWS S3. S3-compatible servers that ignore the header
+    /// (s3rver) get a HEAD first, which narrows but does not close the race.
+    /// </summary>
+    public async Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        if (await StatAsync(key, cancellationToken).ConfigureAwait(false) != null)
+            return false;
+        try
+        {
+            await _s3.PutObjectAsync(new PutObjectRequest
+            {
+                BucketName = _location.Bucket,
+                Key = ObjectKey(key),
+                InputStream = new MemoryStream(content.ToArray()),
+                IfNoneMatch = "*",
+            }, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict)
+        {
+            return false;
+        }
+        catch (AmazonS3Exception e)
+        {
+            throw S3Errors.Map(e, _location, key);
+        }
+    }
+
+    public async Task<ObjectEntry?> StatAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var head = await _s3.GetObjectMetadataAsync(_location.Bucket, ObjectKey(key), cancellationToken).ConfigureAwait(false);
+            return new ObjectEntry(key, head.ContentLength, head.LastModified ?? DateTime.UtcNow);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket")
+        {
+            return null;
+        }
+        catch (AmazonS3Exception e)
+        {
+            throw S3Errors.Map(e, _location, key);
+        }
+    }
+
+    public async IAsyncEnumerable<ObjectEntry> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var request = new ListObjectsV2Request { BucketName = _location.Bucket, Prefix = ObjectKey(prefix) };
+        while (true)
+        {
+            ListObjectsV2Response page;
+            try
+            {
+                page = await _s3.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AmazonS3Exception e)
+            {
+                throw S3Errors.Map(e, _location);
+            }
+            foreach (var o in page.S3Objects ?? [])
+                yield return new ObjectEntry(o.Key[_location.Prefix.Length..], o.Size ?? 0, o.LastModified ?? DateTime.UtcNow);
+            if (page.IsTruncated != true) yield break;
+            request.ContinuationToken = page.NextContinuationToken;
+        }
+    }
+
+    public async Task DeleteAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _s3.DeleteObjectAsync(_location.Bucket, ObjectKey(key), cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket")
+        {
+        }
+        catch (AmazonS3Exception e)
+        {
+            throw S3Errors.Map(e, _location, key);
+        }
+    }
+}

@@ -1,0 +1,30 @@
+namespace PsBackup.Engine.Storage.S3;
+
+/// <summary>
+/// How to reach S3. Credentials are never stored in the repository: they come from here (run
+/// time) or, when absent, from the standard AWS chain (environment, profile, instance role).
+/// </summary>
+public sealed record S3StoreOptions
+{
+    public const string EndpointVariable = "PSBACKUP_S3_ENDPOINT";
+
+    /// <summary>An S3-compatible endpoint (MinIO, s3rver …); null for AWS. Implies path-style addressing.</summary>
+    public string? Endpoint { get; init; }
+
+    public string Region { get; init; } = "us-east-1";
+    public string? AccessKey { get; init; }
+    public string? SecretKey { get; init; }
+
+    /// <summary>Multipart part size; S3 requires at least 5 MiB.</summary>
+    public int PartSize { get; init; } = 8 << 20;
+
+    /// <summary>Parts uploaded at once per object. Memory per object being written is (Parallelism + 1) × PartSize.</summary>
+    public int Parallelism { get; init; } = 2;
+
+    /// <summary>Options from $env:PSBACKUP_S3_ENDPOINT and $env:AWS_REGION; credentials from the AWS chain.</summary>
+    public static S3StoreOptions FromEnvironment() => new()
+    {
+        Endpoint = Environment.GetEnvironmentVariable(EndpointVariable) is { Length: > 0 } endpoint ? endpoint : null,
+        Region = Environment.GetEnvironmentVariable("AWS_REGION") is { Length: > 0 } region ? region : "us-east-1",
+    };
+}

@@ -1,0 +1,112 @@
+using System.Security.Cryptography;
+using PsBackup.Engine.Errors;
+using PsBackup.Engine.Storage;
+using PsBackup.Engine.Storage.S3;
+using PsBackup.Engine.Tests.Support;
+
+namespace PsBackup.Engine.Tests.Storage;
+
+/// <summary>What the repository relies on, checked against every store: the local directory and real S3 (s3rver).</summary>
+public sealed class ObjectStoreContractTests : IDisposable
+{
+    private readonly TempDirectory _temp = new("store");
+
+    public void Dispose() => _temp.Dispose();
+
+    public static TheoryData<string> Stores => ["local", "s3"];
+
+    private async Task<IObjectStore> StoreAsync(string kind, int partSize = 8 << 20) => kind == "local"
+        ? new LocalObjectStore(_temp.Combine("repo"))
+        : new S3ObjectStore(S3Location.Parse(await S3Repository.NewAsync()), S3Repository.Options(partSize));
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task Writes_appear_only_on_commit_and_abandoned_writes_leave_nothing(string kind)
+    {
+        var store = await StoreAsync(kind);
+        var data = RandomNumberGenerator.GetBytes(100_000);
+        await using (var write = await store.OpenWriteAsync("a/b/obj", default))
+        {
+            write.Write(data);
+            Assert.Null(await store.StatAsync("a/b/obj", default));
+            await write.CommitAsync(default);
+        }
+        Assert.Equal(data.Length, (await store.StatAsync("a/b/obj", default))!.Size);
+        Assert.Equal(data, await store.ReadAllBytesAsync("a/b/obj", default));
+
+        await using (var abandoned = await store.OpenWriteAsync("a/b/abandoned", default))
+            abandoned.Write(data);
+        Assert.Null(await store.StatAsync("a/b/abandoned", default));
+        Assert.Equal(["a/b/obj"], await KeysAsync(store, "a/"));
+        await Assert.ThrowsAsync<ObjectNotFoundException>(() => store.OpenReadAsync("a/b/abandoned", default));
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task Create_if_absent_creates_once_and_delete_is_idempotent(string kind)
+    {
+        var store = await StoreAsync(kind);
+        Assert.True(await store.TryCreateAsync("lock.json", "first"u8.ToArray(), default));
+        Assert.False(await store.TryCreateAsync("lock.json", "second"u8.ToArray(), default));
+        Assert.Equal("first"u8.ToArray(), await store.ReadAllBytesAsync("lock.json", default));
+        await store.DeleteAsync("lock.json", default);
+        await store.DeleteAsync("lock.json", default);
+        Assert.Null(await store.StatAsync("lock.json", default));
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task Listing_is_by_prefix_in_key_order_across_more_than_a_thousand_objects(string kind)
+    {
+        var store = await StoreAsync(kind);
+        var keys = Enumerable.Range(0, 1100).Select(i => $"many/{i:D5}").ToList();
+        await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = 16 },
+            async (key, ct) => await store.PutAsync(key, "x"u8.ToArray(), ct));
+        await store.PutAsync("other/x", "x"u8.ToArray(), default);
+        await store.PutAsync("many-not/x", "x"u8.ToArray(), default);
+
+        Assert.Equal(keys, await KeysAsync(store, "many/"));
+        Assert.Equal(["many-not/x"], await KeysAsync(store, "many-"));
+    }
+
+    [Fact]
+    public async Task Large_objects_stream_as_multipart_uploads_with_bounded_parts()
+    {
+        var store = await StoreAsync("s3", partSize: 5 << 20);
+        var data = RandomNumberGenerator.GetBytes((5 << 20) * 3 + 1_234_567); // 3 full parts and a short one
+        await using (var write = await store.OpenWriteAsync("big", default))
+        {
+            for (var offset = 0; offset < data.Length; offset += 100_000)
+                write.Write(data.AsSpan(offset, Math.Min(100_000, data.Length - offset)));
+            Assert.Null(await store.StatAsync("big", default)); // parts uploaded, object not yet visible
+            await write.CommitAsync(default);
+        }
+        Assert.Equal(data.Length, (await store.StatAsync("big", default))!.Size);
+        Assert.Equal(SHA256.HashData(data), SHA256.HashData(await store.ReadAllBytesAsync("big", default)));
+
+        // A large write abandoned after parts were uploaded is aborted: no object appears.
+        await using (var abandoned = await store.OpenWriteAsync("big-abandoned", default))
+            abandoned.Write(data);
+        Assert.Null(await store.StatAsync("big-abandoned", default));
+        Assert.Equal(["big"], await KeysAsync(store, "big"));
+    }
+
+    [Fact]
+    public async Task Wrong_credentials_fail_quickly_with_a_clear_error()
+    {
+        var location = S3Location.Parse(await S3Repository.NewAsync());
+        var store = new S3ObjectStore(location, S3Repository.Options() with { AccessKey = "WRONG", SecretKey = "WRONG" });
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<PsBackupException>(() => store.StatAsync("config.json", default));
+        Assert.Equal("RepositoryAccessDenied", error.ErrorId);
+        Assert.Contains("credentials", error.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+    }
+
+    private static async Task<List<string>> KeysAsync(IObjectStore store, string prefix)
+    {
+        var keys = new List<string>();
+        await foreach (var entry in store.ListAsync(prefix, default)) keys.Add(entry.Key);
+        return keys;
+    }
+}

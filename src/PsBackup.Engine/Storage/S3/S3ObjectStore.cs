@@ -40,21 +40,30 @@ public sealed class S3ObjectStore : IObjectStore
 
     public string Location => _location.ToString();
 
-    internal IAmazonS3 Client => _s3;
     internal S3Location S3Location => _location;
     internal string ObjectKey(string key) => _location.Prefix + key;
 
-    public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every S3 request goes through here: one place for error mapping (and for retries).
+    /// <paramref name="request"/> may run more than once, so it must build its request (and
+    /// rewind any body stream) each time.
+    /// </summary>
+    internal async Task<T> SendAsync<T>(Func<IAmazonS3, CancellationToken, Task<T>> request, string? key, CancellationToken ct)
     {
         try
         {
-            var response = await _s3.GetObjectAsync(_location.Bucket, ObjectKey(key), cancellationToken).ConfigureAwait(false);
-            return response.ResponseStream;
+            return await request(_s3, ct).ConfigureAwait(false);
         }
         catch (AmazonS3Exception e)
         {
             throw S3Errors.Map(e, _location, key);
         }
+    }
+
+    public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken)
+    {
+        var response = await SendAsync((s3, ct) => s3.GetObjectAsync(_location.Bucket, ObjectKey(key), ct), key, cancellationToken).ConfigureAwait(false);
+        return response.ResponseStream;
     }
 
     public Task<ObjectWriteStream> OpenWriteAsync(string key, CancellationToken cancellationToken) =>
@@ -68,42 +77,41 @@ public sealed class S3ObjectStore : IObjectStore
     {
         if (await StatAsync(key, cancellationToken).ConfigureAwait(false) != null)
             return false;
-        try
+        var body = content.ToArray();
+        return await SendAsync(async (s3, ct) =>
         {
-            await _s3.PutObjectAsync(new PutObjectRequest
+            try
             {
-                BucketName = _location.Bucket,
-                Key = ObjectKey(key),
-                InputStream = new MemoryStream(content.ToArray()),
-                IfNoneMatch = "*",
-            }, cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict)
-        {
-            return false;
-        }
-        catch (AmazonS3Exception e)
-        {
-            throw S3Errors.Map(e, _location, key);
-        }
+                await s3.PutObjectAsync(new PutObjectRequest
+                {
+                    BucketName = _location.Bucket,
+                    Key = ObjectKey(key),
+                    InputStream = new MemoryStream(body),
+                    IfNoneMatch = "*",
+                }, ct).ConfigureAwait(false);
+                return true;
+            }
+            catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict)
+            {
+                return false;
+            }
+        }, key, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<ObjectEntry?> StatAsync(string key, CancellationToken cancellationToken)
     {
-        try
+        return await SendAsync(async (s3, ct) =>
         {
-            var head = await _s3.GetObjectMetadataAsync(_location.Bucket, ObjectKey(key), cancellationToken).ConfigureAwait(false);
-            return new ObjectEntry(key, head.ContentLength, head.LastModified ?? DateTime.UtcNow);
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket")
-        {
-            return null;
-        }
-        catch (AmazonS3Exception e)
-        {
-            throw S3Errors.Map(e, _location, key);
-        }
+            try
+            {
+                var head = await s3.GetObjectMetadataAsync(_location.Bucket, ObjectKey(key), ct).ConfigureAwait(false);
+                return new ObjectEntry(key, head.ContentLength, head.LastModified ?? DateTime.UtcNow);
+            }
+            catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket")
+            {
+                return null;
+            }
+        }, key, cancellationToken).ConfigureAwait(false);
     }
 
     public async IAsyncEnumerable<ObjectEntry> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -111,15 +119,7 @@ public sealed class S3ObjectStore : IObjectStore
         var request = new ListObjectsV2Request { BucketName = _location.Bucket, Prefix = ObjectKey(prefix) };
         while (true)
         {
-            ListObjectsV2Response page;
-            try
-            {
-                page = await _s3.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
-            }
-            catch (AmazonS3Exception e)
-            {
-                throw S3Errors.Map(e, _location);
-            }
+            var page = await SendAsync((s3, ct) => s3.ListObjectsV2Async(request, ct), null, cancellationToken).ConfigureAwait(false);
             foreach (var o in page.S3Objects ?? [])
                 yield return new ObjectEntry(o.Key[_location.Prefix.Length..], o.Size ?? 0, o.LastModified ?? DateTime.UtcNow);
             if (page.IsTruncated != true) yield break;
@@ -129,16 +129,16 @@ public sealed class S3ObjectStore : IObjectStore
 
     public async Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
-        try
+        await SendAsync(async (s3, ct) =>
         {
-            await _s3.DeleteObjectAsync(_location.Bucket, ObjectKey(key), cancellationToken).ConfigureAwait(false);
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket")
-        {
-        }
-        catch (AmazonS3Exception e)
-        {
-            throw S3Errors.Map(e, _location, key);
-        }
+            try
+            {
+                await s3.DeleteObjectAsync(_location.Bucket, ObjectKey(key), ct).ConfigureAwait(false);
+            }
+            catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket")
+            {
+            }
+            return true;
+        }, key, cancellationToken).ConfigureAwait(false);
     }
 }

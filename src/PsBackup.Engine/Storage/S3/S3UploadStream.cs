@@ -37,7 +37,7 @@ internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOpt
 
     private void StartPart()
     {
-        _uploadId ??= Call(() => store.Client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = Bucket, Key = ObjectKey }))
+        _uploadId ??= store.SendAsync((s3, ct) => s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = Bucket, Key = ObjectKey }, ct), key, default)
             .GetAwaiter().GetResult().UploadId;
         _slots.Wait(); // back-pressure: at most Parallelism parts in flight
         var part = _buffer;
@@ -48,10 +48,10 @@ internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOpt
         {
             try
             {
-                var response = await Call(() => store.Client.UploadPartAsync(new UploadPartRequest
+                var response = await store.SendAsync((s3, ct) => s3.UploadPartAsync(new UploadPartRequest
                 {
-                    BucketName = Bucket, Key = ObjectKey, UploadId = _uploadId, PartNumber = number, InputStream = part,
-                })).ConfigureAwait(false);
+                    BucketName = Bucket, Key = ObjectKey, UploadId = _uploadId, PartNumber = number, InputStream = Body(part),
+                }, ct), key, default).ConfigureAwait(false);
                 return new PartETag(number, response.ETag);
             }
             finally
@@ -69,32 +69,23 @@ internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOpt
     {
         if (_uploadId == null)
         {
-            _buffer.Position = 0;
-            await Call(() => store.Client.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = ObjectKey, InputStream = _buffer }, cancellationToken)).ConfigureAwait(false);
+            await store.SendAsync((s3, ct) => s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = ObjectKey, InputStream = Body(_buffer) }, ct),
+                key, cancellationToken).ConfigureAwait(false);
         }
         else
         {
             if (_buffer.Length > 0) StartPart();
             var etags = await Task.WhenAll(_parts).ConfigureAwait(false);
-            await Call(() => store.Client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            await store.SendAsync((s3, ct) => s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
             {
                 BucketName = Bucket, Key = ObjectKey, UploadId = _uploadId, PartETags = [.. etags],
-            }, cancellationToken)).ConfigureAwait(false);
+            }, ct), key, cancellationToken).ConfigureAwait(false);
         }
         _done = true;
     }
 
-    private async Task<T> Call<T>(Func<Task<T>> request)
-    {
-        try
-        {
-            return await request().ConfigureAwait(false);
-        }
-        catch (AmazonS3Exception e)
-        {
-            throw S3Errors.Map(e, store.S3Location, key);
-        }
-    }
+    /// <summary>A fresh stream over the buffered bytes for each attempt: a retry re-sends the whole body.</summary>
+    private static MemoryStream Body(MemoryStream buffer) => new(buffer.GetBuffer(), 0, (int)buffer.Length, writable: false);
 
     protected override void Dispose(bool disposing)
     {
@@ -106,10 +97,10 @@ internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOpt
             {
                 try
                 {
-                    store.Client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = Bucket, Key = ObjectKey, UploadId = _uploadId })
+                    store.SendAsync((s3, ct) => s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = Bucket, Key = ObjectKey, UploadId = _uploadId }, ct), key, default)
                         .GetAwaiter().GetResult();
                 }
-                catch (AmazonS3Exception)
+                catch (PsBackupException)
                 {
                     // Best effort: a bucket lifecycle rule for incomplete multipart uploads cleans up the rest.
                 }

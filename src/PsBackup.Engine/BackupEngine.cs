@@ -13,10 +13,10 @@ public sealed class BackupEngine(EngineOptions? options = null)
     public Task<BackupCollectionInfo> NewCollectionAsync(NewCollectionRequest request, CancellationToken ct = default) =>
         new CollectionManager(_options).CreateAsync(request, ct);
 
-    public Task<List<BackupCollectionInfo>> GetCollectionsAsync(string? repository, string? namePattern, CancellationToken ct = default) =>
+    public Task<List<BackupCollectionInfo>> GetCollectionsAsync(RepositoryAddress? repository, string? namePattern, CancellationToken ct = default) =>
         new CollectionManager(_options).GetAsync(repository, namePattern, ct);
 
-    public Task RemoveCollectionAsync(string? repository, string name, CancellationToken ct = default) =>
+    public Task RemoveCollectionAsync(RepositoryAddress? repository, string name, CancellationToken ct = default) =>
         new CollectionManager(_options).RemoveAsync(repository, name, ct);
 
     public Task<BackupRunResult> InvokeBackupAsync(BackupRequest request, IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>

@@ -16,11 +16,11 @@ public static class RepositoryLocation
 
     public static string Resolve(string? repository) => string.IsNullOrWhiteSpace(repository) ? Default : repository;
 
-    public static IObjectStore OpenStore(string? repository)
+    public static IObjectStore OpenStore(RepositoryAddress? repository)
     {
-        var location = Resolve(repository);
+        var location = Resolve(repository?.Location);
         if (S3Location.IsS3(location))
-            return new S3ObjectStore(S3Location.Parse(location), S3StoreOptions.FromEnvironment());
+            return new S3ObjectStore(S3Location.Parse(location), repository?.S3 ?? S3StoreOptions.FromEnvironment());
         if (Uri.TryCreate(location, UriKind.Absolute, out var uri) && uri.IsFile && location.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
             location = uri.LocalPath;
         return new LocalObjectStore(location);

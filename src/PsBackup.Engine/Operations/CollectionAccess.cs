@@ -7,7 +7,7 @@ namespace PsBackup.Engine.Operations;
 /// <summary>Opening a repository and a collection in it, unlocking its key, and describing it to the pipeline.</summary>
 internal static class CollectionAccess
 {
-    public static Task<BackupRepository> OpenRepositoryAsync(string? repository, CancellationToken ct) =>
+    public static Task<BackupRepository> OpenRepositoryAsync(RepositoryAddress? repository, CancellationToken ct) =>
         BackupRepository.OpenAsync(RepositoryLocation.OpenStore(repository), create: false, ct);
 
     /// <summary>The collection's data key, or null when it is not encrypted.</summary>

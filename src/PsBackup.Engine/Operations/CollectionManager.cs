@@ -32,7 +32,7 @@ internal sealed class CollectionManager(EngineOptions options)
     }
 
     /// <summary>Collections whose name matches <paramref name="pattern"/> (wildcards allowed); a literal name that is absent is an error.</summary>
-    public async Task<List<BackupCollectionInfo>> GetAsync(string? repositoryLocation, string? pattern, CancellationToken ct)
+    public async Task<List<BackupCollectionInfo>> GetAsync(RepositoryAddress? repositoryLocation, string? pattern, CancellationToken ct)
     {
         var repository = await CollectionAccess.OpenRepositoryAsync(repositoryLocation, ct).ConfigureAwait(false);
         if (pattern != null && !Glob.HasWildcards(pattern))
@@ -46,7 +46,7 @@ internal sealed class CollectionManager(EngineOptions options)
     }
 
     /// <summary>Removes a collection with all its backups, holding its lock so no backup is running.</summary>
-    public async Task RemoveAsync(string? repositoryLocation, string name, CancellationToken ct)
+    public async Task RemoveAsync(RepositoryAddress? repositoryLocation, string name, CancellationToken ct)
     {
         var repository = await CollectionAccess.OpenRepositoryAsync(repositoryLocation, ct).ConfigureAwait(false);
         await repository.GetCollectionAsync(name, ct).ConfigureAwait(false);

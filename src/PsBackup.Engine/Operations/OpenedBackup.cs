@@ -8,7 +8,7 @@ internal sealed record OpenedBackup(BackupRepository Repository, CollectionDefin
     public BackupManifest Head => Chain[^1];
 
     /// <summary>Finds the collection when not given, resolves the chain and unlocks the key: what restore and verify share.</summary>
-    public static async Task<OpenedBackup> OpenAsync(string? repositoryLocation, string? collection, string id, string? passphrase, CancellationToken ct)
+    public static async Task<OpenedBackup> OpenAsync(RepositoryAddress? repositoryLocation, string? collection, string id, string? passphrase, CancellationToken ct)
     {
         var repository = await CollectionAccess.OpenRepositoryAsync(repositoryLocation, ct).ConfigureAwait(false);
         collection ??= await CollectionAccess.FindCollectionOfAsync(repository, id, ct).ConfigureAwait(false);

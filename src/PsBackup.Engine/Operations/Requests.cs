@@ -4,7 +4,7 @@ namespace PsBackup.Engine.Operations;
 
 public sealed record NewCollectionRequest(string Name, IReadOnlyList<BackupTarget> Targets)
 {
-    public string? Repository { get; init; }
+    public RepositoryAddress? Repository { get; init; }
     public bool IncrementalBackupEnabled { get; init; }
     public CompressionKind Compression { get; init; } = CompressionKind.Brotli;
     public string? Passphrase { get; init; }
@@ -13,14 +13,14 @@ public sealed record NewCollectionRequest(string Name, IReadOnlyList<BackupTarge
 
 public sealed record BackupRequest(string Collection)
 {
-    public string? Repository { get; init; }
+    public RepositoryAddress? Repository { get; init; }
     public BackupType Type { get; init; } = BackupType.Full;
     public string? Passphrase { get; init; }
 }
 
 public sealed record BackupQuery
 {
-    public string? Repository { get; init; }
+    public RepositoryAddress? Repository { get; init; }
 
     /// <summary>Collection name or wildcard pattern; null for all.</summary>
     public string? Collection { get; init; }
@@ -32,7 +32,7 @@ public sealed record BackupQuery
 
 public sealed record RestoreRequest(string Id)
 {
-    public string? Repository { get; init; }
+    public RepositoryAddress? Repository { get; init; }
 
     /// <summary>Null: find the collection holding <see cref="Id"/>.</summary>
     public string? Collection { get; init; }
@@ -49,7 +49,7 @@ public sealed record RestoreRequest(string Id)
 
 public sealed record VerifyRequest(string Id)
 {
-    public string? Repository { get; init; }
+    public RepositoryAddress? Repository { get; init; }
     public string? Collection { get; init; }
     public string? Passphrase { get; init; }
 }

@@ -8,21 +8,18 @@ namespace PsBackup.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "BackupCollection")]
 [OutputType(typeof(BackupCollectionInfo))]
-public sealed class GetBackupCollectionCommand : PsBackupCmdlet
+public sealed class GetBackupCollectionCommand : RepositoryCmdlet
 {
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     public string[]? Name { get; set; }
-
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    public string? Repository { get; set; }
 
     protected override void ProcessRecord()
     {
         foreach (var name in Name ?? [null!])
             RunEngine(name, async (engine, bridge, ct) =>
             {
-                foreach (var collection in await engine.GetCollectionsAsync(ResolveRepository(Repository), name, ct))
+                foreach (var collection in await engine.GetCollectionsAsync(Address(), name, ct))
                     bridge.Output(collection);
             });
     }

@@ -9,16 +9,13 @@ namespace PsBackup.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "Backup")]
 [OutputType(typeof(BackupInfo))]
-public sealed class GetBackupCommand : PsBackupCmdlet
+public sealed class GetBackupCommand : RepositoryCmdlet
 {
     /// <summary>Collection names (wildcards allowed); binds from Get-BackupCollection's Name. Default: all.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
     [SupportsWildcards]
     public string[]? Collection { get; set; }
-
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    public string? Repository { get; set; }
 
     [Parameter]
     public string? Id { get; set; }
@@ -34,7 +31,7 @@ public sealed class GetBackupCommand : PsBackupCmdlet
     {
         foreach (var collection in Collection ?? [null!])
         {
-            var query = new BackupQuery { Repository = ResolveRepository(Repository), Collection = collection, Id = Id, Latest = Latest, Type = Type };
+            var query = new BackupQuery { Repository = Address(), Collection = collection, Id = Id, Latest = Latest, Type = Type };
             RunEngine(collection, async (engine, bridge, ct) =>
             {
                 foreach (var backup in await engine.GetBackupsAsync(query, ct))

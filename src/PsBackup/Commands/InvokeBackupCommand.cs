@@ -10,15 +10,12 @@ namespace PsBackup.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "Backup")]
 [OutputType(typeof(BackupInfo))]
-public sealed class InvokeBackupCommand : PsBackupCmdlet
+public sealed class InvokeBackupCommand : RepositoryCmdlet
 {
     /// <summary>The collection; binds from Get-BackupCollection's Name.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Collection")]
     public string Name { get; set; } = "";
-
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    public string? Repository { get; set; }
 
     /// <summary>Back up only what changed since the collection's latest backup.</summary>
     [Parameter]
@@ -31,7 +28,7 @@ public sealed class InvokeBackupCommand : PsBackupCmdlet
     {
         var request = new BackupRequest(Name)
         {
-            Repository = ResolveRepository(Repository),
+            Repository = Address(),
             Type = Incremental ? BackupType.Incremental : BackupType.Full,
             Passphrase = PlainText(EncryptionPassphrase),
         };

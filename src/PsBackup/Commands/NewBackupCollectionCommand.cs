@@ -10,7 +10,7 @@ namespace PsBackup.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.New, "BackupCollection", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(BackupCollectionInfo))]
-public sealed class NewBackupCollectionCommand : PsBackupCmdlet
+public sealed class NewBackupCollectionCommand : RepositoryCmdlet
 {
     private readonly List<BackupTarget> _targets = [];
 
@@ -21,10 +21,6 @@ public sealed class NewBackupCollectionCommand : PsBackupCmdlet
     /// <summary>Targets from New-BackupTarget; accepts pipeline input and collects all of it.</summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true)]
     public BackupTarget[] Target { get; set; } = [];
-
-    /// <summary>A directory, or s3://bucket/prefix. Default: $env:PSBACKUP_REPOSITORY, else the user's local data directory.</summary>
-    [Parameter]
-    public string? Repository { get; set; }
 
     [Parameter]
     public SwitchParameter IncrementalBackupEnabled { get; set; }
@@ -47,7 +43,7 @@ public sealed class NewBackupCollectionCommand : PsBackupCmdlet
         if (!ShouldProcess(Name, "Create backup collection")) return;
         var request = new NewCollectionRequest(Name, _targets)
         {
-            Repository = ResolveRepository(Repository),
+            Repository = Address(),
             IncrementalBackupEnabled = IncrementalBackupEnabled,
             Compression = Compression,
             Passphrase = PlainText(EncryptionPassphrase),

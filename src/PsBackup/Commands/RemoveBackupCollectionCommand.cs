@@ -8,7 +8,7 @@ namespace PsBackup.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "BackupCollection", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(void))]
-public sealed class RemoveBackupCollectionCommand : PsBackupCmdlet
+public sealed class RemoveBackupCollectionCommand : RepositoryCmdlet
 {
     /// <summary>
     /// Binds from Get-BackupCollection's Name only: deliberately no "Collection" alias, so that
@@ -17,15 +17,12 @@ public sealed class RemoveBackupCollectionCommand : PsBackupCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     public string[] Name { get; set; } = [];
 
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    public string? Repository { get; set; }
-
     protected override void ProcessRecord()
     {
         foreach (var name in Name)
         {
             if (!ShouldProcess(name, "Remove backup collection and all its backups")) continue;
-            RunEngine(name, (engine, _, ct) => engine.RemoveCollectionAsync(ResolveRepository(Repository), name, ct));
+            RunEngine(name, (engine, _, ct) => engine.RemoveCollectionAsync(Address(), name, ct));
         }
     }
 }

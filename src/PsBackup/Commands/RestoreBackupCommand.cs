@@ -29,7 +29,7 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
         if (!ShouldProcess(Id, destination == null ? "Restore backup to its original location" : $"Restore backup to '{destination}'")) return;
         var request = new RestoreRequest(Id)
         {
-            Repository = ResolveRepository(Repository),
+            Repository = Address(),
             Collection = Collection,
             Destination = destination,
             Targets = Target,

@@ -13,7 +13,7 @@ public sealed class TestBackupCommand : BackupIdCmdlet
 {
     protected override void ProcessRecord()
     {
-        var request = new VerifyRequest(Id) { Repository = ResolveRepository(Repository), Collection = Collection, Passphrase = PlainText(EncryptionPassphrase) };
+        var request = new VerifyRequest(Id) { Repository = Address(), Collection = Collection, Passphrase = PlainText(EncryptionPassphrase) };
         RunEngine(Id, async (engine, bridge, ct) =>
         {
             await foreach (var finding in engine.TestBackupAsync(request, bridge, ct))

@@ -41,11 +41,7 @@ public abstract class PsBackupCmdlet : PSCmdlet
     }
 
     /// <summary>A path as typed (relative to the current location, with ~ and PSDrives) as a file-system path.</summary>
-    protected string ResolvePath(string path) => GetUnresolvedProviderPathFromPSPath(path);
-
-    /// <summary>The repository as a local full path, or as given when it is a URI (s3://…).</summary>
-    protected string? ResolveRepository(string? repository) =>
-        string.IsNullOrEmpty(repository) || repository.Contains("://", StringComparison.Ordinal) ? repository : ResolvePath(repository);
+    internal string ResolvePath(string path) => GetUnresolvedProviderPathFromPSPath(path);
 
     protected static string? PlainText(SecureString? secret) => secret == null ? null : new NetworkCredential("", secret).Password;
 }

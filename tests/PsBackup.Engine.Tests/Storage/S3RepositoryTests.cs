@@ -48,6 +48,23 @@ public sealed class S3RepositoryTests : IDisposable
     }
 
     [Fact]
+    public async Task S3_settings_passed_with_the_request_are_used_and_wrong_credentials_are_refused()
+    {
+        var location = await S3Repository.NewAsync();
+        var tree = new TreeBuilder(_temp.Combine("src")).File("a", "a");
+        var explicitSettings = S3Repository.Options() with { Endpoint = Peers.TestPeers.S3Endpoint };
+        var address = new RepositoryAddress(location, explicitSettings);
+        await _engine.NewCollectionAsync(new NewCollectionRequest("explicit", [EngineFixture.Tree("src", tree.Root)]) { Repository = address });
+        var result = await _engine.InvokeBackupAsync(new BackupRequest("explicit") { Repository = address });
+        Assert.Empty(result.Failures);
+
+        // Settings in the request override the environment's (whose credentials are right).
+        var wrong = new RepositoryAddress(location, explicitSettings with { AccessKey = "WRONG", SecretKey = "WRONG" });
+        var error = await Assert.ThrowsAsync<Errors.PsBackupException>(() => _engine.GetBackupsAsync(new BackupQuery { Repository = wrong }));
+        Assert.Equal("RepositoryAccessDenied", error.ErrorId);
+    }
+
+    [Fact]
     public async Task A_held_lock_in_S3_stops_a_second_writer()
     {
         var repository = await S3Repository.NewAsync();

@@ -17,4 +17,9 @@ internal static class S3Errors
         _ => new PsBackupException("RepositoryUnavailable", ErrorKind.ResourceUnavailable,
                 $"S3 request to '{location}' failed: {e.ErrorCode} {e.Message}", e),
     };
+
+    /// <summary>A transient failure (timeout, broken connection) that outlasted the retries.</summary>
+    public static Exception Unavailable(Exception e, S3Location location, int retries) =>
+        new PsBackupException("RepositoryUnavailable", ErrorKind.ResourceUnavailable,
+            $"S3 at '{location}' is unreachable or not answering ({retries} retries): {e.Message}", e);
 }

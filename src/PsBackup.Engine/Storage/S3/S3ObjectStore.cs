@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
+using Polly;
 
 namespace PsBackup.Engine.Storage.S3;
 
@@ -15,6 +16,7 @@ public sealed class S3ObjectStore : IObjectStore
     private readonly IAmazonS3 _s3;
     private readonly S3Location _location;
     private readonly S3StoreOptions _options;
+    private readonly ResiliencePipeline _resilience;
 
     public S3ObjectStore(S3Location location, S3StoreOptions options)
     {
@@ -26,7 +28,12 @@ public sealed class S3ObjectStore : IObjectStore
             // Checksums only where S3 requires them: S3-compatible servers often reject the rest.
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+            // Retries are S3Resilience's alone (not multiplied by the SDK's); HttpClient's timeout
+            // is only a backstop behind its per-attempt timeout.
+            MaxErrorRetry = 0,
+            Timeout = options.RequestTimeout + TimeSpan.FromSeconds(5),
         };
+        _resilience = S3Resilience.Create(options);
         if (options.Endpoint != null)
         {
             config.ServiceURL = options.Endpoint;
@@ -44,7 +51,7 @@ public sealed class S3ObjectStore : IObjectStore
     internal string ObjectKey(string key) => _location.Prefix + key;
 
     /// <summary>
-    /// Every S3 request goes through here: one place for error mapping (and for retries).
+    /// Every S3 request goes through here: one place for retries (S3Resilience) and error mapping.
     /// <paramref name="request"/> may run more than once, so it must build its request (and
     /// rewind any body stream) each time.
     /// </summary>
@@ -52,18 +59,22 @@ public sealed class S3ObjectStore : IObjectStore
     {
         try
         {
-            return await request(_s3, ct).ConfigureAwait(false);
+            return await _resilience.ExecuteAsync(
+                static (state, token) => new ValueTask<T>(state.request(state.s3, token)), (request, s3: _s3), ct).ConfigureAwait(false);
         }
         catch (AmazonS3Exception e)
         {
             throw S3Errors.Map(e, _location, key);
         }
+        catch (Exception e) when (S3Resilience.IsTransient(e, ct))
+        {
+            throw S3Errors.Unavailable(e, _location, _options.MaxRetries);
+        }
     }
 
     public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken)
     {
-        var response = await SendAsync((s3, ct) => s3.GetObjectAsync(_location.Bucket, ObjectKey(key), ct), key, cancellationToken).ConfigureAwait(false);
-        return response.ResponseStream;
+        return await S3ReadStream.OpenAsync(this, key, _options.MaxRetries, cancellationToken).ConfigureAwait(false);
     }
 
     public Task<ObjectWriteStream> OpenWriteAsync(string key, CancellationToken cancellationToken) =>

@@ -21,6 +21,22 @@ public sealed record S3StoreOptions
     /// <summary>Parts uploaded at once per object. Memory per object being written is (Parallelism + 1) × PartSize.</summary>
     public int Parallelism { get; init; } = 2;
 
+    /// <summary>
+    /// Retries of a request after a transient failure (throttling, 5xx, timeout, connection reset),
+    /// with exponential backoff and jitter; 0 disables them. Also bounds how often a download
+    /// resumes without making progress.
+    /// </summary>
+    public int MaxRetries { get; init; } = 5;
+
+    /// <summary>The first retry's delay; each further retry waits about twice as long (jittered).</summary>
+    public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The longest wait between two attempts.</summary>
+    public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long one attempt of a request may take (for a download: until the response headers).</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Options from $env:PSBACKUP_S3_ENDPOINT and $env:AWS_REGION; credentials from the AWS chain.</summary>
     public static S3StoreOptions FromEnvironment() => new()
     {

@@ -18,7 +18,7 @@ internal static class S3Resilience
 {
     private static readonly HashSet<string> TransientCodes = new(StringComparer.OrdinalIgnoreCase)
     {
-        "SlowDown", "RequestTimeout", "RequestTimeTooSkewed", "InternalError", "ServiceUnavailable",
+        "SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable",
         "Throttling", "ThrottlingException", "RequestThrottled", "TooManyRequests", "TooManyRequestsException",
     };
 

@@ -65,6 +65,33 @@ public sealed class S3RepositoryTests : IDisposable
     }
 
     [Fact]
+    public async Task Backups_through_a_faulty_network_complete_verify_and_restore_exactly()
+    {
+        using var proxy = new FaultyProxy(Peers.TestPeers.S3Endpoint, failureRate: 0.2, seed: 7);
+        var location = await S3Repository.NewAsync();
+        var address = new RepositoryAddress(location, S3Repository.Options(partSize: 5 << 20) with
+        {
+            Endpoint = proxy.Url, MaxRetries = 8, RetryBaseDelay = TimeSpan.FromMilliseconds(20), RetryMaxDelay = TimeSpan.FromMilliseconds(300),
+        });
+        var tree = new TreeBuilder(_temp.Combine("src"));
+        for (var i = 0; i < 12; i++) tree.RandomFile($"d{i % 3}/f{i}.bin", 2_000_000, i);
+        tree.File("a.txt", "alpha").TouchDirectories();
+        await _engine.NewCollectionAsync(new NewCollectionRequest("flaky", [EngineFixture.Tree("src", tree.Root)])
+            { Repository = address, IncrementalBackupEnabled = true, Passphrase = "p" });
+        await _engine.InvokeBackupAsync(new BackupRequest("flaky") { Repository = address, Passphrase = "p" });
+        tree.File("a.txt", "alpha 2").RandomFile("d0/f0.bin", 3_000_000, 99).TouchDirectories();
+        var incremental = (await _engine.InvokeBackupAsync(new BackupRequest("flaky") { Repository = address, Type = BackupType.Incremental, Passphrase = "p" })).Backup;
+
+        await foreach (var finding in _engine.TestBackupAsync(new VerifyRequest(incremental.Id) { Repository = address, Passphrase = "p" }))
+            Assert.Equal(VerificationStatus.Ok, finding.Status);
+        var destination = _temp.Combine("restored");
+        await foreach (var outcome in _engine.RestoreAsync(new RestoreRequest(incremental.Id) { Repository = address, Destination = destination, Passphrase = "p" }))
+            Assert.Null(outcome.Error);
+        TreeSnapshot.AssertEqual(TreeSnapshot.Take(tree.Root), TreeSnapshot.Take(destination));
+        Assert.True(proxy.Faults >= 5, $"only {proxy.Faults} faults were injected in {proxy.Requests.Count} requests");
+    }
+
+    [Fact]
     public async Task A_held_lock_in_S3_stops_a_second_writer()
     {
         var repository = await S3Repository.NewAsync();

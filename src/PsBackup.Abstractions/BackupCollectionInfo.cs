@@ -10,6 +10,13 @@ public sealed class BackupCollectionInfo
     public bool IncrementalBackupEnabled { get; set; }
     public CompressionKind Compression { get; set; }
     public bool Encrypted { get; set; }
+
+    /// <summary>S3 storage class of data objects (null: the bucket's default).</summary>
+    public string? StorageClass { get; set; }
+
+    /// <summary>S3 server-side encryption of data objects: AES256, aws:kms or null.</summary>
+    public string? ServerSideEncryption { get; set; }
+
     public DateTimeOffset Created { get; set; }
 
     public override string ToString() => Name;

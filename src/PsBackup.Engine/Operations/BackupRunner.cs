@@ -49,7 +49,7 @@ internal sealed class BackupRunner(EngineOptions options)
             Host = Environment.MachineName,
             Tool = Tool,
         };
-        var session = new BackupSession(repository, manifest, key, progress);
+        var session = new BackupSession(repository, manifest, key, definition.Storage, progress);
         var failures = new List<TargetFailure>();
         var warnings = new List<string>();
         try

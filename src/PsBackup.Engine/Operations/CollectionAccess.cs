@@ -28,6 +28,8 @@ internal static class CollectionAccess
         IncrementalBackupEnabled = definition.IncrementalBackupEnabled,
         Compression = definition.Compression,
         Encrypted = definition.Encryption != null,
+        StorageClass = definition.Storage?.StorageClass,
+        ServerSideEncryption = definition.Storage?.ServerSideEncryption,
         Created = definition.Created,
     };
 

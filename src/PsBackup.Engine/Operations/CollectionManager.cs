@@ -11,6 +11,7 @@ internal sealed class CollectionManager(EngineOptions options)
     {
         Names.Validate(request.Name, "Collection");
         Validate(request.Targets);
+        request.Storage?.Validate();
         if (request.Passphrase is { Length: 0 })
             throw new InvalidBackupRequestException("EmptyPassphrase", "The encryption passphrase is empty; give a real passphrase, or none for an unencrypted collection.");
         var repository = await BackupRepository.OpenAsync(RepositoryLocation.OpenStore(request.Repository), create: true, ct).ConfigureAwait(false);
@@ -20,6 +21,7 @@ internal sealed class CollectionManager(EngineOptions options)
             Created = DateTimeOffset.UtcNow,
             IncrementalBackupEnabled = request.IncrementalBackupEnabled,
             Compression = request.Compression,
+            Storage = request.Storage,
             Targets = new(request.Targets.Select(TargetSerializer.ToJson)),
         };
         if (request.Passphrase != null)

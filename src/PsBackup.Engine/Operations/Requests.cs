@@ -9,6 +9,9 @@ public sealed record NewCollectionRequest(string Name, IReadOnlyList<BackupTarge
     public CompressionKind Compression { get; init; } = CompressionKind.Brotli;
     public string? Passphrase { get; init; }
     public bool IfNotExists { get; init; }
+
+    /// <summary>Storage class, server-side encryption and tags for data objects (S3 repositories).</summary>
+    public Storage.ObjectWriteSettings? Storage { get; init; }
 }
 
 public sealed record BackupRequest(string Collection)
@@ -51,5 +54,17 @@ public sealed record VerifyRequest(string Id)
 {
     public RepositoryAddress? Repository { get; init; }
     public string? Collection { get; init; }
+    public string? Passphrase { get; init; }
+}
+
+public sealed record CopyRequest(string Collection, RepositoryAddress Destination)
+{
+    /// <summary>Where the backups are; null for the default repository.</summary>
+    public RepositoryAddress? Source { get; init; }
+
+    /// <summary>One backup (with its whole chain); null for every committed backup of the collection.</summary>
+    public string? Id { get; init; }
+
+    /// <summary>Optional even for encrypted collections: with it, every copied artifact's plaintext is verified too.</summary>
     public string? Passphrase { get; init; }
 }

@@ -8,7 +8,7 @@ namespace PsBackup.Engine.Repository;
 /// Turns plaintext streams into stored artifacts and back:
 /// plaintext → (second thread) SHA-256/size → compression → optional AES-256-GCM frames → store.
 /// </summary>
-internal sealed class ArtifactCodec(IObjectStore store, CompressionKind compression, byte[]? key)
+internal sealed class ArtifactCodec(IObjectStore store, CompressionKind compression, byte[]? key, ObjectWriteSettings? storage = null)
 {
     public CompressionKind Compression => compression;
 
@@ -22,7 +22,7 @@ internal sealed class ArtifactCodec(IObjectStore store, CompressionKind compress
 
     public async Task<ArtifactWriter> CreateAsync(string objectKey, string name, CancellationToken ct)
     {
-        var sink = await store.OpenWriteAsync(objectKey, ct).ConfigureAwait(false);
+        var sink = await store.OpenWriteAsync(objectKey, storage, ct).ConfigureAwait(false);
         var counting = new CountingWriteStream(sink);
         var encrypting = key != null ? new EncryptingStream(counting, key) : null;
         Stream encoded = encrypting ?? (Stream)counting;

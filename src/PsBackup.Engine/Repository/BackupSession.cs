@@ -1,9 +1,9 @@
 namespace PsBackup.Engine.Repository;
 
 /// <summary>A backup being written: its manifest-to-be and the codec its artifacts go through.</summary>
-internal sealed class BackupSession(BackupRepository repository, BackupManifest manifest, byte[]? key, IProgress<BackupProgress>? progress)
+internal sealed class BackupSession(BackupRepository repository, BackupManifest manifest, byte[]? key, Storage.ObjectWriteSettings? storage, IProgress<BackupProgress>? progress)
 {
-    private readonly ArtifactCodec _codec = new(repository.Store, manifest.Compression, key);
+    private readonly ArtifactCodec _codec = new(repository.Store, manifest.Compression, key, storage);
 
     public BackupManifest Manifest => manifest;
     public IProgress<BackupProgress>? Progress => progress;

@@ -1,5 +1,6 @@
 using Newtonsoft.Json.Linq;
 using PsBackup.Engine.Crypto;
+using PsBackup.Engine.Storage;
 
 namespace PsBackup.Engine.Repository;
 
@@ -18,6 +19,9 @@ public sealed class CollectionDefinition
     public bool IncrementalBackupEnabled { get; set; }
     public CompressionKind Compression { get; set; } = CompressionKind.Brotli;
     public EncryptionKeyInfo? Encryption { get; set; }
+
+    /// <summary>How data objects are stored (storage class, SSE, tags); null for the store's defaults.</summary>
+    public ObjectWriteSettings? Storage { get; set; }
 
     /// <summary>Each target as a JSON object with a "kind" discriminator (see <see cref="TargetSerializer"/>).</summary>
     public JArray Targets { get; set; } = [];

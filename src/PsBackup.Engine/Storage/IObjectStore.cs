@@ -16,6 +16,10 @@ public interface IObjectStore
     /// <summary>Starts a streaming write that is published atomically on commit.</summary>
     Task<ObjectWriteStream> OpenWriteAsync(string key, CancellationToken cancellationToken);
 
+    /// <summary>A write of a data object with the collection's storage settings; stores without such settings ignore them.</summary>
+    Task<ObjectWriteStream> OpenWriteAsync(string key, ObjectWriteSettings? settings, CancellationToken cancellationToken) =>
+        OpenWriteAsync(key, cancellationToken);
+
     /// <summary>Writes a small object only if no object has the key; false when one exists.</summary>
     Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
 

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using System.Security;
 using PsBackup.Engine.Operations;
+using PsBackup.Engine.Storage;
 using PsBackup.Infrastructure;
 
 namespace PsBackup.Commands;
@@ -32,6 +33,24 @@ public sealed class NewBackupCollectionCommand : RepositoryCmdlet
     [Parameter]
     public SecureString? EncryptionPassphrase { get; set; }
 
+    /// <summary>S3 storage class of data objects (manifests and locks stay STANDARD).</summary>
+    [Parameter]
+    [ValidateSet("STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE", "REDUCED_REDUNDANCY")]
+    public string? StorageClass { get; set; }
+
+    /// <summary>S3 server-side encryption of data objects: AES256 (SSE-S3) or aws:kms (SSE-KMS).</summary>
+    [Parameter]
+    [ValidateSet("AES256", "aws:kms")]
+    public string? ServerSideEncryption { get; set; }
+
+    /// <summary>The KMS key for -ServerSideEncryption aws:kms; default: the account's S3 key.</summary>
+    [Parameter]
+    public string? KmsKeyId { get; set; }
+
+    /// <summary>Tags put on every data object (at most 10), e.g. @{ app = 'billing' }.</summary>
+    [Parameter]
+    public System.Collections.Hashtable? Tag { get; set; }
+
     /// <summary>Returns the existing collection instead of failing when the name is taken.</summary>
     [Parameter]
     public SwitchParameter IfNotExists { get; set; }
@@ -48,6 +67,13 @@ public sealed class NewBackupCollectionCommand : RepositoryCmdlet
             Compression = Compression,
             Passphrase = PlainText(EncryptionPassphrase),
             IfNotExists = IfNotExists,
+            Storage = StorageClass == null && ServerSideEncryption == null && KmsKeyId == null && Tag == null ? null : new ObjectWriteSettings
+            {
+                StorageClass = StorageClass,
+                ServerSideEncryption = ServerSideEncryption,
+                KmsKeyId = KmsKeyId,
+                Tags = Tag?.Cast<System.Collections.DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => e.Value?.ToString() ?? ""),
+            },
         };
         RunEngine(Name, async (engine, bridge, ct) => bridge.Output(await engine.NewCollectionAsync(request, ct)));
     }

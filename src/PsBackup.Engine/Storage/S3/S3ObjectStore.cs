@@ -78,7 +78,10 @@ public sealed class S3ObjectStore : IObjectStore
     }
 
     public Task<ObjectWriteStream> OpenWriteAsync(string key, CancellationToken cancellationToken) =>
-        Task.FromResult<ObjectWriteStream>(new S3UploadStream(this, key, _options));
+        OpenWriteAsync(key, null, cancellationToken);
+
+    public Task<ObjectWriteStream> OpenWriteAsync(string key, ObjectWriteSettings? settings, CancellationToken cancellationToken) =>
+        Task.FromResult<ObjectWriteStream>(new S3UploadStream(this, key, _options, settings));
 
     /// <summary>
     /// PUT with If-None-Match: * — atomic on AWS S3. S3-compatible servers that ignore the header

@@ -10,7 +10,7 @@ namespace PsBackup.Engine.Storage.S3;
 /// commit (the object appears whole) and aborted on dispose without commit. An object smaller
 /// than one part is a single PUT.
 /// </summary>
-internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOptions options) : ObjectWriteStream
+internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOptions options, ObjectWriteSettings? settings) : ObjectWriteStream
 {
     private readonly SemaphoreSlim _slots = new(options.Parallelism);
     private readonly List<Task<PartETag>> _parts = [];
@@ -37,7 +37,7 @@ internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOpt
 
     private void StartPart()
     {
-        _uploadId ??= store.SendAsync((s3, ct) => s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = Bucket, Key = ObjectKey }, ct), key, default)
+        _uploadId ??= store.SendAsync((s3, ct) => s3.InitiateMultipartUploadAsync(Apply(new InitiateMultipartUploadRequest { BucketName = Bucket, Key = ObjectKey }), ct), key, default)
             .GetAwaiter().GetResult().UploadId;
         _slots.Wait(); // back-pressure: at most Parallelism parts in flight
         var part = _buffer;
@@ -69,7 +69,7 @@ internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOpt
     {
         if (_uploadId == null)
         {
-            await store.SendAsync((s3, ct) => s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = ObjectKey, InputStream = Body(_buffer) }, ct),
+            await store.SendAsync((s3, ct) => s3.PutObjectAsync(Apply(new PutObjectRequest { BucketName = Bucket, Key = ObjectKey, InputStream = Body(_buffer) }), ct),
                 key, cancellationToken).ConfigureAwait(false);
         }
         else
@@ -83,6 +83,28 @@ internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOpt
         }
         _done = true;
     }
+
+    private PutObjectRequest Apply(PutObjectRequest request)
+    {
+        if (settings == null) return request;
+        request.StorageClass = settings.StorageClass == null ? null : S3StorageClass.FindValue(settings.StorageClass);
+        request.ServerSideEncryptionMethod = settings.ServerSideEncryption == null ? null : ServerSideEncryptionMethod.FindValue(settings.ServerSideEncryption);
+        request.ServerSideEncryptionKeyManagementServiceKeyId = settings.KmsKeyId;
+        request.TagSet = Tags();
+        return request;
+    }
+
+    private InitiateMultipartUploadRequest Apply(InitiateMultipartUploadRequest request)
+    {
+        if (settings == null) return request;
+        request.StorageClass = settings.StorageClass == null ? null : S3StorageClass.FindValue(settings.StorageClass);
+        request.ServerSideEncryptionMethod = settings.ServerSideEncryption == null ? null : ServerSideEncryptionMethod.FindValue(settings.ServerSideEncryption);
+        request.ServerSideEncryptionKeyManagementServiceKeyId = settings.KmsKeyId;
+        request.TagSet = Tags();
+        return request;
+    }
+
+    private List<Tag>? Tags() => settings?.Tags is { Count: > 0 } tags ? tags.Select(t => new Tag { Key = t.Key, Value = t.Value }).ToList() : null;
 
     /// <summary>A fresh stream over the buffered bytes for each attempt: a retry re-sends the whole body.</summary>
     private static MemoryStream Body(MemoryStream buffer) => new(buffer.GetBuffer(), 0, (int)buffer.Length, writable: false);

@@ -21,6 +21,7 @@
         'Get-Backup'
         'Restore-Backup'
         'Test-Backup'
+        'Copy-Backup'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -30,4 +30,8 @@ public sealed class BackupEngine(EngineOptions? options = null)
 
     public IAsyncEnumerable<ArtifactVerification> TestBackupAsync(VerifyRequest request, IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>
         BackupVerifier.RunAsync(request, progress, ct);
+
+    /// <summary>Copy-Backup: one result per backup considered, oldest first.</summary>
+    public IAsyncEnumerable<CopyResult> CopyBackupAsync(CopyRequest request, IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>
+        new BackupCopier(_options).RunAsync(request, progress, ct);
 }

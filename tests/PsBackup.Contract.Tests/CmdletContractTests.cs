@@ -39,11 +39,11 @@ public sealed class CmdletContractTests(ModuleUnderTest module)
     public static readonly string[] ExpectedCmdlets =
     [
         "New-BackupTarget", "New-BackupCollection", "Get-BackupCollection", "Remove-BackupCollection",
-        "Invoke-Backup", "Get-Backup", "Restore-Backup", "Test-Backup",
+        "Invoke-Backup", "Get-Backup", "Restore-Backup", "Test-Backup", "Copy-Backup",
     ];
 
     [Fact]
-    public void The_module_has_the_eight_cmdlets()
+    public void The_module_has_the_nine_cmdlets()
     {
         Assert.Equal(ExpectedCmdlets.Order(StringComparer.Ordinal), module.CmdletTypes.Select(c => c.Name).Order(StringComparer.Ordinal));
     }
@@ -107,6 +107,17 @@ public sealed class CmdletContractTests(ModuleUnderTest module)
             Assert.True(cmdlet.SupportsShouldProcess, $"{cmdlet} must declare SupportsShouldProcess = true.");
             Assert.Equal("High", cmdlet.ConfirmImpact);
         }
+    }
+
+    [Fact]
+    public void Copy_Backup_supports_ShouldProcess_with_medium_impact_and_takes_its_destination_by_name()
+    {
+        var cmdlet = module.Cmdlet("Copy-Backup");
+        Assert.True(cmdlet.SupportsShouldProcess);
+        Assert.Equal("Medium", cmdlet.ConfirmImpact);
+        Assert.True(cmdlet.Parameter("DestinationRepository").IsMandatoryEverywhere);
+        Assert.Equal("System.Management.Automation.PSCredential", cmdlet.Parameter("DestinationS3Credential").Type.FullName);
+        Assert.Equal("System.Security.SecureString", cmdlet.Parameter("EncryptionPassphrase").Type.FullName);
     }
 
     [Fact]

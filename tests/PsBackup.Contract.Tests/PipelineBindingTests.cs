@@ -36,6 +36,11 @@ public sealed class PipelineBindingTests(ModuleUnderTest module)
     [InlineData("Test-Backup", "Collection", "PsBackup.BackupInfo", "Collection")]
     [InlineData("Test-Backup", "Repository", "PsBackup.BackupInfo", "Repository")]
     [InlineData("Get-BackupCollection", "Name", "PsBackup.BackupCollectionInfo", "Name")]
+    [InlineData("Copy-Backup", "Collection", "PsBackup.BackupInfo", "Collection")]
+    [InlineData("Copy-Backup", "Id", "PsBackup.BackupInfo", "Id")]
+    [InlineData("Copy-Backup", "Repository", "PsBackup.BackupInfo", "Repository")]
+    [InlineData("Copy-Backup", "Collection", "PsBackup.BackupCollectionInfo", "Name")]
+    [InlineData("Copy-Backup", "Repository", "PsBackup.BackupCollectionInfo", "Repository")]
     public void Parameter_binds_from_the_named_property(string cmdletName, string parameterName, string inputType, string property)
     {
         var cmdlet = module.Cmdlet(cmdletName);

@@ -381,4 +381,70 @@ Describe 'PsBackup workflows' {
             Get-BackupCollection -Name 'not-created*' | Should -BeNullOrEmpty
         }
     }
+
+    Context 'Copy-Backup to another repository' {
+        BeforeAll {
+            $copySource = Join-Path $TestDrive 'copy-source'
+            New-TestTree -Path $copySource -File @{
+                'a.txt'     = 'alpha'
+                'sub/b.txt' = 'bravo'
+                'big.bin'   = 'y' * 200000
+            }
+            $null = New-BackupTarget -Path $copySource | New-BackupCollection -Name copies -IncrementalBackupEnabled
+            $copyFull = Invoke-Backup -Name copies
+            Set-Content -LiteralPath (Join-Path $copySource 'a.txt') -Value 'alpha, changed' -NoNewline
+            $copyIncremental = Invoke-Backup -Name copies -Incremental
+            $copySnapshot = Get-TreeSnapshot -Path $copySource
+            $drRepository = Join-Path $TestDrive 'dr-repository'
+        }
+
+        It 'Copy-Backup -WhatIf copies nothing' {
+            $out = Copy-Backup -Collection copies -DestinationRepository $drRepository -WhatIf
+            $out | Should -BeNullOrEmpty
+            Test-Path -LiteralPath $drRepository | Should -BeFalse
+        }
+
+        It 'Get-Backup -Latest | Copy-Backup copies the backup with its chain, oldest first' {
+            $results = @(Get-Backup -Collection copies -Latest | Copy-Backup -DestinationRepository $drRepository -ErrorVariable err)
+            $err | Should -BeNullOrEmpty
+            ($results.BackupId -join ',') | Should -Be (@($copyFull.Id, $copyIncremental.Id) -join ',')
+            ($results.Status -join ',') | Should -Be 'Copied,Copied'
+            $results[0].Type | Should -Be 'Full'
+            $results[1].Type | Should -Be 'Incremental'
+            $results[0].ArtifactsCopied | Should -BeGreaterThan 0
+            $results[0].BytesCopied | Should -Be $copyFull.StoredBytes
+            $results[0].SourceRepository | Should -Be $repository
+            $results[0].DestinationRepository | Should -Be $drRepository
+            (@(Get-Backup -Collection copies -Repository $drRepository).Id -join ',') | Should -Be (@($copyFull.Id, $copyIncremental.Id) -join ',')
+        }
+
+        It 'a second run copies nothing' {
+            $results = @(Copy-Backup -Collection copies -DestinationRepository $drRepository -ErrorVariable err)
+            $err | Should -BeNullOrEmpty
+            $results.Count | Should -Be 2
+            ($results.Status -join ',') | Should -Be 'AlreadyPresent,AlreadyPresent'
+            ($results | Measure-Object -Property ArtifactsCopied -Sum).Sum | Should -Be 0
+        }
+
+        It 'the copy verifies and restores exactly' {
+            $findings = @(Get-Backup -Collection copies -Latest -Repository $drRepository | Test-Backup)
+            $findings.Count | Should -BeGreaterThan 0
+            $findings | Where-Object Status -ne 'Ok' | Should -BeNullOrEmpty
+
+            $destination = Join-Path $TestDrive 'copy-restored'
+            $null = Restore-Backup -Id $copyIncremental.Id -Repository $drRepository -Destination $destination -Confirm:$false -ErrorVariable err
+            $err | Should -BeNullOrEmpty
+            Get-TreeSnapshot -Path $destination | Should -Be $copySnapshot
+        }
+
+        It 'a different collection of the same name at the destination is CollectionMismatch' {
+            $otherRepository = Join-Path $TestDrive 'other-repository'
+            $null = New-BackupTarget -Path (Join-Path $copySource 'sub') | New-BackupCollection -Name copies -Repository $otherRepository
+            $out = Copy-Backup -Collection copies -DestinationRepository $otherRepository -ErrorVariable err -ErrorAction SilentlyContinue
+            $out | Should -BeNullOrEmpty
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'CollectionMismatch*'
+            $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
+            Get-Backup -Collection copies -Repository $otherRepository | Should -BeNullOrEmpty
+        }
+    }
 }

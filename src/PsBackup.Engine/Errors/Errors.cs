@@ -68,3 +68,9 @@ public sealed class BackupFailedException(string message, Exception? inner = nul
 
 public sealed class RestoreFailedException(string message, Exception? inner = null)
     : PsBackupException("RestoreFailed", ErrorKind.WriteError, message, inner);
+
+public sealed class CollectionMismatchException(string message)
+    : PsBackupException("CollectionMismatch", ErrorKind.InvalidData, message);
+
+public sealed class CopyFailedException(string message, Exception? inner = null)
+    : PsBackupException("CopyFailed", ErrorKind.WriteError, message, inner);

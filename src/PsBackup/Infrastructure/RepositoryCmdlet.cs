@@ -30,18 +30,24 @@ public abstract class RepositoryCmdlet : PsBackupCmdlet
     public PSCredential? S3Credential { get; set; }
 
     /// <summary>The repository as the engine addresses it: a local full path or a URI, with the S3 settings given.</summary>
-    internal RepositoryAddress Address()
+    internal RepositoryAddress Address() => Address(this, Repository, S3Endpoint, S3Region, S3Credential);
+
+    /// <summary>
+    /// Any repository parameter set (-Repository/-S3*, or Copy-Backup's -Destination*) as an address:
+    /// local paths resolved against the current location, URIs as typed, S3 settings over the environment's.
+    /// </summary>
+    internal static RepositoryAddress Address(PsBackupCmdlet cmdlet, string? repository, string? s3Endpoint, string? s3Region, PSCredential? s3Credential)
     {
-        var location = string.IsNullOrEmpty(Repository) || Repository.Contains("://", StringComparison.Ordinal) ? Repository : ResolvePath(Repository);
-        if (S3Endpoint == null && S3Region == null && S3Credential == null)
+        var location = string.IsNullOrEmpty(repository) || repository.Contains("://", StringComparison.Ordinal) ? repository : cmdlet.ResolvePath(repository);
+        if (s3Endpoint == null && s3Region == null && s3Credential == null)
             return new RepositoryAddress(location);
         var options = S3StoreOptions.FromEnvironment();
         return new RepositoryAddress(location, options with
         {
-            Endpoint = S3Endpoint ?? options.Endpoint,
-            Region = S3Region ?? options.Region,
-            AccessKey = S3Credential?.UserName,
-            SecretKey = S3Credential?.GetNetworkCredential().Password,
+            Endpoint = s3Endpoint ?? options.Endpoint,
+            Region = s3Region ?? options.Region,
+            AccessKey = s3Credential?.UserName,
+            SecretKey = s3Credential?.GetNetworkCredential().Password,
         });
     }
 }

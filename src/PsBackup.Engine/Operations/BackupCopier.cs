@@ -1,0 +1,266 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using Newtonsoft.Json.Linq;
+using PsBackup.Engine.Crypto;
+using PsBackup.Engine.Errors;
+using PsBackup.Engine.Repository;
+using PsBackup.Engine.Storage;
+
+namespace PsBackup.Engine.Operations;
+
+/// <summary>
+/// Copy-Backup: copies committed backups of a collection to another repository, oldest first
+/// (parents before children), only what the destination lacks. Each artifact's stored bytes are
+/// copied verbatim (no re-encryption, no re-compression), then re-read at the destination and
+/// checked against the source's stored size and SHA-256 — and, when the plaintext can be read
+/// (unencrypted, or a passphrase given), against the manifest's plaintext SHA-256. The manifest
+/// is written last, under the destination collection's lock. A failed backup fails its
+/// descendants too; artifacts already at the destination (an interrupted run) are not copied again.
+/// </summary>
+internal sealed class BackupCopier(EngineOptions options)
+{
+    private const int BufferSize = 1 << 17;
+
+    public async IAsyncEnumerable<CopyResult> RunAsync(CopyRequest request, IProgress<BackupProgress>? progress, [EnumeratorCancellation] CancellationToken ct)
+    {
+        Names.Validate(request.Collection, "Collection");
+        if (request.Id != null && !BackupId.IsValid(request.Id))
+            throw new InvalidBackupRequestException("InvalidBackupId", $"'{request.Id}' is not a backup id (expected yyyyMMddTHHmmssZ_full|incremental_xxxxxxxx).");
+
+        var source = await CollectionAccess.OpenRepositoryAsync(request.Source, ct).ConfigureAwait(false);
+        var definition = await source.GetCollectionAsync(request.Collection, ct).ConfigureAwait(false);
+        var definitionBytes = await source.Store.ReadAllBytesAsync(RepositoryKeys.Definition(definition.Name), ct).ConfigureAwait(false);
+        var key = TryUnlock(definition, request.Passphrase);
+        var backups = request.Id != null
+            ? await CollectionAccess.ResolveChainAsync(source, definition.Name, request.Id, ct).ConfigureAwait(false)
+            : await source.ListBackupsAsync(definition.Name, ct).ConfigureAwait(false);
+
+        var destination = await BackupRepository.OpenAsync(RepositoryLocation.OpenStore(request.Destination), create: true, ct).ConfigureAwait(false);
+        var destinationDefinition = await EnsureCollectionAsync(destination, definition, definitionBytes, ct).ConfigureAwait(false);
+        var destinationReader = new ArtifactReader(destination, key);
+
+        var reporter = new ProgressReporter(progress, $"Copying backups of '{definition.Name}' to '{destination.Location}'",
+            backups.SelectMany(m => m.Targets).SelectMany(t => t.Artifacts).Sum(a => a.StoredSize));
+        var failed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var manifest in backups)
+        {
+            var clock = Stopwatch.StartNew();
+            var result = new CopyResult
+            {
+                BackupId = manifest.Id,
+                Collection = manifest.Collection,
+                SourceRepository = source.Location,
+                DestinationRepository = destination.Location,
+                Type = manifest.Type,
+            };
+            if (manifest.Parent != null && failed.Contains(manifest.Parent))
+            {
+                result.Status = CopyStatus.Failed;
+                result.Message = $"Not copied: its parent backup '{manifest.Parent}' could not be copied.";
+            }
+            else if (await destination.Store.StatAsync(RepositoryKeys.Manifest(manifest.Collection, manifest.Id), ct).ConfigureAwait(false) != null)
+            {
+                result.Status = CopyStatus.AlreadyPresent;
+                reporter.Add(manifest.Targets.SelectMany(t => t.Artifacts).Sum(x => x.StoredSize), manifest.Id);
+            }
+            else
+            {
+                try
+                {
+                    await CopyOneAsync(source, destination, destinationDefinition.Storage, destinationReader, manifest, key != null || !manifest.Encrypted, result, reporter, ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+                {
+                    result.Status = CopyStatus.Failed;
+                    result.Message = e is PsBackupException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+                }
+            }
+            if (result.Status == CopyStatus.Failed)
+                failed.Add(manifest.Id);
+            result.Duration = clock.Elapsed;
+            yield return result;
+        }
+    }
+
+    /// <summary>The data key when a passphrase is at hand (argument or environment); null otherwise — copying needs none.</summary>
+    private static byte[]? TryUnlock(CollectionDefinition definition, string? passphrase)
+    {
+        if (definition.Encryption == null) return null;
+        passphrase ??= Environment.GetEnvironmentVariable(EngineOptions.PassphraseVariable);
+        return string.IsNullOrEmpty(passphrase) ? null : KeyWrapping.Unwrap(definition.Encryption, passphrase, definition.Name);
+    }
+
+    /// <summary>Copies the definition verbatim when the destination lacks the collection; otherwise insists it is the same collection.</summary>
+    private static async Task<CollectionDefinition> EnsureCollectionAsync(BackupRepository destination, CollectionDefinition definition, byte[] definitionBytes, CancellationToken ct)
+    {
+        if (await destination.Store.TryCreateAsync(RepositoryKeys.Definition(definition.Name), definitionBytes, ct).ConfigureAwait(false))
+            return definition;
+        var existing = await destination.GetCollectionAsync(definition.Name, ct).ConfigureAwait(false);
+        string? difference = null;
+        if (!JToken.DeepEquals(existing.Targets, definition.Targets))
+            difference = "its targets differ";
+        else if ((existing.Encryption == null) != (definition.Encryption == null))
+            difference = definition.Encryption != null ? "the source collection is encrypted and the destination's is not" : "the destination collection is encrypted and the source's is not";
+        else if (existing.Encryption != null && (existing.Encryption.WrappedKey != definition.Encryption!.WrappedKey || existing.Encryption.Salt != definition.Encryption.Salt))
+            difference = "its encryption key (or passphrase wrapping) differs";
+        if (difference != null)
+            throw new CollectionMismatchException(
+                $"Repository '{destination.Location}' already has a collection '{definition.Name}' that is not the source's: {difference}. " +
+                "Copy into another repository, or remove that collection there first (Remove-BackupCollection).")
+            { TargetObject = definition.Name };
+        return existing;
+    }
+
+    private async Task CopyOneAsync(BackupRepository source, BackupRepository destination, ObjectWriteSettings? storage, ArtifactReader destinationReader, BackupManifest manifest,
+        bool verifyPlaintext, CopyResult result, ProgressReporter reporter, CancellationToken ct)
+    {
+        await using var collectionLock = await CollectionLock.AcquireAsync(destination.Store, manifest.Collection, "Copy-Backup", options.LockLease, ct).ConfigureAwait(false);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, collectionLock.Lost);
+        var token = linked.Token;
+        try
+        {
+            // Another copy may have committed it before we took the lock: checked again under the lock.
+            if (await destination.Store.StatAsync(RepositoryKeys.Manifest(manifest.Collection, manifest.Id), token).ConfigureAwait(false) != null)
+            {
+                result.Status = CopyStatus.AlreadyPresent;
+                return;
+            }
+            if (manifest.Parent != null && await destination.Store.StatAsync(RepositoryKeys.Manifest(manifest.Collection, manifest.Parent), token).ConfigureAwait(false) == null)
+                throw new IntegrityException($"Backup '{manifest.Id}' was not copied: its parent backup '{manifest.Parent}' is not in the destination repository (copy the whole chain).");
+
+            // Objects in an archive storage class cannot be read back at once: there only their size is checked.
+            var archived = storage?.StorageClass is "GLACIER" or "DEEP_ARCHIVE";
+            foreach (var target in manifest.Targets.Where(t => t.Status == TargetStatus.Complete))
+                foreach (var artifact in target.Artifacts)
+                {
+                    var objectKey = RepositoryKeys.Artifact(manifest.Collection, manifest.Id, artifact.Path);
+                    try
+                    {
+                        await CopyArtifactAsync(source.Store, destination.Store, storage, archived, objectKey, manifest, artifact, result, reporter, token).ConfigureAwait(false);
+                        if (verifyPlaintext && !archived)
+                        {
+                            await using var stream = await destinationReader.OpenVerifyingAsync(manifest, target, artifact, token).ConfigureAwait(false);
+                            stream.Drain();
+                        }
+                    }
+                    catch (IntegrityException e)
+                    {
+                        // The source itself is damaged: a re-run would fail the same way, so nothing of this backup is kept.
+                        await DiscardAsync(destination, manifest).ConfigureAwait(false);
+                        throw new IntegrityException($"Backup '{manifest.Id}' was not copied: source artifact '{artifact.Path}' failed verification at the destination. {e.Message} " +
+                                                     "Run Test-Backup on the source.", e);
+                    }
+                }
+
+            await collectionLock.EnsureHeldAsync(token).ConfigureAwait(false);
+            await destination.CommitManifestAsync(manifest, token).ConfigureAwait(false);
+            result.Status = CopyStatus.Copied;
+            if (archived)
+                result.Message = $"Stored in {storage!.StorageClass}: the copies were checked by size only (they cannot be read back before an S3 restore).";
+        }
+        catch (OperationCanceledException) when (collectionLock.Lost.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw new LockLostException($"Collection '{manifest.Collection}' at '{destination.Location}': the lock was taken over during the copy; backup '{manifest.Id}' was not committed.");
+        }
+    }
+
+    /// <summary>
+    /// Streams one artifact's stored bytes from source to destination, hashing them, then re-reads the
+    /// destination object and compares. An object already there with the right size and hash is kept.
+    /// </summary>
+    private static async Task CopyArtifactAsync(IObjectStore source, IObjectStore destination, ObjectWriteSettings? storage, bool archived, string objectKey, BackupManifest manifest, ArtifactRecord artifact,
+        CopyResult result, ProgressReporter reporter, CancellationToken ct)
+    {
+        var display = $"'{artifact.Path}' of backup '{manifest.Id}'";
+        var existing = await destination.StatAsync(objectKey, ct).ConfigureAwait(false);
+        if (existing != null && existing.Size == artifact.StoredSize && !archived)
+        {
+            var hashes = await Task.WhenAll(StoredSha256Async(source, objectKey, display, ct), StoredSha256Async(destination, objectKey, display, ct)).ConfigureAwait(false);
+            if (hashes[0].Sha256 == hashes[1].Sha256 && hashes[0].Size == artifact.StoredSize)
+            {
+                result.ArtifactsSkipped++;
+                reporter.Add(artifact.StoredSize, $"{manifest.Id}/{artifact.Path}");
+                reporter.ItemDone();
+                return;
+            }
+        }
+
+        string sourceSha;
+        await using (var reading = await OpenSourceAsync(source, objectKey, display, ct).ConfigureAwait(false))
+        await using (var writing = await destination.OpenWriteAsync(objectKey, storage, ct).ConfigureAwait(false))
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var buffer = new byte[BufferSize];
+            long copied = 0;
+            int n;
+            while ((n = await reading.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+            {
+                copied += n;
+                if (copied > artifact.StoredSize)
+                    throw new IntegrityException($"Source artifact {display} is larger than the {artifact.StoredSize} stored bytes its manifest records.");
+                hash.AppendData(buffer, 0, n);
+                await writing.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                reporter.Add(n, $"{manifest.Id}/{artifact.Path}");
+            }
+            if (copied != artifact.StoredSize)
+                throw new IntegrityException($"Source artifact {display} holds {copied} stored bytes; its manifest records {artifact.StoredSize}.");
+            sourceSha = Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
+            await writing.CommitAsync(ct).ConfigureAwait(false);
+        }
+        result.ArtifactsCopied++;
+        result.BytesCopied += artifact.StoredSize;
+        reporter.ItemDone();
+
+        var written = archived
+            ? (Size: (await destination.StatAsync(objectKey, ct).ConfigureAwait(false))?.Size ?? -1, Sha256: sourceSha)
+            : await StoredSha256Async(destination, objectKey, display, ct).ConfigureAwait(false);
+        if (written.Size != artifact.StoredSize || written.Sha256 != sourceSha)
+        {
+            await destination.DeleteAsync(objectKey, CancellationToken.None).ConfigureAwait(false);
+            throw new CopyFailedException($"Artifact {display} did not arrive intact at the destination: {written.Size} bytes with SHA-256 {written.Sha256}, " +
+                                          $"expected {artifact.StoredSize} bytes with SHA-256 {sourceSha}. Run Copy-Backup again.");
+        }
+    }
+
+    private static async Task<Stream> OpenSourceAsync(IObjectStore store, string objectKey, string display, CancellationToken ct)
+    {
+        try
+        {
+            return await store.OpenReadAsync(objectKey, ct).ConfigureAwait(false);
+        }
+        catch (ObjectNotFoundException)
+        {
+            throw new ArtifactMissingException($"Artifact {display} is missing from the source repository.");
+        }
+    }
+
+    /// <summary>Size and SHA-256 of an object's stored bytes.</summary>
+    private static async Task<(long Size, string Sha256)> StoredSha256Async(IObjectStore store, string objectKey, string display, CancellationToken ct)
+    {
+        await using var stream = await OpenSourceAsync(store, objectKey, display, ct).ConfigureAwait(false);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[BufferSize];
+        long size = 0;
+        int n;
+        while ((n = await stream.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+        {
+            size += n;
+            hash.AppendData(buffer, 0, n);
+        }
+        return (size, Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant());
+    }
+
+    /// <summary>Best effort: an uncommitted folder is invisible anyway.</summary>
+    private static async Task DiscardAsync(BackupRepository repository, BackupManifest manifest)
+    {
+        try
+        {
+            await repository.Store.DeletePrefixAsync(RepositoryKeys.Backup(manifest.Collection, manifest.Id), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // ignored: see summary
+        }
+    }
+}

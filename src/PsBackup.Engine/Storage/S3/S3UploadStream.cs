@@ -84,27 +84,23 @@ internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOpt
         _done = true;
     }
 
-    private PutObjectRequest Apply(PutObjectRequest request)
-    {
-        if (settings == null) return request;
-        request.StorageClass = settings.StorageClass == null ? null : S3StorageClass.FindValue(settings.StorageClass);
-        request.ServerSideEncryptionMethod = settings.ServerSideEncryption == null ? null : ServerSideEncryptionMethod.FindValue(settings.ServerSideEncryption);
-        request.ServerSideEncryptionKeyManagementServiceKeyId = settings.KmsKeyId;
-        request.TagSet = Tags();
-        return request;
-    }
-
-    private InitiateMultipartUploadRequest Apply(InitiateMultipartUploadRequest request)
-    {
-        if (settings == null) return request;
-        request.StorageClass = settings.StorageClass == null ? null : S3StorageClass.FindValue(settings.StorageClass);
-        request.ServerSideEncryptionMethod = settings.ServerSideEncryption == null ? null : ServerSideEncryptionMethod.FindValue(settings.ServerSideEncryption);
-        request.ServerSideEncryptionKeyManagementServiceKeyId = settings.KmsKeyId;
-        request.TagSet = Tags();
-        return request;
-    }
+    // PutObjectRequest and InitiateMultipartUploadRequest share these settings but no base type.
+    private readonly S3StorageClass? _class = settings?.StorageClass is { } name ? S3StorageClass.FindValue(name) : null;
+    private readonly ServerSideEncryptionMethod? _sse = settings?.ServerSideEncryption is { } sse ? ServerSideEncryptionMethod.FindValue(sse) : null;
 
     private List<Tag>? Tags() => settings?.Tags is { Count: > 0 } tags ? tags.Select(t => new Tag { Key = t.Key, Value = t.Value }).ToList() : null;
+
+    private PutObjectRequest Apply(PutObjectRequest r)
+    {
+        (r.StorageClass, r.ServerSideEncryptionMethod, r.ServerSideEncryptionKeyManagementServiceKeyId, r.TagSet) = (_class, _sse, settings?.KmsKeyId, Tags());
+        return r;
+    }
+
+    private InitiateMultipartUploadRequest Apply(InitiateMultipartUploadRequest r)
+    {
+        (r.StorageClass, r.ServerSideEncryptionMethod, r.ServerSideEncryptionKeyManagementServiceKeyId, r.TagSet) = (_class, _sse, settings?.KmsKeyId, Tags());
+        return r;
+    }
 
     /// <summary>A fresh stream over the buffered bytes for each attempt: a retry re-sends the whole body.</summary>
     private static MemoryStream Body(MemoryStream buffer) => new(buffer.GetBuffer(), 0, (int)buffer.Length, writable: false);

@@ -53,9 +53,16 @@ internal sealed class PipelinedWriteStream : WriteOnlyStream
         var block = (_current, _filled);
         _current = ArrayPool<byte>.Shared.Rent(BlockSize);
         _filled = 0;
-        // A failed consumer completes the channel with its exception; surface it here.
-        if (!_blocks.Writer.WriteAsync(block).AsTask().Wait(Timeout.Infinite) || _consumer.IsFaulted)
+        try
+        {
+            _blocks.Writer.WriteAsync(block).AsTask().GetAwaiter().GetResult();
+        }
+        catch (ChannelClosedException)
+        {
+            // The consumer failed and closed the channel: surface its exception, not the closing.
             _consumer.GetAwaiter().GetResult();
+            throw;
+        }
     }
 
     private async Task ConsumeAsync()

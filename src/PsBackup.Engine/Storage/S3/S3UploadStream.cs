@@ -8,13 +8,17 @@ namespace PsBackup.Engine.Storage.S3;
 /// Streams an object to S3 with bounded memory: bytes fill a part buffer; full parts upload in
 /// the background, at most Parallelism at once, as one multipart upload that is completed on
 /// commit (the object appears whole) and aborted on dispose without commit. An object smaller
-/// than one part is a single PUT.
+/// than one part is a single PUT. An upload owns at most Parallelism + 1 part buffers and reuses
+/// them part after part, so a long backup does not leave a trail of dead 8 MiB buffers for the
+/// garbage collector (nor parks them in a shared pool).
 /// </summary>
 internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOptions options, ObjectWriteSettings? settings) : ObjectWriteStream
 {
     private readonly SemaphoreSlim _slots = new(options.Parallelism);
     private readonly List<Task<PartETag>> _parts = [];
-    private MemoryStream _buffer = new(options.PartSize);
+    private readonly Stack<byte[]> _free = new();
+    private byte[] _buffer = new byte[options.PartSize];
+    private int _filled;
     private string? _uploadId;
     private bool _done;
 
@@ -27,10 +31,11 @@ internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOpt
     {
         while (!buffer.IsEmpty)
         {
-            var n = Math.Min(buffer.Length, options.PartSize - (int)_buffer.Length);
-            _buffer.Write(buffer[..n]);
+            var n = Math.Min(buffer.Length, options.PartSize - _filled);
+            buffer[..n].CopyTo(_buffer.AsSpan(_filled));
+            _filled += n;
             buffer = buffer[n..];
-            if (_buffer.Length == options.PartSize)
+            if (_filled == options.PartSize)
                 StartPart();
         }
     }
@@ -40,23 +45,23 @@ internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOpt
         _uploadId ??= store.SendAsync((s3, ct) => s3.InitiateMultipartUploadAsync(Apply(new InitiateMultipartUploadRequest { BucketName = Bucket, Key = ObjectKey }), ct), key, default)
             .GetAwaiter().GetResult().UploadId;
         _slots.Wait(); // back-pressure: at most Parallelism parts in flight
-        var part = _buffer;
-        part.Position = 0;
+        var (part, length) = (_buffer, _filled);
         var number = _parts.Count + 1;
-        _buffer = new MemoryStream(options.PartSize);
+        lock (_free) _buffer = _free.Count > 0 ? _free.Pop() : new byte[options.PartSize];
+        _filled = 0;
         _parts.Add(Task.Run(async () =>
         {
             try
             {
                 var response = await store.SendAsync((s3, ct) => s3.UploadPartAsync(new UploadPartRequest
                 {
-                    BucketName = Bucket, Key = ObjectKey, UploadId = _uploadId, PartNumber = number, InputStream = Body(part),
+                    BucketName = Bucket, Key = ObjectKey, UploadId = _uploadId, PartNumber = number, InputStream = Body(part, length),
                 }, ct), key, default).ConfigureAwait(false);
                 return new PartETag(number, response.ETag);
             }
             finally
             {
-                part.Dispose();
+                lock (_free) _free.Push(part); // before the slot: the writer takes a buffer after a slot
                 _slots.Release();
             }
         }));
@@ -69,12 +74,12 @@ internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOpt
     {
         if (_uploadId == null)
         {
-            await store.SendAsync((s3, ct) => s3.PutObjectAsync(Apply(new PutObjectRequest { BucketName = Bucket, Key = ObjectKey, InputStream = Body(_buffer) }), ct),
+            await store.SendAsync((s3, ct) => s3.PutObjectAsync(Apply(new PutObjectRequest { BucketName = Bucket, Key = ObjectKey, InputStream = Body(_buffer, _filled) }), ct),
                 key, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            if (_buffer.Length > 0) StartPart();
+            if (_filled > 0) StartPart();
             var etags = await Task.WhenAll(_parts).ConfigureAwait(false);
             await store.SendAsync((s3, ct) => s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
             {
@@ -103,7 +108,7 @@ internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOpt
     }
 
     /// <summary>A fresh stream over the buffered bytes for each attempt: a retry re-sends the whole body.</summary>
-    private static MemoryStream Body(MemoryStream buffer) => new(buffer.GetBuffer(), 0, (int)buffer.Length, writable: false);
+    private static MemoryStream Body(byte[] buffer, int length) => new(buffer, 0, length, writable: false);
 
     protected override void Dispose(bool disposing)
     {
@@ -126,7 +131,6 @@ internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOpt
         }
         if (disposing)
         {
-            _buffer.Dispose();
             _slots.Dispose();
         }
         base.Dispose(disposing);

@@ -2,19 +2,10 @@
 """Markdown tables for bench/s3.sh from bench/.work/s3/results.tsv (usage: s3-report.py TSV)."""
 import sys
 
+from report import load  # the same results-file format as the file-tree benchmark
+
 path = sys.argv[1] if len(sys.argv) > 1 else "bench/.work/s3/results.tsv"
-meta, rows = {}, []
-with open(path) as f:
-    header = None
-    for line in f:
-        line = line.rstrip("\n")
-        if line.startswith("# "):
-            k, _, v = line[2:].partition("\t")
-            meta[k] = v
-        elif header is None:
-            header = line.split("\t")
-        elif line:
-            rows.append(dict(zip(header, line.split("\t"))))
+meta, rows = load(path)
 
 for k in ("run", "machine", "data", "server"):
     if k in meta:

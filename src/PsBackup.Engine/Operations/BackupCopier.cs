@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Newtonsoft.Json.Linq;
-using PsBackup.Engine.Crypto;
 using PsBackup.Engine.Errors;
 using PsBackup.Engine.Repository;
 using PsBackup.Engine.Storage;
@@ -31,7 +30,7 @@ internal sealed class BackupCopier(EngineOptions options)
         var source = await CollectionAccess.OpenRepositoryAsync(request.Source, ct).ConfigureAwait(false);
         var definition = await source.GetCollectionAsync(request.Collection, ct).ConfigureAwait(false);
         var definitionBytes = await source.Store.ReadAllBytesAsync(RepositoryKeys.Definition(definition.Name), ct).ConfigureAwait(false);
-        var key = TryUnlock(definition, request.Passphrase);
+        var key = CollectionAccess.UnlockKey(definition, request.Passphrase, required: false); // copying needs no key; verifying plaintext does
         var backups = request.Id != null
             ? await CollectionAccess.ResolveChainAsync(source, definition.Name, request.Id, ct).ConfigureAwait(false)
             : await source.ListBackupsAsync(definition.Name, ct).ConfigureAwait(false);
@@ -81,14 +80,6 @@ internal sealed class BackupCopier(EngineOptions options)
             result.Duration = clock.Elapsed;
             yield return result;
         }
-    }
-
-    /// <summary>The data key when a passphrase is at hand (argument or environment); null otherwise — copying needs none.</summary>
-    private static byte[]? TryUnlock(CollectionDefinition definition, string? passphrase)
-    {
-        if (definition.Encryption == null) return null;
-        passphrase ??= Environment.GetEnvironmentVariable(EngineOptions.PassphraseVariable);
-        return string.IsNullOrEmpty(passphrase) ? null : KeyWrapping.Unwrap(definition.Encryption, passphrase, definition.Name);
     }
 
     /// <summary>Copies the definition verbatim when the destination lacks the collection; otherwise insists it is the same collection.</summary>
@@ -147,7 +138,7 @@ internal sealed class BackupCopier(EngineOptions options)
                     catch (IntegrityException e)
                     {
                         // The source itself is damaged: a re-run would fail the same way, so nothing of this backup is kept.
-                        await DiscardAsync(destination, manifest).ConfigureAwait(false);
+                        await destination.DiscardUncommittedAsync(manifest.Collection, manifest.Id).ConfigureAwait(false);
                         throw new IntegrityException($"Backup '{manifest.Id}' was not copied: source artifact '{artifact.Path}' failed verification at the destination. {e.Message} " +
                                                      "Run Test-Backup on the source.", e);
                     }
@@ -249,18 +240,5 @@ internal sealed class BackupCopier(EngineOptions options)
             hash.AppendData(buffer, 0, n);
         }
         return (size, Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant());
-    }
-
-    /// <summary>Best effort: an uncommitted folder is invisible anyway.</summary>
-    private static async Task DiscardAsync(BackupRepository repository, BackupManifest manifest)
-    {
-        try
-        {
-            await repository.Store.DeletePrefixAsync(RepositoryKeys.Backup(manifest.Collection, manifest.Id), CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // ignored: see summary
-        }
     }
 }

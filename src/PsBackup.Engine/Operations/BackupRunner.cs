@@ -91,7 +91,7 @@ internal sealed class BackupRunner(EngineOptions options)
         }
         catch (Exception e)
         {
-            await DiscardAsync(repository, manifest).ConfigureAwait(false);
+            await repository.DiscardUncommittedAsync(manifest.Collection, manifest.Id).ConfigureAwait(false);
             if (e is OperationCanceledException && collectionLock.Lost.IsCancellationRequested && !ct.IsCancellationRequested)
                 throw new LockLostException($"Collection '{definition.Name}': the lock was taken over during the backup; nothing was committed.");
             throw;
@@ -111,18 +111,5 @@ internal sealed class BackupRunner(EngineOptions options)
         }
         throw new InvalidBackupRequestException("NoBaseForTarget",
             $"Target '{target.Name}' has no complete backup in the chain to build an incremental on. Run a full backup.");
-    }
-
-    /// <summary>Best effort: the uncommitted folder is invisible anyway, and the next backup removes leftovers.</summary>
-    private static async Task DiscardAsync(BackupRepository repository, BackupManifest manifest)
-    {
-        try
-        {
-            await repository.Store.DeletePrefixAsync(RepositoryKeys.Backup(manifest.Collection, manifest.Id), CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // ignored: see summary
-        }
     }
 }

@@ -10,13 +10,16 @@ internal static class CollectionAccess
     public static Task<BackupRepository> OpenRepositoryAsync(RepositoryAddress? repository, CancellationToken ct) =>
         BackupRepository.OpenAsync(RepositoryLocation.OpenStore(repository), create: false, ct);
 
-    /// <summary>The collection's data key, or null when it is not encrypted.</summary>
-    public static byte[]? UnlockKey(CollectionDefinition definition, string? passphrase)
+    /// <summary>
+    /// The collection's data key (passphrase given, else $env:PSBACKUP_PASSPHRASE); null when it is
+    /// not encrypted, or when no passphrase is at hand and <paramref name="required"/> is false.
+    /// </summary>
+    public static byte[]? UnlockKey(CollectionDefinition definition, string? passphrase, bool required = true)
     {
         if (definition.Encryption == null) return null;
         passphrase ??= Environment.GetEnvironmentVariable(EngineOptions.PassphraseVariable);
         if (string.IsNullOrEmpty(passphrase))
-            throw new PassphraseRequiredException(definition.Name) { TargetObject = definition.Name };
+            return required ? throw new PassphraseRequiredException(definition.Name) { TargetObject = definition.Name } : null;
         return KeyWrapping.Unwrap(definition.Encryption, passphrase, definition.Name);
     }
 

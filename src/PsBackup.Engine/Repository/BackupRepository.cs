@@ -118,6 +118,22 @@ public sealed class BackupRepository
         Store.PutAsync(RepositoryKeys.Manifest(manifest.Collection, manifest.Id), Json.ToBytes(manifest), ct);
 
     /// <summary>
+    /// Deletes what a failed or cancelled writer left of an uncommitted backup. Best effort: the
+    /// folder has no manifest, so it is invisible anyway, and the next writer removes leftovers.
+    /// </summary>
+    internal async Task DiscardUncommittedAsync(string collection, string id)
+    {
+        try
+        {
+            await Store.DeletePrefixAsync(RepositoryKeys.Backup(collection, id), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // see summary
+        }
+    }
+
+    /// <summary>
     /// Deletes backup folders that never got a manifest (a writer died or was cancelled). Only
     /// safe while holding the collection's lock: then no other writer can be filling one.
     /// </summary>

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using PsBackup.Engine;
-using PsBackup.Engine.Storage.S3;
 
 namespace PsBackup.Infrastructure;
 
@@ -39,15 +38,6 @@ public abstract class RepositoryCmdlet : PsBackupCmdlet
     internal static RepositoryAddress Address(PsBackupCmdlet cmdlet, string? repository, string? s3Endpoint, string? s3Region, PSCredential? s3Credential)
     {
         var location = string.IsNullOrEmpty(repository) || repository.Contains("://", StringComparison.Ordinal) ? repository : cmdlet.ResolvePath(repository);
-        if (s3Endpoint == null && s3Region == null && s3Credential == null)
-            return new RepositoryAddress(location);
-        var options = S3StoreOptions.FromEnvironment();
-        return new RepositoryAddress(location, options with
-        {
-            Endpoint = s3Endpoint ?? options.Endpoint,
-            Region = s3Region ?? options.Region,
-            AccessKey = s3Credential?.UserName,
-            SecretKey = s3Credential?.GetNetworkCredential().Password,
-        });
+        return RepositoryAddress.Create(location, s3Endpoint, s3Region, s3Credential?.UserName, s3Credential?.GetNetworkCredential().Password);
     }
 }

@@ -10,7 +10,7 @@ public enum CompressionKind { Brotli, Gzip, None }
 public enum BackupStatus { Complete, Partial }
 
 /// <summary>The engine a target is backed up with.</summary>
-public enum TargetKind { FileTree }
+public enum TargetKind { FileTree, PostgreSql, Redis, PostgreSqlCluster }
 
 /// <summary>Outcome of re-reading one artifact.</summary>
 public enum VerificationStatus { Ok, Corrupt, Missing }

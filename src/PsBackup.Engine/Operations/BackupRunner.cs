@@ -62,7 +62,7 @@ internal sealed class BackupRunner(EngineOptions options)
                 try
                 {
                     var @base = request.Type == BackupType.Incremental ? FindBase(history, manifest.Parent!, target) : null;
-                    context = new TargetBackupContext(session, target, @base);
+                    context = new TargetBackupContext(session, target, @base, request.Credentials.For(target.Name));
                     record.State = await ProviderRegistry.For(target.Kind).BackupAsync(context, token).ConfigureAwait(false);
                     record.Status = TargetStatus.Complete;
                     record.Artifacts = context.Artifacts;

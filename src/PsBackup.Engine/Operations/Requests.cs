@@ -19,6 +19,9 @@ public sealed record BackupRequest(string Collection)
     public RepositoryAddress? Repository { get; init; }
     public BackupType Type { get; init; } = BackupType.Full;
     public string? Passphrase { get; init; }
+
+    /// <summary>How to log in to database targets; never stored.</summary>
+    public Providers.TargetCredentials Credentials { get; init; } = Providers.TargetCredentials.None;
 }
 
 public sealed record BackupQuery
@@ -40,8 +43,20 @@ public sealed record RestoreRequest(string Id)
     /// <summary>Null: find the collection holding <see cref="Id"/>.</summary>
     public string? Collection { get; init; }
 
-    /// <summary>Null: restore each target to its original location.</summary>
+    /// <summary>
+    /// Null: restore each target to its original location. As typed: a directory for file trees,
+    /// a database (name, URI or connection string) for database targets.
+    /// </summary>
     public string? Destination { get; init; }
+
+    /// <summary>
+    /// <see cref="Destination"/> resolved as a file-system path by the caller (PowerShell drives, ~,
+    /// the current location); null to resolve it against the process's current directory.
+    /// </summary>
+    public string? DestinationPath { get; init; }
+
+    /// <summary>How to log in where database targets are restored; never stored.</summary>
+    public Providers.TargetCredentials Credentials { get; init; } = Providers.TargetCredentials.None;
 
     /// <summary>Restore only these targets; null or empty for all.</summary>
     public IReadOnlyList<string>? Targets { get; init; }

@@ -30,8 +30,8 @@ internal static class RestoreRunner
                 if (record.Status != TargetStatus.Complete)
                     throw new BackupNotFoundException($"Target '{record.Name}' failed in backup '{head.Id}' ({record.Error}); restore it from another backup.") { TargetObject = head.Id };
                 var target = targets.TryGetValue(record.Name, out var defined) ? defined : throw new IntegrityException($"Collection '{head.Collection}' no longer defines target '{record.Name}'.");
-                var destination = request.Destination == null ? null : selected.Count == 1 ? request.Destination : Path.Combine(request.Destination, record.Name);
-                var context = new TargetRestoreContext(backup.Reader, backup.Chain, target, destination, request.Force, progress);
+                var context = new TargetRestoreContext(backup.Reader, backup.Chain, target, request.Destination, request.Force, progress,
+                    DestinationPath(request, record, selected.Count), request.Credentials.For(record.Name));
                 outcome = new RestoreOutcome(record.Name, await ProviderRegistry.For(record.Kind).RestoreAsync(context, ct).ConfigureAwait(false), null);
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -40,5 +40,13 @@ internal static class RestoreRunner
             }
             yield return outcome;
         }
+    }
+
+    /// <summary>With several targets, each file-system target goes to a sub-directory of -Destination named after it.</summary>
+    private static string? DestinationPath(RestoreRequest request, TargetRecord record, int targetCount)
+    {
+        if (request.Destination == null) return null;
+        var path = request.DestinationPath ?? Path.GetFullPath(request.Destination);
+        return targetCount > 1 && record.Kind is TargetKind.FileTree or TargetKind.PostgreSqlCluster ? Path.Combine(path, record.Name) : path;
     }
 }

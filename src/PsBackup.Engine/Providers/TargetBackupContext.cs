@@ -10,14 +10,18 @@ public sealed class TargetBackupContext
 {
     private readonly BackupSession _session;
 
-    internal TargetBackupContext(BackupSession session, BackupTarget target, BaseBackup? @base)
+    internal TargetBackupContext(BackupSession session, BackupTarget target, BaseBackup? @base, System.Net.NetworkCredential? credential = null)
     {
         _session = session;
         Target = target;
         Base = @base;
+        Credential = credential;
     }
 
     public BackupTarget Target { get; }
+
+    /// <summary>The login given for this call; null: the engine's defaults (environment, password files).</summary>
+    public System.Net.NetworkCredential? Credential { get; }
     public string BackupId => _session.Manifest.Id;
     public BackupType Type => _session.Manifest.Type;
 

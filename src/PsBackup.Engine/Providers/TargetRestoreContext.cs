@@ -10,14 +10,17 @@ public sealed class TargetRestoreContext
     private readonly IReadOnlyDictionary<string, BackupManifest> _chain;
 
     internal TargetRestoreContext(ArtifactReader reader, IReadOnlyList<BackupManifest> chain, BackupTarget target,
-        string? destination, bool force, IProgress<BackupProgress>? progress)
+        string? destination, bool force, IProgress<BackupProgress>? progress,
+        string? destinationPath = null, System.Net.NetworkCredential? credential = null)
     {
         _reader = reader;
         _chain = chain.ToDictionary(m => m.Id);
         Head = chain[^1];
         Target = target;
         Destination = destination;
+        DestinationPath = destinationPath ?? (destination == null ? null : Path.GetFullPath(destination));
         Force = force;
+        Credential = credential;
         Progress = progress;
     }
 
@@ -26,8 +29,14 @@ public sealed class TargetRestoreContext
 
     public BackupTarget Target { get; }
 
-    /// <summary>Null restores to the target's original location.</summary>
+    /// <summary>Null restores to the target's original location. As typed: database targets parse it.</summary>
     public string? Destination { get; }
+
+    /// <summary>The destination as a full file-system path (file trees, data directories).</summary>
+    public string? DestinationPath { get; }
+
+    /// <summary>The login given for this call at the destination; null: the engine's defaults.</summary>
+    public System.Net.NetworkCredential? Credential { get; }
 
     /// <summary>Overwrite existing data.</summary>
     public bool Force { get; }

@@ -24,6 +24,15 @@ public sealed class InvokeBackupCommand : RepositoryCmdlet
     [Parameter]
     public SecureString? EncryptionPassphrase { get; set; }
 
+    /// <summary>Login for every database target (PostgreSQL, Redis); used for this call only, never stored.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary>Logins per target: @{ orders = (Get-Credential); cache = $redisCred }. Overrides -Credential for those targets.</summary>
+    [Parameter]
+    public System.Collections.Hashtable? TargetCredential { get; set; }
+
     protected override void ProcessRecord()
     {
         var request = new BackupRequest(Name)
@@ -31,6 +40,7 @@ public sealed class InvokeBackupCommand : RepositoryCmdlet
             Repository = Address(),
             Type = Incremental ? BackupType.Incremental : BackupType.Full,
             Passphrase = PlainText(EncryptionPassphrase),
+            Credentials = Credentials(Credential, TargetCredential),
         };
         RunEngine(Name, async (engine, bridge, ct) =>
         {

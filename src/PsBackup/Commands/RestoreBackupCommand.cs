@@ -11,7 +11,10 @@ namespace PsBackup.Commands;
 [OutputType(typeof(RestoreResult))]
 public sealed class RestoreBackupCommand : BackupIdCmdlet
 {
-    /// <summary>Where to restore. With several targets, each goes to a sub-directory named after it.</summary>
+    /// <summary>
+    /// Where to restore: a directory for file trees (with several targets, each goes to a sub-directory
+    /// named after it); a database name, URI or connection string for database targets.
+    /// </summary>
     [Parameter(Position = 1)]
     public string? Destination { get; set; }
 
@@ -19,19 +22,30 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
     [Parameter]
     public string[]? Target { get; set; }
 
-    /// <summary>Overwrite existing files.</summary>
+    /// <summary>Overwrite existing files, tables or keys.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>Login for every database target at the destination; used for this call only, never stored.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary>Logins per target: @{ orders = (Get-Credential) }. Overrides -Credential for those targets.</summary>
+    [Parameter]
+    public System.Collections.Hashtable? TargetCredential { get; set; }
+
     protected override void ProcessRecord()
     {
-        var destination = Destination == null ? null : ResolvePath(Destination);
-        if (!ShouldProcess(Id, destination == null ? "Restore backup to its original location" : $"Restore backup to '{destination}'")) return;
+        var destinationPath = Destination == null ? null : TryResolvePath(Destination);
+        if (!ShouldProcess(Id, Destination == null ? "Restore backup to its original location" : $"Restore backup to '{destinationPath ?? Destination}'")) return;
         var request = new RestoreRequest(Id)
         {
             Repository = Address(),
             Collection = Collection,
-            Destination = destination,
+            Destination = Destination,
+            DestinationPath = destinationPath,
+            Credentials = Credentials(Credential, TargetCredential),
             Targets = Target,
             Force = Force,
             Passphrase = PlainText(EncryptionPassphrase),

@@ -3,6 +3,7 @@ using System.Net;
 using System.Security;
 using PsBackup.Engine;
 using PsBackup.Engine.Errors;
+using PsBackup.Engine.Providers;
 
 namespace PsBackup.Infrastructure;
 
@@ -42,6 +43,28 @@ public abstract class PsBackupCmdlet : PSCmdlet
 
     /// <summary>A path as typed (relative to the current location, with ~ and PSDrives) as a file-system path.</summary>
     internal string ResolvePath(string path) => GetUnresolvedProviderPathFromPSPath(path);
+
+    /// <summary>A path as typed, resolved if it can be one; null for what is not a file-system path (a URI, an unknown drive).</summary>
+    internal string? TryResolvePath(string path)
+    {
+        if (path.Contains("://", StringComparison.Ordinal)) return null;
+        try { return GetUnresolvedProviderPathFromPSPath(path); }
+        catch (Exception e) when (e is not PipelineStoppedException) { return null; }
+    }
+
+    /// <summary>-Credential for every database target plus -TargetCredential (target name = PSCredential) per target.</summary>
+    internal static TargetCredentials Credentials(PSCredential? credential, System.Collections.Hashtable? perTarget)
+    {
+        var credentials = new TargetCredentials { Default = credential?.GetNetworkCredential() };
+        foreach (System.Collections.DictionaryEntry entry in perTarget ?? [])
+        {
+            var value = entry.Value is PSObject wrapped ? wrapped.BaseObject : entry.Value;
+            if (value is not PSCredential perTargetCredential)
+                throw new PSArgumentException($"-TargetCredential: the value for target '{entry.Key}' must be a PSCredential (Get-Credential).");
+            credentials.Add(entry.Key.ToString()!, perTargetCredential.GetNetworkCredential());
+        }
+        return credentials;
+    }
 
     protected static string? PlainText(SecureString? secret) => secret == null ? null : new NetworkCredential("", secret).Password;
 }

@@ -24,7 +24,7 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
             (header, entries) = FileIndex.Read(stream, $"Index of backup '{headId}'");
         ValidatePaths(entries, headId);
 
-        var destination = Path.GetFullPath(context.Destination ?? header.Root);
+        var destination = context.DestinationPath ?? Path.GetFullPath(header.Root);
         Preflight(destination, entries);
 
         // A destination this restore creates needs no staging: files are written in place and,

@@ -71,6 +71,8 @@ else
   # --auth=trust also trusts replication connections from 127.0.0.1 (pg_hba.conf default lines).
   as_pg "$PG_BIN/initdb" -D "$PG_PRIMARY" -U "$PSBACKUP_TEST_PG_USER" --auth=trust --no-locale \
     --encoding=UTF8 --no-sync >>"$log" 2>&1 || fail "postgres initdb" "$log"
+  # One role must log in with a password, for the wrong-password tests (first matching line wins).
+  sed -i '1i host all psbackup_secure 127.0.0.1/32 scram-sha-256' "$PG_PRIMARY/pg_hba.conf"
   # wal_level=logical is a superset of replica: tests need both logical decoding and replicas.
   # wal_keep_size keeps enough WAL for the slot-less streaming replica to catch up.
   cat >>"$PG_PRIMARY/postgresql.conf" <<CONF
@@ -82,7 +84,7 @@ unix_socket_directories = '$PG_SOCK'
 max_connections = 200
 wal_level = logical
 max_wal_senders = 10
-max_replication_slots = 10
+max_replication_slots = 30
 wal_keep_size = '512MB'
 fsync = off
 CONF

@@ -74,3 +74,6 @@ public sealed class CollectionMismatchException(string message)
 
 public sealed class CopyFailedException(string message, Exception? inner = null)
     : PsBackupException("CopyFailed", ErrorKind.WriteError, message, inner);
+
+public sealed class TargetAuthenticationException(string message, Exception? inner = null)
+    : PsBackupException("TargetAuthenticationFailed", ErrorKind.Security, message, inner);

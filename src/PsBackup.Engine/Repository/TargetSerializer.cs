@@ -9,6 +9,7 @@ internal static class TargetSerializer
     private static readonly Dictionary<TargetKind, Type> Types = new()
     {
         [TargetKind.FileTree] = typeof(FileTreeTarget),
+        [TargetKind.PostgreSql] = typeof(PostgreSqlTarget),
     };
 
     public static JObject ToJson(BackupTarget target)

@@ -34,4 +34,12 @@ public sealed class BackupEngine(EngineOptions? options = null)
     /// <summary>Copy-Backup: one result per backup considered, oldest first.</summary>
     public IAsyncEnumerable<CopyResult> CopyBackupAsync(CopyRequest request, IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>
         new BackupCopier(_options).RunAsync(request, progress, ct);
+
+    /// <summary>archive_command (psbackup-cli archive-wal): true when stored, false when the identical file was already archived.</summary>
+    public Task<bool> ArchiveWalAsync(WalArchiveRequest request, CancellationToken ct = default) =>
+        Providers.PostgreSql.Cluster.WalOperations.ArchiveAsync(request, ct);
+
+    /// <summary>Get-BackupRecoveryWindow: per PostgreSQL cluster target, the earliest and latest restorable moment.</summary>
+    public Task<List<RecoveryWindow>> GetRecoveryWindowsAsync(RecoveryWindowQuery query, CancellationToken ct = default) =>
+        Providers.PostgreSql.Cluster.WalOperations.WindowsAsync(query, ct);
 }

@@ -11,16 +11,18 @@ internal static class CliCommands
     private const string Usage = """
         usage: psbackup-cli <command> [arguments] [--repository DIR]
           demo                                 back up and restore a sample directory through the default repository
-          new-collection NAME PATH [--incremental] [--compression brotli|gzip|none] [--encrypt] [--include GLOB]... [--exclude GLOB]...
+          new-collection NAME (PATH | --pg-cluster HOST:PORT [--pg-user USER]) [--incremental] [--compression brotli|gzip|none] [--encrypt] [--include GLOB]... [--exclude GLOB]...
           backup NAME [--incremental]
           list [NAME]
-          restore ID DESTINATION [--force]
+          restore ID DESTINATION [--force] [--point-in-time ISO8601 | --target-lsn LSN | --end-of-archive]
           verify ID
-        The passphrase of encrypted collections comes from PSBACKUP_PASSPHRASE.
+          archive-wal --collection NAME [--passphrase-file FILE] WAL_PATH WAL_NAME    (archive_command: ... %p %f)
+          recovery-window [NAME]
+        The passphrase of encrypted collections comes from PSBACKUP_PASSPHRASE (or --passphrase-file).
         """;
 
     private static readonly JsonSerializerOptions JsonOptions = new() { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
-    private static readonly HashSet<string> Switches = ["incremental", "encrypt", "force"];
+    private static readonly HashSet<string> Switches = ["incremental", "encrypt", "force", "end-of-archive"];
 
     public static async Task<int> RunAsync(string[] argv)
     {
@@ -42,7 +44,9 @@ internal static class CliCommands
                 case "demo":
                     return await Demo.RunAsync(engine, repository, ct);
                 case "new-collection":
-                    var target = TargetFactory.FileTree(Path.GetFullPath(args.Required(1, "PATH")), null, args.Options("include"), args.Options("exclude"));
+                    BackupTarget target = args.Option("pg-cluster") is { } cluster
+                        ? TargetFactory.PostgreSqlCluster(cluster, null, args.Option("pg-user"))
+                        : TargetFactory.FileTree(Path.GetFullPath(args.Required(1, "PATH")), null, args.Options("include"), args.Options("exclude"));
                     Print(await engine.NewCollectionAsync(new NewCollectionRequest(args.Required(0, "NAME"), [target])
                     {
                         Repository = repository,
@@ -72,6 +76,7 @@ internal static class CliCommands
                         Repository = repository,
                         Destination = Path.GetFullPath(args.Required(1, "DESTINATION")),
                         Force = args.Flag("force"),
+                        Recovery = RecoveryOf(args),
                     }, null, ct))
                     {
                         if (outcome.Error != null) { Console.Error.WriteLine($"error: {outcome.Error.ErrorId}: {outcome.Error.Message}"); failed = true; }
@@ -86,6 +91,20 @@ internal static class CliCommands
                         ok &= finding.Status == VerificationStatus.Ok;
                     }
                     return ok ? 0 : 1;
+                case "archive-wal":
+                    var stored = await engine.ArchiveWalAsync(new WalArchiveRequest(
+                        args.Option("collection") ?? throw new ArgumentException("Missing --collection."),
+                        Path.GetFullPath(args.Required(0, "WAL_PATH")), args.Required(1, "WAL_NAME"))
+                    {
+                        Repository = repository,
+                        Passphrase = args.Option("passphrase-file") is { } file ? File.ReadAllText(file).TrimEnd('\r', '\n') : null,
+                    }, ct);
+                    if (!stored) Console.Error.WriteLine($"{args.Required(1, "WAL_NAME")} was already archived with identical content.");
+                    return 0;
+                case "recovery-window":
+                    foreach (var window in await engine.GetRecoveryWindowsAsync(new RecoveryWindowQuery { Repository = repository, Collection = args.Positional.FirstOrDefault() }, ct))
+                        Print(window);
+                    return 0;
                 default:
                     Console.Error.WriteLine($"Unknown command '{argv[0]}'.\n{Usage}");
                     return 2;
@@ -107,6 +126,12 @@ internal static class CliCommands
             return 130;
         }
     }
+
+    private static Engine.Providers.RecoveryTarget? RecoveryOf(CliArguments args) =>
+        args.Option("point-in-time") is { } time ? new() { Time = DateTimeOffset.Parse(time, System.Globalization.CultureInfo.InvariantCulture) }
+        : args.Option("target-lsn") is { } lsn ? new() { Lsn = lsn }
+        : args.Flag("end-of-archive") ? new() { EndOfArchive = true }
+        : null;
 
     internal static void Print(object value) => Console.WriteLine(JsonSerializer.Serialize(value, value.GetType(), JsonOptions));
 }

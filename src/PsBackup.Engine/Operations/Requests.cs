@@ -63,6 +63,12 @@ public sealed record RestoreRequest(string Id)
 
     public bool Force { get; init; }
     public string? Passphrase { get; init; }
+
+    /// <summary>
+    /// PostgreSQL cluster targets: how far to replay WAL (-PointInTime, -TargetLsn, -EndOfArchive).
+    /// With a point in time or LSN, the restore starts from the newest backup, up to <see cref="Id"/>, that ended before it.
+    /// </summary>
+    public Providers.RecoveryTarget? Recovery { get; init; }
 }
 
 public sealed record VerifyRequest(string Id)
@@ -81,5 +87,23 @@ public sealed record CopyRequest(string Collection, RepositoryAddress Destinatio
     public string? Id { get; init; }
 
     /// <summary>Optional even for encrypted collections: with it, every copied artifact's plaintext is verified too.</summary>
+    public string? Passphrase { get; init; }
+}
+
+/// <summary>archive_command: store one WAL file PostgreSQL hands over (%p) under its name (%f).</summary>
+public sealed record WalArchiveRequest(string Collection, string File, string Name)
+{
+    public RepositoryAddress? Repository { get; init; }
+    public string? Passphrase { get; init; }
+}
+
+public sealed record RecoveryWindowQuery
+{
+    public RepositoryAddress? Repository { get; init; }
+
+    /// <summary>Collection name or wildcard pattern; null for all.</summary>
+    public string? Collection { get; init; }
+
+    /// <summary>Needed for encrypted collections whose WAL crosses a timeline switch (the history files are read).</summary>
     public string? Passphrase { get; init; }
 }

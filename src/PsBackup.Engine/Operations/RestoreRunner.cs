@@ -14,7 +14,8 @@ internal static class RestoreRunner
 {
     public static async IAsyncEnumerable<RestoreOutcome> RunAsync(RestoreRequest request, IProgress<BackupProgress>? progress, [EnumeratorCancellation] CancellationToken ct)
     {
-        var backup = await OpenedBackup.OpenAsync(request.Repository, request.Collection, request.Id, request.Passphrase, ct).ConfigureAwait(false);
+        var id = request.Recovery == null ? request.Id : await Providers.PostgreSql.Cluster.RecoveryBaseChooser.ChooseAsync(request, ct).ConfigureAwait(false);
+        var backup = await OpenedBackup.OpenAsync(request.Repository, request.Collection, id, request.Passphrase, ct).ConfigureAwait(false);
         var head = backup.Head;
         var targets = CollectionAccess.Describe(backup.Definition, backup.Repository).Targets.ToDictionary(t => t.Name, StringComparer.OrdinalIgnoreCase);
         var selected = head.Targets.Where(t => request.Targets is not { Count: > 0 } || request.Targets.Contains(t.Name, StringComparer.OrdinalIgnoreCase)).ToList();
@@ -29,9 +30,12 @@ internal static class RestoreRunner
             {
                 if (record.Status != TargetStatus.Complete)
                     throw new BackupNotFoundException($"Target '{record.Name}' failed in backup '{head.Id}' ({record.Error}); restore it from another backup.") { TargetObject = head.Id };
+                if (request.Recovery != null && record.Kind != TargetKind.PostgreSqlCluster)
+                    throw new InvalidBackupRequestException("RecoveryTargetNotSupported",
+                        $"Target '{record.Name}' is a {record.Kind} target: -PointInTime, -TargetLsn and -EndOfArchive apply to PostgreSQL cluster targets only; restore it with -Target and without them.");
                 var target = targets.TryGetValue(record.Name, out var defined) ? defined : throw new IntegrityException($"Collection '{head.Collection}' no longer defines target '{record.Name}'.");
                 var context = new TargetRestoreContext(backup.Reader, backup.Chain, target, request.Destination, request.Force, progress,
-                    DestinationPath(request, record, selected.Count), request.Credentials.For(record.Name));
+                    DestinationPath(request, record, selected.Count), request.Credentials.For(record.Name), request.Recovery);
                 outcome = new RestoreOutcome(record.Name, await ProviderRegistry.For(record.Kind).RestoreAsync(context, ct).ConfigureAwait(false), null);
             }
             catch (Exception e) when (e is not OperationCanceledException)

@@ -31,6 +31,9 @@ public sealed class TargetBackupContext
     public IProgress<BackupProgress>? Progress => _session.Progress;
 
     internal List<ArtifactRecord> Artifacts { get; } = [];
+
+    /// <summary>The collection being backed up, for providers that keep data beside backups (the WAL archive).</summary>
+    internal BackupSession Session => _session;
     internal List<string> Warnings { get; } = [];
 
     /// <summary>

@@ -11,7 +11,7 @@ public sealed class TargetRestoreContext
 
     internal TargetRestoreContext(ArtifactReader reader, IReadOnlyList<BackupManifest> chain, BackupTarget target,
         string? destination, bool force, IProgress<BackupProgress>? progress,
-        string? destinationPath = null, System.Net.NetworkCredential? credential = null)
+        string? destinationPath = null, System.Net.NetworkCredential? credential = null, RecoveryTarget? recovery = null)
     {
         _reader = reader;
         _chain = chain.ToDictionary(m => m.Id);
@@ -22,7 +22,17 @@ public sealed class TargetRestoreContext
         Force = force;
         Credential = credential;
         Progress = progress;
+        Recovery = recovery;
     }
+
+    /// <summary>How far to replay WAL (cluster targets); null: to the moment of the backup.</summary>
+    public RecoveryTarget? Recovery { get; }
+
+    /// <summary>The backups being restored from, for providers that read beside them (the WAL archive).</summary>
+    internal ArtifactReader Reader => _reader;
+
+    /// <summary>Every backup of the chain, full first.</summary>
+    internal IEnumerable<BackupManifest> Chain => _chain.Values.OrderBy(m => m.Id, StringComparer.Ordinal);
 
     /// <summary>The backup being restored (the last of its chain).</summary>
     public BackupManifest Head { get; }

@@ -5,6 +5,11 @@ namespace PsBackup.Engine.Repository;
 /// <summary>Opens the artifacts of a collection's backups for verified reading, each with the codec its backup was written with.</summary>
 internal sealed class ArtifactReader(BackupRepository repository, byte[]? key)
 {
+    public BackupRepository Repository => repository;
+
+    /// <summary>The collection's data key; null when it is not encrypted (or not unlocked).</summary>
+    public byte[]? Key => key;
+
     public async Task<Stream> OpenAsync(BackupManifest backup, TargetRecord target, string name, CancellationToken ct) =>
         await OpenVerifyingAsync(backup, target, Find(backup, target, name), ct).ConfigureAwait(false);
 

@@ -8,6 +8,8 @@ internal sealed class BackupSession(BackupRepository repository, BackupManifest 
     public BackupManifest Manifest => manifest;
     public IProgress<BackupProgress>? Progress => progress;
     public ArtifactReader Reader { get; } = new(repository, key);
+    public BackupRepository Repository => repository;
+    public byte[]? Key => key;
 
     public async Task<ArtifactRecord> WriteArtifactAsync(string target, string name, Func<Stream, Task> write, CancellationToken ct)
     {

@@ -10,6 +10,7 @@ internal static class TargetSerializer
     {
         [TargetKind.FileTree] = typeof(FileTreeTarget),
         [TargetKind.PostgreSql] = typeof(PostgreSqlTarget),
+        [TargetKind.PostgreSqlCluster] = typeof(PostgreSqlClusterTarget),
     };
 
     public static JObject ToJson(BackupTarget target)

@@ -20,6 +20,7 @@ internal sealed class VerifyingReadStream(Stream decoded, ArtifactRecord expecte
 
     public override int Read(Span<byte> buffer)
     {
+        if (buffer.IsEmpty) return 0; // a zero-byte read (TarReader makes them) is not the end of the stream
         int n;
         try
         {

@@ -30,6 +30,32 @@ internal static class PgConnections
         return builder;
     }
 
+    /// <summary>
+    /// libpq environment variables for a child process (pg_basebackup …) that connects to the same
+    /// server: the password travels in the child's environment, never on its command line.
+    /// </summary>
+    public static Dictionary<string, string> LibpqEnvironment(PostgreSqlServerTarget target, NetworkCredential? credential)
+    {
+        var builder = Builder(target, null, credential);
+        var environment = new Dictionary<string, string>
+        {
+            ["PGHOST"] = builder.Host!,
+            ["PGPORT"] = builder.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["PGAPPNAME"] = "PsBackup",
+            ["PGCONNECT_TIMEOUT"] = "15",
+        };
+        if (!string.IsNullOrEmpty(builder.Username)) environment["PGUSER"] = builder.Username;
+        if (!string.IsNullOrEmpty(credential?.Password)) environment["PGPASSWORD"] = credential.Password;
+        if (!string.IsNullOrEmpty(target.SslMode))
+            environment["PGSSLMODE"] = Enum.Parse<SslMode>(target.SslMode, ignoreCase: true) switch
+            {
+                SslMode.VerifyCA => "verify-ca",
+                SslMode.VerifyFull => "verify-full",
+                var mode => mode.ToString().ToLowerInvariant(),
+            };
+        return environment;
+    }
+
     public static async Task<NpgsqlConnection> OpenAsync(NpgsqlConnectionStringBuilder builder, CancellationToken ct)
     {
         var connection = new NpgsqlConnection(builder.ConnectionString);

@@ -1,0 +1,13 @@
+namespace PsBackup;
+
+/// <summary>
+/// A whole PostgreSQL cluster, backed up physically: a base backup (pg_basebackup) per full
+/// backup plus the WAL that PostgreSQL's archive_command pushes into the collection, so any
+/// moment between backups can be recovered. The user needs the REPLICATION attribute.
+/// </summary>
+public sealed class PostgreSqlClusterTarget : PostgreSqlServerTarget
+{
+    public override TargetKind Kind => TargetKind.PostgreSqlCluster;
+
+    public override string Location => $"{Host}:{Port} (cluster)";
+}

@@ -5,9 +5,12 @@ namespace PsBackup.Engine.Tests.Support;
 /// <summary>Starts tools/PsBackup.Cli (built alongside the tests) as a separate process.</summary>
 public static class CliProcess
 {
+    /// <summary>The built psbackup-cli.dll (run it with "dotnet").</summary>
+    public static string DllPath() => Path.Combine(RepoRoot(), "tools", "PsBackup.Cli", "bin", Configuration(), "net10.0", "psbackup-cli.dll");
+
     public static Process Start(params string[] args)
     {
-        var dll = Path.Combine(RepoRoot(), "tools", "PsBackup.Cli", "bin", Configuration(), "net10.0", "psbackup-cli.dll");
+        var dll = DllPath();
         Assert.True(File.Exists(dll), $"psbackup-cli is not built at {dll}");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(dll);

@@ -33,10 +33,11 @@ public sealed class EngineFixture : IDisposable
         return result.Backup;
     }
 
-    public async Task<List<RestoreOutcome>> RestoreAsync(string id, string? destination, bool force = false, string? passphrase = null)
+    public async Task<List<RestoreOutcome>> RestoreAsync(string id, string? destination, bool force = false, string? passphrase = null,
+        Providers.RecoveryTarget? recovery = null)
     {
         var outcomes = new List<RestoreOutcome>();
-        await foreach (var outcome in Engine.RestoreAsync(new RestoreRequest(id) { Repository = Repository, Destination = destination, Force = force, Passphrase = passphrase }))
+        await foreach (var outcome in Engine.RestoreAsync(new RestoreRequest(id) { Repository = Repository, Destination = destination, Force = force, Passphrase = passphrase, Recovery = recovery }))
             outcomes.Add(outcome);
         return outcomes;
     }

@@ -1,0 +1,74 @@
+using PsBackup.Engine.Operations;
+using PsBackup.Engine.Providers;
+using PsBackup.Engine.Tests.Support;
+
+namespace PsBackup.Engine.Tests.PostgreSqlCluster;
+
+/// <summary>
+/// A streaming replica is promoted: it archives 00000002.history and timeline-2 WAL into the same
+/// collection, and a point-in-time restore from the base backup taken on timeline 1 crosses the switch.
+/// </summary>
+public sealed class TimelineTests : IDisposable
+{
+    private readonly EngineFixture _fx = new();
+    private readonly List<ThrowawayCluster> _clusters = [];
+
+    public void Dispose()
+    {
+        foreach (var cluster in _clusters) cluster.Dispose();
+        _fx.Dispose();
+    }
+
+    [Fact]
+    public async Task Restore_to_a_point_after_a_promotion_follows_the_new_timeline()
+    {
+        var primary = await ThrowawayCluster.CreateAsync(_fx.Temp.Combine("primary"), ThrowawayCluster.ArchiveCommand(_fx.Repository, "tl"));
+        _clusters.Add(primary);
+        await _fx.NewCollectionAsync("tl", targets: primary.Target("pg"));
+        ThrowawayCluster.ShareWithPostgres(_fx.Repository);
+        await primary.ExecuteAsync("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)");
+        var full = await _fx.BackupAsync("tl");
+        var replica = await ThrowawayCluster.ReplicaOfAsync(primary, _fx.Temp.Combine("replica"));
+        _clusters.Add(replica);
+
+        await primary.ExecuteAsync("INSERT INTO t VALUES (2)");
+        await primary.SwitchWalAndWaitArchivedAsync();
+        await primary.ExecuteAsync("INSERT INTO t VALUES (3)");
+        var last = await primary.ScalarAsync<object>("SELECT pg_current_wal_lsn()::text");
+        await WaitReplayedAsync(replica, last.ToString()!);
+
+        // Fail over: the old primary stops (its last, unfinished segment is never archived), the replica takes over.
+        primary.Stop();
+        Assert.True(await replica.ScalarAsync<bool>("SELECT pg_promote(true, 60)"));
+        await replica.ExecuteAsync("INSERT INTO t VALUES (4)");
+        var point = await replica.NowAsync();
+        await Task.Delay(20);
+        await replica.ExecuteAsync("INSERT INTO t VALUES (5)");
+        await replica.SwitchWalAndWaitArchivedAsync();
+
+        var wal = Path.Combine(_fx.Repository, "collections", "tl", "wal");
+        Assert.True(File.Exists(Path.Combine(wal, "00000002", "00000002.history.json")));
+        var window = Assert.Single(await _fx.Engine.GetRecoveryWindowsAsync(new RecoveryWindowQuery { Repository = _fx.Repository }));
+        Assert.Equal(2, window.Timeline);
+        Assert.True(window.Latest > new DateTimeOffset(point, TimeSpan.Zero), $"latest {window.Latest} should be after the promotion's row 5 (point {point:O})");
+
+        var destination = _fx.Temp.Combine("restored");
+        var outcome = Assert.Single(await _fx.RestoreAsync(full.Id, destination, recovery: new RecoveryTarget { Time = point }));
+        Assert.Null(outcome.Error);
+        Assert.Contains("recovery_target_timeline = '2'", File.ReadAllText(Path.Combine(destination, "postgresql.auto.conf")));
+        var restored = await ThrowawayCluster.StartRestoredAsync(destination);
+        _clusters.Add(restored);
+        Assert.Equal([1, 2, 3, 4], await restored.IdsAsync("t"));
+        Assert.Equal(3, await restored.ScalarAsync<int>("SELECT timeline_id FROM pg_control_checkpoint()")); // promoted again, past timeline 2
+    }
+
+    private static async Task WaitReplayedAsync(ThrowawayCluster replica, string lsn)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            if (await replica.ScalarAsync<bool>($"SELECT pg_last_wal_replay_lsn() >= '{lsn}'::pg_lsn")) return;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"The replica did not replay up to {lsn} within 30 s.");
+    }
+}

@@ -40,10 +40,11 @@ public sealed class CmdletContractTests(ModuleUnderTest module)
     [
         "New-BackupTarget", "New-BackupCollection", "Get-BackupCollection", "Remove-BackupCollection",
         "Invoke-Backup", "Get-Backup", "Restore-Backup", "Test-Backup", "Copy-Backup",
+        "Get-BackupRecoveryWindow",
     ];
 
     [Fact]
-    public void The_module_has_the_nine_cmdlets()
+    public void The_module_has_the_expected_cmdlets()
     {
         Assert.Equal(ExpectedCmdlets.Order(StringComparer.Ordinal), module.CmdletTypes.Select(c => c.Name).Order(StringComparer.Ordinal));
     }

@@ -14,6 +14,7 @@ internal static class RestoreRunner
 {
     public static async IAsyncEnumerable<RestoreOutcome> RunAsync(RestoreRequest request, IProgress<BackupProgress>? progress, [EnumeratorCancellation] CancellationToken ct)
     {
+        request.Recovery?.Validate();
         var id = request.Recovery == null ? request.Id : await Providers.PostgreSql.Cluster.RecoveryBaseChooser.ChooseAsync(request, ct).ConfigureAwait(false);
         var backup = await OpenedBackup.OpenAsync(request.Repository, request.Collection, id, request.Passphrase, ct).ConfigureAwait(false);
         var head = backup.Head;

@@ -14,6 +14,14 @@ public sealed record RecoveryTarget
     /// <summary>Replay all archived WAL: the latest recoverable moment.</summary>
     public bool EndOfArchive { get; init; }
 
+    /// <summary>At most one kind of target.</summary>
+    public void Validate()
+    {
+        if ((Time != null ? 1 : 0) + (Lsn != null ? 1 : 0) + (EndOfArchive ? 1 : 0) > 1)
+            throw new Errors.InvalidBackupRequestException("ConflictingRecoveryTargets", "Give at most one of -PointInTime, -TargetLsn and -EndOfArchive.");
+        if (Lsn != null) PostgreSql.Cluster.Lsn.Parse(Lsn);
+    }
+
     public override string ToString() =>
         Time != null ? $"point in time {Time:yyyy-MM-dd HH:mm:ss.ffffffzzz}" : Lsn != null ? $"LSN {Lsn}" : "the end of the archived WAL";
 }

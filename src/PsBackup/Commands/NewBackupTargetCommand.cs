@@ -9,9 +9,11 @@ namespace PsBackup.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.New, "BackupTarget", DefaultParameterSetName = FileTreeSet)]
 [OutputType(typeof(FileTreeTarget))]
+[OutputType(typeof(PostgreSqlClusterTarget), ParameterSetName = [PostgreSqlClusterSet])]
 public sealed class NewBackupTargetCommand : PsBackupCmdlet
 {
     private const string FileTreeSet = "FileTree";
+    private const string PostgreSqlClusterSet = "PostgreSqlCluster";
 
     /// <summary>Root directory of the tree (relative paths resolve against the current location).</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = FileTreeSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -31,10 +33,21 @@ public sealed class NewBackupTargetCommand : PsBackupCmdlet
     [Parameter(ParameterSetName = FileTreeSet)]
     public string[]? Exclude { get; set; }
 
+    /// <summary>A whole PostgreSQL cluster, physically (base backups + archived WAL, point-in-time restores): "host", "host:port".</summary>
+    [Parameter(Mandatory = true, ParameterSetName = PostgreSqlClusterSet)]
+    [ValidateNotNullOrEmpty]
+    public string PostgreSqlCluster { get; set; } = "";
+
+    /// <summary>The cluster's login for pg_basebackup: a role with REPLICATION (default: -Credential's user, else PGUSER). Never a password.</summary>
+    [Parameter(ParameterSetName = PostgreSqlClusterSet)]
+    public string? ReplicationUser { get; set; }
+
     protected override void ProcessRecord() =>
-        RunEngine(Path, (_, bridge, _) =>
+        RunEngine(ParameterSetName == PostgreSqlClusterSet ? PostgreSqlCluster : Path, (_, bridge, _) =>
         {
-            bridge.Output(TargetFactory.FileTree(ResolvePath(Path), Name, Include, Exclude));
+            bridge.Output(ParameterSetName == PostgreSqlClusterSet
+                ? TargetFactory.PostgreSqlCluster(PostgreSqlCluster, Name, ReplicationUser)
+                : TargetFactory.FileTree(ResolvePath(Path), Name, Include, Exclude));
             return Task.CompletedTask;
         });
 }

@@ -35,8 +35,23 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
     [Parameter]
     public System.Collections.Hashtable? TargetCredential { get; set; }
 
+    /// <summary>PostgreSQL cluster targets: recover to this moment (recovery_target_time), from the newest backup that ended before it.</summary>
+    [Parameter]
+    public DateTimeOffset? PointInTime { get; set; }
+
+    /// <summary>PostgreSQL cluster targets: recover to this WAL location (recovery_target_lsn), e.g. 0/3000028.</summary>
+    [Parameter]
+    public string? TargetLsn { get; set; }
+
+    /// <summary>PostgreSQL cluster targets: replay all archived WAL, to the latest recoverable moment.</summary>
+    [Parameter]
+    public SwitchParameter EndOfArchive { get; set; }
+
     protected override void ProcessRecord()
     {
+        var recovery = PointInTime != null || TargetLsn != null || EndOfArchive
+            ? new Engine.Providers.RecoveryTarget { Time = PointInTime, Lsn = TargetLsn, EndOfArchive = EndOfArchive }
+            : null;
         var destinationPath = Destination == null ? null : TryResolvePath(Destination);
         if (!ShouldProcess(Id, Destination == null ? "Restore backup to its original location" : $"Restore backup to '{destinationPath ?? Destination}'")) return;
         var request = new RestoreRequest(Id)
@@ -49,6 +64,7 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
             Targets = Target,
             Force = Force,
             Passphrase = PlainText(EncryptionPassphrase),
+            Recovery = recovery,
         };
         RunEngine(Id, async (engine, bridge, ct) =>
         {

@@ -32,7 +32,7 @@ internal static class WalOperations
         {
             var targets = CollectionAccess.Describe(definition, repository).Targets.Where(t => t.Kind == TargetKind.PostgreSqlCluster).ToList();
             if (targets.Count == 0) continue;
-            var key = CollectionAccess.UnlockKey(definition, query.Passphrase);
+            var key = CollectionAccess.UnlockKey(definition, query.Passphrase, required: false); // needed only to read timeline histories
             var archive = new WalArchive(repository.Store, definition.Name);
             var names = await archive.ListAsync(ct).ConfigureAwait(false);
             var backups = await repository.ListBackupsAsync(definition.Name, ct).ConfigureAwait(false);

@@ -1,0 +1,142 @@
+#Requires -Version 7.4
+# Pester 5: point-in-time recovery of a PostgreSQL cluster as an administrator would run it.
+# Needs what the engine tests need: root, PostgreSQL 15 in $env:PSBACKUP_TEST_PG_BIN
+# (default /usr/lib/postgresql/15/bin) and the built psbackup-cli (tools/PsBackup.Cli, Release).
+# A throwaway cluster on a free port (from 55600) is started for this file and always stopped.
+
+Describe 'PostgreSQL cluster: base backup, WAL archive, point-in-time restore' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'PsBackup.TestHelpers.ps1')
+        Import-Module (Get-PsBackupModuleManifest) -Force -ErrorAction Stop
+
+        $pgBin = if ($env:PSBACKUP_TEST_PG_BIN) { $env:PSBACKUP_TEST_PG_BIN } else { '/usr/lib/postgresql/15/bin' }
+        $cli = Get-ChildItem -Path (Join-Path (Get-PsBackupRepoRoot) 'tools/PsBackup.Cli/bin/Release') -Filter psbackup-cli.dll -Recurse |
+            Select-Object -First 1 -ExpandProperty FullName
+        if (-not $cli) { throw 'psbackup-cli is not built: dotnet build tools/PsBackup.Cli -c Release' }
+
+        # Everything in a /tmp folder the postgres user may use ($TestDrive may sit below a private home).
+        $work = Join-Path '/tmp' "psbackup-pester-pg-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+        $repository = Join-Path $work 'repo'
+        $data = Join-Path $work 'data'
+        $null = New-Item -ItemType Directory -Path $work
+        function Get-NetTcpPortInUse([int] $Port) {
+            $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, $Port)
+            try { $listener.Start(); $false } catch { $true } finally { $listener.Stop() }
+        }
+        $port = 55600
+        while (Get-NetTcpPortInUse $port) { $port++ }
+
+        function Invoke-Pg([string] $Sql, [int] $Port = $port) {
+            $out = & psql -h 127.0.0.1 -p $Port -U postgres -Atqc $Sql
+            if ($LASTEXITCODE -ne 0) { throw "psql failed: $Sql" }
+            $out
+        }
+        function Wait-Archived {
+            $segment = Invoke-Pg 'SELECT pg_walfile_name(pg_switch_wal())'
+            foreach ($i in 1..300) {
+                if ((Invoke-Pg "SELECT coalesce(last_archived_wal, '') >= '$segment' FROM pg_stat_archiver") -eq 't') { return }
+                Start-Sleep -Milliseconds 200
+            }
+            throw "WAL segment $segment was not archived"
+        }
+
+        & chown postgres: $work
+        & runuser -u postgres -- (Join-Path $pgBin 'initdb') -D $data --auth=trust -U postgres --no-sync | Out-Null
+        Add-Content -LiteralPath (Join-Path $data 'postgresql.conf') -Value @"
+listen_addresses = '127.0.0.1'
+unix_socket_directories = ''
+wal_level = replica
+archive_mode = on
+archive_command = 'dotnet $cli archive-wal --repository $repository --collection orders-pitr %p %f'
+fsync = off
+"@
+        & runuser -u postgres -- (Join-Path $pgBin 'pg_ctl') -D $data -o "-p $port" -l "$work/primary.log" -w start | Out-Null
+
+        $target = New-BackupTarget -PostgreSqlCluster "127.0.0.1:$port" -Name orders-db -ReplicationUser postgres
+        $collection = $target | New-BackupCollection -Name orders-pitr -Repository $repository -IncrementalBackupEnabled
+        & chown -R postgres: $repository
+
+        Invoke-Pg 'CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders VALUES (1)' | Out-Null
+        Wait-Archived
+        $full = Invoke-Backup -Name orders-pitr -Repository $repository
+        Invoke-Pg 'INSERT INTO orders VALUES (2)' | Out-Null
+        $point = [DateTimeOffset]::Parse((Invoke-Pg 'SELECT clock_timestamp()'))
+        Start-Sleep -Milliseconds 50
+        Invoke-Pg 'INSERT INTO orders VALUES (3)' | Out-Null
+        Wait-Archived
+        $incremental = Invoke-Backup -Name orders-pitr -Repository $repository -Incremental
+        $window = Get-BackupRecoveryWindow -Collection orders-pitr -Repository $repository
+    }
+
+    AfterAll {
+        foreach ($dir in $data, (Join-Path $work 'restored')) {
+            if (Test-Path (Join-Path $dir 'postmaster.pid')) {
+                & runuser -u postgres -- (Join-Path $pgBin 'pg_ctl') -D $dir -m immediate stop | Out-Null
+            }
+        }
+        Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+    }
+
+    It 'New-BackupTarget -PostgreSqlCluster describes the cluster' {
+        $target.Kind | Should -Be 'PostgreSqlCluster'
+        $target.Host | Should -Be '127.0.0.1'
+        $target.Port | Should -Be $port
+        $target.UserName | Should -Be 'postgres'
+    }
+
+    It 'a full backup is a base backup; an incremental records the WAL range' {
+        $full.Type | Should -Be 'Full'
+        $full.SizeBytes | Should -BeGreaterThan 1MB
+        $incremental.Type | Should -Be 'Incremental'
+        $incremental.ParentId | Should -Be $full.Id
+        $incremental.SizeBytes | Should -Be 0
+    }
+
+    It 'Get-BackupRecoveryWindow spans the base backup to the last archived commit' {
+        $window.Collection | Should -Be 'orders-pitr'
+        $window.Target | Should -Be 'orders-db'
+        $window.Earliest | Should -Be $full.EndTime
+        $window.Latest | Should -BeGreaterThan $point
+        $window.MissingSegment | Should -BeNullOrEmpty
+        $window.Timeline | Should -Be 1
+    }
+
+    It 'Restore-Backup -PointInTime gives a cluster with exactly the rows committed before that moment' {
+        $restored = Join-Path $work 'restored'
+        $result = Get-Backup -Collection orders-pitr -Repository $repository -Latest |
+            Restore-Backup -Destination $restored -PointInTime $point -Confirm:$false
+        $result.Destination | Should -Be $restored
+        Join-Path $restored 'recovery.signal' | Should -Exist
+
+        $restoredPort = $port + 1
+        while (Get-NetTcpPortInUse $restoredPort) { $restoredPort++ }
+        & runuser -u postgres -- (Join-Path $pgBin 'pg_ctl') -D $restored -o "-p $restoredPort" -l "$work/restored.log" -w -t 120 start | Out-Null
+        try {
+            Invoke-Pg 'SELECT id FROM orders ORDER BY id' -Port $restoredPort | Should -Be @('1', '2')
+            Invoke-Pg 'SELECT pg_is_in_recovery()' -Port $restoredPort | Should -Be 'f'
+        } finally {
+            & runuser -u postgres -- (Join-Path $pgBin 'pg_ctl') -D $restored -m immediate stop | Out-Null
+        }
+    }
+
+    It 'a point outside the window is refused with RecoveryTargetOutOfRange, writing nothing' {
+        $destination = Join-Path $work 'too-late'
+        Restore-Backup -Id $incremental.Id -Repository $repository -Destination $destination -PointInTime ([DateTimeOffset]::UtcNow.AddDays(1)) `
+            -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'RecoveryTargetOutOfRange*'
+        $err[0].Exception.Message | Should -BeLike '*recoverable window is*'
+        $destination | Should -Not -Exist
+    }
+
+    It 'two recovery targets at once are refused with ConflictingRecoveryTargets' {
+        Restore-Backup -Id $incremental.Id -Repository $repository -Destination (Join-Path $work 'x') -PointInTime $point -EndOfArchive `
+            -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'ConflictingRecoveryTargets*'
+    }
+
+    It 'Restore-Backup -WhatIf restores nothing' {
+        $destination = Join-Path $work 'whatif'
+        $incremental | Restore-Backup -Destination $destination -EndOfArchive -WhatIf
+        $destination | Should -Not -Exist
+    }
+}

@@ -104,13 +104,13 @@ timed() { # timed STEP TOOL STORED_DIR command...
 log "base backups"
 mkdir -p "$RUN/basebackup" && chown postgres: "$RUN/basebackup"
 timed backup "pg_basebackup -Ft -z" "$RUN/basebackup" \
-  as_pg "$PGBIN/pg_basebackup" -h 127.0.0.1 -p $PORT -U postgres -D "$RUN/basebackup/b" -Ft -z -X none -c fast
+  runuser -u postgres -- "$PGBIN/pg_basebackup" -h 127.0.0.1 -p $PORT -U postgres -D "$RUN/basebackup/b" -Ft -z -X none -c fast
 timed backup "psbackup (brotli)" "$RUN/psbackup-repo/collections/bench/backups" \
   $CLI backup bench --repository "$RUN/psbackup-repo"
 timed backup "pgbackrest (gz, process-max 1)" "$RUN/pgbackrest-repo/backup" \
-  as_pg pgbackrest --stanza=bench backup --type=full
+  runuser -u postgres -- pgbackrest --stanza=bench backup --type=full
 timed backup "pgbackrest (zst, process-max 2)" "" \
-  as_pg pgbackrest --stanza=bench backup --type=full --compress-type=zst --process-max=2
+  runuser -u postgres -- pgbackrest --stanza=bench backup --type=full --compress-type=zst --process-max=2
 
 log "WAL after the backups: pgbench 20 s, target, pgbench 10 s"
 "$PGBIN/pgbench" -h 127.0.0.1 -p $PORT -U postgres -c 2 -T 20 postgres >/dev/null 2>&1
@@ -141,7 +141,7 @@ printf 'recovery\tpsbackup\t%s\t\t\t%s\n' "$REC" "$(cut -d' ' -f1 /proc/loadavg)
 
 mkdir -p "$RUN/restore-pgbackrest" && chown postgres: "$RUN/restore-pgbackrest" && chmod 700 "$RUN/restore-pgbackrest"
 timed restore "pgbackrest (restore --type=time)" "" \
-  as_pg pgbackrest --stanza=bench restore --pg1-path="$RUN/restore-pgbackrest" --type=time "--target=$TARGET" --target-action=promote --archive-mode=off
+  runuser -u postgres -- pgbackrest --stanza=bench restore --pg1-path="$RUN/restore-pgbackrest" --type=time "--target=$TARGET" --target-action=promote --archive-mode=off
 read -r REC ROWS < <(start_and_count "$RUN/restore-pgbackrest" $((PORT + 2)))
 printf 'recovery\tpgbackrest (archive-get)\t%s\t\t\t%s\n' "$REC" "$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$RESULTS"
 [ "$ROWS" = "$EXPECTED" ] || { log "pgbackrest restore has $ROWS rows, expected $EXPECTED"; exit 1; }

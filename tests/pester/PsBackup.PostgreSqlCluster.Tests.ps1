@@ -19,6 +19,10 @@ Describe 'PostgreSQL cluster: base backup, WAL archive, point-in-time restore' {
         $repository = Join-Path $work 'repo'
         $data = Join-Path $work 'data'
         $null = New-Item -ItemType Directory -Path $work
+        # archive_command runs as postgres, which may not read the checkout: it gets its own copy of psbackup-cli.
+        Copy-Item -LiteralPath (Split-Path -Parent $cli) -Destination (Join-Path $work 'cli') -Recurse
+        $cli = Join-Path $work 'cli' 'psbackup-cli.dll'
+        & chmod -R a+rX (Join-Path $work 'cli')
         function Get-NetTcpPortInUse([int] $Port) {
             $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, $Port)
             try { $listener.Start(); $false } catch { $true } finally { $listener.Stop() }

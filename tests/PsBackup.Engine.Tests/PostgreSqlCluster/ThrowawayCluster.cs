@@ -31,7 +31,26 @@ public sealed class ThrowawayCluster : IDisposable
 
     /// <summary>archive_command for a collection of a local repository (the repository must be writable by postgres: <see cref="ShareWithPostgres"/>).</summary>
     public static string ArchiveCommand(string repository, string collection) =>
-        $"dotnet {CliProcess.DllPath()} archive-wal --repository {repository} --collection {collection} %p %f";
+        $"dotnet {SharedCli.Value} archive-wal --repository {repository} --collection {collection} %p %f";
+
+    /// <summary>
+    /// archive_command runs as postgres, which may not read the checkout (a clone under /root):
+    /// the built psbackup-cli is copied once per test run to a world-readable folder in /tmp.
+    /// </summary>
+    private static readonly Lazy<string> SharedCli = new(() =>
+    {
+        var source = Path.GetDirectoryName(CliProcess.DllPath())!;
+        var copy = Path.Combine(Path.GetTempPath(), "psbackup-tests", "cli-" + Guid.NewGuid().ToString("N")[..8]);
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(copy, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        RunAsync("chmod", "-R", "a+rX", copy).GetAwaiter().GetResult();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(copy, recursive: true);
+        return Path.Combine(copy, Path.GetFileName(CliProcess.DllPath()));
+    });
 
     public static async Task<ThrowawayCluster> CreateAsync(string directory, string archiveCommand)
     {

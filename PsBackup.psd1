@@ -22,6 +22,7 @@
         'Restore-Backup'
         'Test-Backup'
         'Copy-Backup'
+        'Get-BackupTargetStatus'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

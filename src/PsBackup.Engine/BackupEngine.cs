@@ -16,8 +16,14 @@ public sealed class BackupEngine(EngineOptions? options = null)
     public Task<List<BackupCollectionInfo>> GetCollectionsAsync(RepositoryAddress? repository, string? namePattern, CancellationToken ct = default) =>
         new CollectionManager(_options).GetAsync(repository, namePattern, ct);
 
-    public Task RemoveCollectionAsync(RepositoryAddress? repository, string name, CancellationToken ct = default) =>
-        new CollectionManager(_options).RemoveAsync(repository, name, ct);
+    /// <summary>Returns warnings: what could not be dropped on the targets' servers when <paramref name="force"/> is set.</summary>
+    public Task<List<string>> RemoveCollectionAsync(RepositoryAddress? repository, string name, CancellationToken ct = default,
+        Providers.TargetCredentials? credentials = null, bool force = false) =>
+        new CollectionManager(_options).RemoveAsync(repository, name, credentials, force, ct);
+
+    public IAsyncEnumerable<BackupTargetStatus> GetTargetStatusAsync(RepositoryAddress? repository, string collection,
+        Providers.TargetCredentials? credentials = null, CancellationToken ct = default) =>
+        new CollectionManager(_options).StatusAsync(repository, collection, credentials, ct);
 
     public Task<BackupRunResult> InvokeBackupAsync(BackupRequest request, IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>
         new BackupRunner(_options).RunAsync(request, progress, ct);

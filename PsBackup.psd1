@@ -22,6 +22,9 @@
         'Restore-Backup'
         'Test-Backup'
         'Copy-Backup'
+        'Get-BackupStorageLifecycle'
+        'Set-BackupStorageLifecycle'
+        'Remove-BackupStorageLifecycle'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

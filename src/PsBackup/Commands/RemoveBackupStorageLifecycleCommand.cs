@@ -7,7 +7,7 @@ namespace PsBackup.Commands;
 /// <summary>
 /// <para type="synopsis">Removes PsBackup's bucket lifecycle rules of an S3 repository; the bucket's other rules are kept.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Remove, "BackupStorageLifecycle", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.Remove, "BackupStorageLifecycle", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(void))]
 public sealed class RemoveBackupStorageLifecycleCommand : RepositoryCmdlet
 {

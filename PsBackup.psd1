@@ -23,6 +23,9 @@
         'Test-Backup'
         'Copy-Backup'
         'Get-BackupTargetStatus'
+        'Get-BackupStorageLifecycle'
+        'Set-BackupStorageLifecycle'
+        'Remove-BackupStorageLifecycle'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -41,6 +41,7 @@ public sealed class CmdletContractTests(ModuleUnderTest module)
         "New-BackupTarget", "New-BackupCollection", "Get-BackupCollection", "Remove-BackupCollection",
         "Invoke-Backup", "Get-Backup", "Restore-Backup", "Test-Backup", "Copy-Backup",
         "Get-BackupStorageLifecycle", "Set-BackupStorageLifecycle", "Remove-BackupStorageLifecycle",
+        "Get-BackupTargetStatus",
     ];
 
     [Fact]

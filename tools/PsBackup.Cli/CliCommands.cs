@@ -12,12 +12,28 @@ internal static class CliCommands
         usage: psbackup-cli <command> [arguments] [--repository DIR]
           demo                                 back up and restore a sample directory through the default repository
           new-collection NAME PATH [--incremental] [--compression brotli|gzip|none] [--encrypt] [--include GLOB]... [--exclude GLOB]...
-          backup NAME [--incremental]
+          new-collection NAME postgresql://[USER@]HOST[:PORT]/DATABASE [--table SCHEMA.TABLE]... [--incremental] ...
+          backup NAME [--incremental] [--throttle-limit N]
           list [NAME]
-          restore ID DESTINATION [--force]
+          restore ID DESTINATION [--force] [--table-prefix PREFIX] [--throttle-limit N]
+            (DESTINATION: a directory, or for PostgreSQL targets a postgresql:// URI or a connection string)
           verify ID
         The passphrase of encrypted collections comes from PSBACKUP_PASSPHRASE.
         """;
+
+    /// <summary>A directory, or postgresql://[user@]host[:port]/database for PostgreSQL tables (--table …).</summary>
+    private static BackupTarget Target(string location, CliArguments args)
+    {
+        if (!location.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+            return TargetFactory.FileTree(Path.GetFullPath(location), null, args.Options("include"), args.Options("exclude"));
+        var uri = new Uri(location);
+        return TargetFactory.PostgreSql(uri.Host, uri.Port > 0 ? uri.Port : null, uri.AbsolutePath.Trim('/'), args.Options("table"),
+            uri.UserInfo.Length > 0 ? uri.UserInfo.Split(':')[0] : null, null, null, null, out _);
+    }
+
+    /// <summary>Database destinations (a URI or a connection string) pass as typed; the rest are paths.</summary>
+    private static string Destination(string destination) =>
+        destination.Contains("://") || destination.Contains('=') ? destination : Path.GetFullPath(destination);
 
     private static readonly JsonSerializerOptions JsonOptions = new() { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
     private static readonly HashSet<string> Switches = ["incremental", "encrypt", "force"];
@@ -42,7 +58,7 @@ internal static class CliCommands
                 case "demo":
                     return await Demo.RunAsync(engine, repository, ct);
                 case "new-collection":
-                    var target = TargetFactory.FileTree(Path.GetFullPath(args.Required(1, "PATH")), null, args.Options("include"), args.Options("exclude"));
+                    var target = Target(args.Required(1, "PATH"), args);
                     Print(await engine.NewCollectionAsync(new NewCollectionRequest(args.Required(0, "NAME"), [target])
                     {
                         Repository = repository,
@@ -56,6 +72,7 @@ internal static class CliCommands
                     {
                         Repository = repository,
                         Type = args.Flag("incremental") ? BackupType.Incremental : BackupType.Full,
+                        ThrottleLimit = int.Parse(args.Option("throttle-limit") ?? BackupRequest.DefaultThrottleLimit.ToString()),
                     }, null, ct);
                     result.Warnings.ToList().ForEach(w => Console.Error.WriteLine($"warning: {w}"));
                     result.Failures.ToList().ForEach(f => Console.Error.WriteLine($"error: {f.Error.ErrorId}: {f.Error.Message}"));
@@ -70,8 +87,10 @@ internal static class CliCommands
                     await foreach (var outcome in engine.RestoreAsync(new RestoreRequest(args.Required(0, "ID"))
                     {
                         Repository = repository,
-                        Destination = Path.GetFullPath(args.Required(1, "DESTINATION")),
+                        Destination = Destination(args.Required(1, "DESTINATION")),
                         Force = args.Flag("force"),
+                        TablePrefix = args.Option("table-prefix"),
+                        ThrottleLimit = int.Parse(args.Option("throttle-limit") ?? BackupRequest.DefaultThrottleLimit.ToString()),
                     }, null, ct))
                     {
                         if (outcome.Error != null) { Console.Error.WriteLine($"error: {outcome.Error.ErrorId}: {outcome.Error.Message}"); failed = true; }

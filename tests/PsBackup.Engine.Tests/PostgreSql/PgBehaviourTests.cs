@@ -22,6 +22,7 @@ public sealed class PgBehaviourTests : IDisposable
             INSERT INTO events (v, note) SELECT g, repeat('x', 200) FROM generate_series(1, 300000) g;
             """);
         await _fx.NewCollectionAsync("live", targets: source.Target("events"));
+        Providers.PostgreSql.PgFullBackup.PartBytes = 4 << 20; // block ranges read while rows move between blocks
 
         using var stop = new CancellationTokenSource();
         long written = 0;

@@ -76,10 +76,13 @@ public sealed class PgRoundTripTests : IDisposable
         await source.ExecAsync(Schema);
         await source.ExecAsync(Rows);
         await _fx.NewCollectionAsync("pg", targets: source.Target("shop", Tables));
+        Providers.PostgreSql.PgFullBackup.PartBytes = 256 << 10; // split kinds into block ranges too
 
         var points = new List<(string Id, Dictionary<string, string> Expected)>();
         var full = await _fx.BackupAsync("pg");
         points.Add((full.Id, await FingerprintsAsync(source)));
+        var parts = Directory.GetFiles(Path.Combine(_fx.Repository, "collections", "pg", "backups", full.Id, "shop"), "table-*-*");
+        Assert.True(parts.Length >= 2, $"kinds was not split into block ranges: {string.Join(", ", parts.Select(Path.GetFileName))}");
         foreach (var change in Changes)
         {
             await source.ExecAsync(change);

@@ -96,22 +96,23 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
 
     private async Task<PgState> CopyAsync(List<PgTableDefinition> tables, string snapshot, PgState state, CancellationToken ct)
     {
+        for (var i = 0; i < tables.Count; i++) tables[i].Data = Parts(tables[i], $"table-{i + 1:D4}");
         await context.WriteArtifactAsync(PgTableProvider.SchemaArtifact, s => s.WriteAsync(Json.ToBytes(new PgSchemaDocument { Tables = tables }), ct).AsTask(), ct).ConfigureAwait(false);
-        var progress = new ProgressReporter(context.Progress, $"Backing up '{_target.Name}'", 0);
-        await Workers.RunAsync(tables.OrderByDescending(t => t.RowEstimate), context.ThrottleLimit, async (table, token) =>
+        var progress = new ProgressReporter(context.Progress, $"Backing up '{_target.Name}'", tables.Sum(t => t.Bytes));
+        var parts = tables.SelectMany(t => t.Data.Select(part => (Table: t, Part: part)))
+            .OrderByDescending(x => x.Table.Bytes / x.Table.Data.Count);
+        await Workers.RunAsync(parts, context.ThrottleLimit, async (work, token) =>
         {
             await using var connection = await OpenInSnapshotAsync(snapshot, token).ConfigureAwait(false);
-            var columns = PgSql.ColumnList(table.StoredColumns.Select(c => c.Name));
-            await context.WriteArtifactAsync(table.DataArtifact, async artifact =>
+            await context.WriteArtifactAsync(work.Part.Artifact, async artifact =>
             {
-                await using var copy = await connection.BeginRawBinaryCopyAsync(
-                    $"COPY {PgSql.Table(table.Schema, table.Name)} ({columns}) TO STDOUT (FORMAT binary)", token).ConfigureAwait(false);
+                await using var copy = await connection.BeginRawBinaryCopyAsync(CopyCommand(work.Table, work.Part), token).ConfigureAwait(false);
                 var buffer = new byte[1 << 17];
                 int n;
                 while ((n = await copy.ReadAsync(buffer, token).ConfigureAwait(false)) > 0)
                 {
                     await artifact.WriteAsync(buffer.AsMemory(0, n), token).ConfigureAwait(false);
-                    progress.Add(n, table.QualifiedName);
+                    progress.Add(n, work.Table.QualifiedName);
                 }
             }, token).ConfigureAwait(false);
             progress.ItemDone();
@@ -119,6 +120,39 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
         state.Tables = tables.Select(t => t.QualifiedName).ToList();
         state.Bytes = progress.BytesDone;
         return state;
+    }
+
+    /// <summary>
+    /// Splits a large table into block ranges of about <see cref="PartBytes"/>, read by parallel
+    /// workers (a TID range scan reads only its blocks). The last part is open-ended: blocks added
+    /// since the size was taken hold no row the snapshot sees, but nothing depends on that.
+    /// </summary>
+    private List<PgDataPart> Parts(PgTableDefinition table, string artifact)
+    {
+        var blocks = table.Bytes / BlockSize;
+        var count = (int)Math.Clamp(table.Bytes / PartBytes, 1, MaxParts);
+        if (count == 1) return [new PgDataPart { Artifact = artifact }];
+        return Enumerable.Range(0, count).Select(i => new PgDataPart
+        {
+            Artifact = $"{artifact}-{i + 1:D3}",
+            FirstBlock = blocks * i / count,
+            EndBlock = i == count - 1 ? null : blocks * (i + 1) / count,
+        }).ToList();
+    }
+
+    private const long BlockSize = 8192;
+    /// <summary>Target size of a part; tests lower it to split small tables.</summary>
+    internal static long PartBytes { get; set; } = 128L << 20;
+    private const int MaxParts = 64;
+
+    private static string CopyCommand(PgTableDefinition table, PgDataPart part)
+    {
+        var columns = PgSql.ColumnList(table.StoredColumns.Select(c => c.Name));
+        var name = PgSql.Table(table.Schema, table.Name);
+        if (part.FirstBlock == 0 && part.EndBlock == null)
+            return $"COPY {name} ({columns}) TO STDOUT (FORMAT binary)";
+        var range = $"ctid >= '({part.FirstBlock},0)'::pg_catalog.tid" + (part.EndBlock is { } end ? $" AND ctid < '({end},0)'::pg_catalog.tid" : "");
+        return $"COPY (SELECT {columns} FROM ONLY {name} WHERE {range}) TO STDOUT (FORMAT binary)";
     }
 
     private async Task<NpgsqlConnection> OpenInSnapshotAsync(string snapshot, CancellationToken ct)

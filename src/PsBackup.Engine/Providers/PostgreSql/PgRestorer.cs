@@ -39,7 +39,7 @@ internal sealed class PgRestorer(TargetRestoreContext context)
         long bytes = 0;
         try
         {
-            await Workers.RunAsync(plans.OrderByDescending(p => p.Table.RowEstimate), context.ThrottleLimit, async (plan, token) =>
+            await Workers.RunAsync(plans.OrderByDescending(p => p.Table.Bytes), context.ThrottleLimit, async (plan, token) =>
             {
                 if (!plan.Exists) lock (created) created.Add(plan.Ddl);
                 Interlocked.Add(ref bytes, await LoadAsync(builder, backups[0].Id, plan, token).ConfigureAwait(false));
@@ -121,10 +121,11 @@ internal sealed class PgRestorer(TargetRestoreContext context)
 
         var columns = PgSql.ColumnList(plan.Table.StoredColumns.Select(c => c.Name));
         long bytes = 0;
-        await using (var data = await context.OpenArtifactAsync(fullId, plan.Table.DataArtifact, ct).ConfigureAwait(false))
-        await using (var copy = await connection.BeginRawBinaryCopyAsync($"COPY {plan.Ddl.QualifiedName} ({columns}) FROM STDIN (FORMAT binary)", ct).ConfigureAwait(false))
+        var buffer = new byte[1 << 17];
+        foreach (var part in plan.Table.Data)
         {
-            var buffer = new byte[1 << 17];
+            await using var data = await context.OpenArtifactAsync(fullId, part.Artifact, ct).ConfigureAwait(false);
+            await using var copy = await connection.BeginRawBinaryCopyAsync($"COPY {plan.Ddl.QualifiedName} ({columns}) FROM STDIN (FORMAT binary)", ct).ConfigureAwait(false);
             int n;
             while ((n = await data.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
             {

@@ -22,16 +22,14 @@ internal static class PgSchemaReader
         await ReadIndexesAsync(connection, oids, byOid, ct).ConfigureAwait(false);
         await ReadKeysAsync(connection, oids, byOid, ct).ConfigureAwait(false);
         await ReadSequencesAsync(connection, oids, byOid, ct).ConfigureAwait(false);
-        var result = tables.Select(t => t.Table).ToList();
-        for (var i = 0; i < result.Count; i++) result[i].DataArtifact = $"table-{i + 1:D4}";
-        return result;
+        return tables.Select(t => t.Table).ToList();
     }
 
     private static async Task<List<(uint Oid, PgTableDefinition Table)>> SelectTablesAsync(NpgsqlConnection connection, PostgreSqlTarget target, Action<string> warn, CancellationToken ct)
     {
         var all = new List<(uint Oid, PgTableDefinition Table)>();
         await using (var command = new NpgsqlCommand("""
-            SELECT c.oid, n.nspname, c.relname, c.relreplident::text, greatest(c.reltuples, 0)::bigint
+            SELECT c.oid, n.nspname, c.relname, c.relreplident::text, pg_relation_size(c.oid)
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\_%'
               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.deptype = 'e')
@@ -41,7 +39,7 @@ internal static class PgSchemaReader
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 all.Add((reader.GetFieldValue<uint>(0), new PgTableDefinition
                 {
-                    Schema = reader.GetString(1), Name = reader.GetString(2), ReplicaIdentity = reader.GetString(3), RowEstimate = reader.GetInt64(4),
+                    Schema = reader.GetString(1), Name = reader.GetString(2), ReplicaIdentity = reader.GetString(3), Bytes = reader.GetInt64(4),
                 }));
 
         if (target.Tables.Length == 0) return all;

@@ -9,8 +9,14 @@ internal sealed class PgTableDefinition
     public string Schema { get; set; } = "";
     public string Name { get; set; } = "";
 
-    /// <summary>The artifact holding this table's rows in a full backup.</summary>
-    public string DataArtifact { get; set; } = "";
+    /// <summary>
+    /// The artifacts holding this table's rows in a full backup, in order: one binary COPY each.
+    /// A large table is split by block ranges (ctid), so its parts compress in parallel.
+    /// </summary>
+    public List<PgDataPart> Data { get; set; } = [];
+
+    /// <summary>pg_relation_size when the backup started: decides the parts.</summary>
+    public long Bytes { get; set; }
 
     public List<PgColumn> Columns { get; set; } = [];
     public List<PgConstraint> Constraints { get; set; } = [];
@@ -23,12 +29,18 @@ internal sealed class PgTableDefinition
     /// <summary>d (primary key), i (index), f (full row) or n (nothing: updates and deletes cannot be captured).</summary>
     public string ReplicaIdentity { get; set; } = "d";
 
-    public long RowEstimate { get; set; }
-
     public string QualifiedName => $"{Schema}.{Name}";
 
     /// <summary>Columns COPY carries: generated columns are computed again on restore.</summary>
     public IEnumerable<PgColumn> StoredColumns => Columns.Where(c => c.Generated == null);
+}
+
+/// <summary>One part of a table's rows: blocks [FirstBlock, EndBlock) — EndBlock null for "to the end".</summary>
+internal sealed class PgDataPart
+{
+    public string Artifact { get; set; } = "";
+    public long FirstBlock { get; set; }
+    public long? EndBlock { get; set; }
 }
 
 internal sealed class PgColumn

@@ -116,8 +116,13 @@ fsync = off
         while (Get-NetTcpPortInUse $restoredPort) { $restoredPort++ }
         & runuser -u postgres -- (Join-Path $pgBin 'pg_ctl') -D $restored -o "-p $restoredPort" -l "$work/restored.log" -w -t 120 start | Out-Null
         try {
-            Invoke-Pg 'SELECT id FROM orders ORDER BY id' -Port $restoredPort | Should -Be @('1', '2')
+            # pg_ctl -w returns once read-only connections are accepted, possibly before recovery has finished.
+            foreach ($i in 1..1200) {
+                if ((Invoke-Pg 'SELECT pg_is_in_recovery()' -Port $restoredPort) -eq 'f') { break }
+                Start-Sleep -Milliseconds 100
+            }
             Invoke-Pg 'SELECT pg_is_in_recovery()' -Port $restoredPort | Should -Be 'f'
+            Invoke-Pg 'SELECT id FROM orders ORDER BY id' -Port $restoredPort | Should -Be @('1', '2')
         } finally {
             & runuser -u postgres -- (Join-Path $pgBin 'pg_ctl') -D $restored -m immediate stop | Out-Null
         }

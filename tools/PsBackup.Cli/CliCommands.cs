@@ -11,15 +11,33 @@ internal static class CliCommands
     private const string Usage = """
         usage: psbackup-cli <command> [arguments] [--repository DIR]
           demo                                 back up and restore a sample directory through the default repository
-          new-collection NAME (PATH | --pg-cluster HOST:PORT [--pg-user USER]) [--incremental] [--compression brotli|gzip|none] [--encrypt] [--include GLOB]... [--exclude GLOB]...
-          backup NAME [--incremental]
+          new-collection NAME PATH [--incremental] [--compression brotli|gzip|none] [--encrypt] [--include GLOB]... [--exclude GLOB]...
+          new-collection NAME postgresql://[USER@]HOST[:PORT]/DATABASE [--table SCHEMA.TABLE]... [--incremental] ...
+          new-collection NAME --pg-cluster HOST:PORT [--pg-user USER] [--incremental] ...     (a whole cluster: base backups + WAL)
+          backup NAME [--incremental] [--throttle-limit N]
           list [NAME]
-          restore ID DESTINATION [--force] [--point-in-time ISO8601 | --target-lsn LSN | --end-of-archive]
+          restore ID DESTINATION [--force] [--table-prefix PREFIX] [--throttle-limit N]
+            [--point-in-time ISO8601 | --target-lsn LSN | --end-of-archive]     (PostgreSQL cluster targets)
+            (DESTINATION: a directory, or for PostgreSQL targets a postgresql:// URI or a connection string)
           verify ID
           archive-wal --collection NAME [--passphrase-file FILE] WAL_PATH WAL_NAME    (archive_command: ... %p %f)
           recovery-window [NAME]
         The passphrase of encrypted collections comes from PSBACKUP_PASSPHRASE (or --passphrase-file).
         """;
+
+    /// <summary>A directory, or postgresql://[user@]host[:port]/database for PostgreSQL tables (--table …).</summary>
+    private static BackupTarget Target(string location, CliArguments args)
+    {
+        if (!location.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+            return TargetFactory.FileTree(Path.GetFullPath(location), null, args.Options("include"), args.Options("exclude"));
+        var uri = new Uri(location);
+        return TargetFactory.PostgreSql(uri.Host, uri.Port > 0 ? uri.Port : null, uri.AbsolutePath.Trim('/'), args.Options("table"),
+            uri.UserInfo.Length > 0 ? uri.UserInfo.Split(':')[0] : null, null, null, null, out _);
+    }
+
+    /// <summary>Database destinations (a URI or a connection string) pass as typed; the rest are paths.</summary>
+    private static string Destination(string destination) =>
+        destination.Contains("://") || destination.Contains('=') ? destination : Path.GetFullPath(destination);
 
     private static readonly JsonSerializerOptions JsonOptions = new() { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
     private static readonly HashSet<string> Switches = ["incremental", "encrypt", "force", "end-of-archive"];
@@ -46,7 +64,7 @@ internal static class CliCommands
                 case "new-collection":
                     BackupTarget target = args.Option("pg-cluster") is { } cluster
                         ? TargetFactory.PostgreSqlCluster(cluster, null, args.Option("pg-user"))
-                        : TargetFactory.FileTree(Path.GetFullPath(args.Required(1, "PATH")), null, args.Options("include"), args.Options("exclude"));
+                        : Target(args.Required(1, "PATH"), args);
                     Print(await engine.NewCollectionAsync(new NewCollectionRequest(args.Required(0, "NAME"), [target])
                     {
                         Repository = repository,
@@ -60,6 +78,7 @@ internal static class CliCommands
                     {
                         Repository = repository,
                         Type = args.Flag("incremental") ? BackupType.Incremental : BackupType.Full,
+                        ThrottleLimit = int.Parse(args.Option("throttle-limit") ?? BackupRequest.DefaultThrottleLimit.ToString()),
                     }, null, ct);
                     result.Warnings.ToList().ForEach(w => Console.Error.WriteLine($"warning: {w}"));
                     result.Failures.ToList().ForEach(f => Console.Error.WriteLine($"error: {f.Error.ErrorId}: {f.Error.Message}"));
@@ -74,8 +93,10 @@ internal static class CliCommands
                     await foreach (var outcome in engine.RestoreAsync(new RestoreRequest(args.Required(0, "ID"))
                     {
                         Repository = repository,
-                        Destination = Path.GetFullPath(args.Required(1, "DESTINATION")),
+                        Destination = Destination(args.Required(1, "DESTINATION")),
                         Force = args.Flag("force"),
+                        TablePrefix = args.Option("table-prefix"),
+                        ThrottleLimit = int.Parse(args.Option("throttle-limit") ?? BackupRequest.DefaultThrottleLimit.ToString()),
                         Recovery = RecoveryOf(args),
                     }, null, ct))
                     {

@@ -36,7 +36,11 @@ internal static class RestoreRunner
                         $"Target '{record.Name}' is a {record.Kind} target: -PointInTime, -TargetLsn and -EndOfArchive apply to PostgreSQL cluster targets only; restore it with -Target and without them.");
                 var target = targets.TryGetValue(record.Name, out var defined) ? defined : throw new IntegrityException($"Collection '{head.Collection}' no longer defines target '{record.Name}'.");
                 var context = new TargetRestoreContext(backup.Reader, backup.Chain, target, request.Destination, request.Force, progress,
-                    DestinationPath(request, record, selected.Count), request.Credentials.For(record.Name), request.Recovery);
+                    DestinationPath(request, record, selected.Count), request.Credentials.For(record.Name), request.Recovery)
+                {
+                    ThrottleLimit = request.ThrottleLimit,
+                    TablePrefix = request.TablePrefix,
+                };
                 outcome = new RestoreOutcome(record.Name, await ProviderRegistry.For(record.Kind).RestoreAsync(context, ct).ConfigureAwait(false), null);
             }
             catch (Exception e) when (e is not OperationCanceledException)

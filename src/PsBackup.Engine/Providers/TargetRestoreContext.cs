@@ -15,6 +15,7 @@ public sealed class TargetRestoreContext
     {
         _reader = reader;
         _chain = chain.ToDictionary(m => m.Id);
+        Chain = chain;
         Head = chain[^1];
         Target = target;
         Destination = destination;
@@ -31,8 +32,6 @@ public sealed class TargetRestoreContext
     /// <summary>The backups being restored from, for providers that read beside them (the WAL archive).</summary>
     internal ArtifactReader Reader => _reader;
 
-    /// <summary>Every backup of the chain, full first.</summary>
-    internal IEnumerable<BackupManifest> Chain => _chain.Values.OrderBy(m => m.Id, StringComparer.Ordinal);
 
     /// <summary>The backup being restored (the last of its chain).</summary>
     public BackupManifest Head { get; }
@@ -52,6 +51,15 @@ public sealed class TargetRestoreContext
     public bool Force { get; }
 
     public IProgress<BackupProgress>? Progress { get; }
+
+    /// <summary>How many parts of this target (tables …) may be restored at once.</summary>
+    public int ThrottleLimit { get; init; } = 2;
+
+    /// <summary>PostgreSQL: prefix for the names of restored tables.</summary>
+    public string? TablePrefix { get; init; }
+
+    /// <summary>Every backup of the chain, oldest (the full) first, ending with <see cref="Head"/>.</summary>
+    public IReadOnlyList<BackupManifest> Chain { get; }
 
     public TargetRecord HeadRecord => RecordIn(Head.Id).Record;
 

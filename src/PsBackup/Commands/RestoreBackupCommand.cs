@@ -35,6 +35,16 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
     [Parameter]
     public System.Collections.Hashtable? TargetCredential { get; set; }
 
+    /// <summary>PostgreSQL: restore each table as prefix + name next to the originals (a restore drill).</summary>
+    [Parameter]
+    [ValidatePattern("^[A-Za-z_][A-Za-z0-9_$]*$")]
+    public string? TablePrefix { get; set; }
+
+    /// <summary>How many parts of a target (PostgreSQL tables …) are restored at once.</summary>
+    [Parameter]
+    [ValidateRange(1, 64)]
+    public int ThrottleLimit { get; set; } = BackupRequest.DefaultThrottleLimit;
+
     /// <summary>PostgreSQL cluster targets: recover to this moment (recovery_target_time), from the newest backup that ended before it.</summary>
     [Parameter]
     public DateTimeOffset? PointInTime { get; set; }
@@ -61,6 +71,8 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
             Destination = Destination,
             DestinationPath = destinationPath,
             Credentials = Credentials(Credential, TargetCredential),
+            TablePrefix = TablePrefix,
+            ThrottleLimit = ThrottleLimit,
             Targets = Target,
             Force = Force,
             Passphrase = PlainText(EncryptionPassphrase),

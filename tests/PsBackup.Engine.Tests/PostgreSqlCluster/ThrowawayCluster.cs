@@ -83,11 +83,24 @@ public sealed class ThrowawayCluster : IDisposable
         return replica;
     }
 
-    /// <summary>A data directory a restore produced, started on a fresh port.</summary>
+    /// <summary>
+    /// A data directory a restore produced, started on a fresh port, once it has recovered and
+    /// promoted (with hot_standby it takes read-only connections while still replaying WAL).
+    /// </summary>
     public static async Task<ThrowawayCluster> StartRestoredAsync(string dataDirectory)
     {
         var cluster = new ThrowawayCluster(dataDirectory, FreePort());
         await cluster.StartAsync();
+        var clock = Stopwatch.StartNew();
+        while (await cluster.ScalarAsync<bool>("SELECT pg_is_in_recovery()"))
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(120))
+            {
+                cluster.Stop();
+                throw new TimeoutException($"The restored cluster did not finish recovery within 120 s. Log:\n{cluster.Log}");
+            }
+            await Task.Delay(100);
+        }
         return cluster;
     }
 

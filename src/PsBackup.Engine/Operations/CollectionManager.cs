@@ -64,7 +64,7 @@ internal sealed class CollectionManager(EngineOptions options)
             if (ProviderRegistry.For(target.Kind) is not ITargetResources resources) continue;
             try
             {
-                await resources.DropAsync(definition.Name, target, (credentials ?? TargetCredentials.None).For(target.Name), ct).ConfigureAwait(false);
+                await resources.DropAsync(repository.Config.Id, definition.Name, target, (credentials ?? TargetCredentials.None).For(target.Name), ct).ConfigureAwait(false);
             }
             catch (PsBackupException e) when (force)
             {
@@ -83,7 +83,7 @@ internal sealed class CollectionManager(EngineOptions options)
         var definition = await repository.GetCollectionAsync(name, ct).ConfigureAwait(false);
         foreach (var target in CollectionAccess.Describe(definition, repository).Targets)
             if (ProviderRegistry.For(target.Kind) is ITargetResources resources)
-                yield return await resources.GetStatusAsync(definition.Name, target, (credentials ?? TargetCredentials.None).For(target.Name), ct).ConfigureAwait(false);
+                yield return await resources.GetStatusAsync(repository.Config.Id, definition.Name, target, (credentials ?? TargetCredentials.None).For(target.Name), ct).ConfigureAwait(false);
     }
 
     private static void Validate(IReadOnlyList<BackupTarget> targets)

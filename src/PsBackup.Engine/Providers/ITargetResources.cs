@@ -9,8 +9,8 @@ namespace PsBackup.Engine.Providers;
 public interface ITargetResources
 {
     /// <summary>What the server holds for this collection's target (slots and the WAL they retain …).</summary>
-    Task<BackupTargetStatus> GetStatusAsync(string collection, BackupTarget target, NetworkCredential? credential, CancellationToken ct);
+    Task<BackupTargetStatus> GetStatusAsync(string repositoryId, string collection, BackupTarget target, NetworkCredential? credential, CancellationToken ct);
 
     /// <summary>Removes it; throws a PsBackupException naming what could not be removed.</summary>
-    Task DropAsync(string collection, BackupTarget target, NetworkCredential? credential, CancellationToken ct);
+    Task DropAsync(string repositoryId, string collection, BackupTarget target, NetworkCredential? credential, CancellationToken ct);
 }

@@ -21,6 +21,9 @@ public sealed class TargetBackupContext
     public BackupTarget Target { get; }
     public string Collection => _session.Manifest.Collection;
 
+    /// <summary>The repository's id (config.json): names what engines keep on servers per collection.</summary>
+    public string RepositoryId => _session.RepositoryId;
+
     /// <summary>The collection takes incrementals: engines that must prepare for them (a replication slot …) do so in a full.</summary>
     public bool IncrementalEnabled { get; init; }
 

@@ -141,6 +141,35 @@ public sealed class PgBehaviourTests : IDisposable
         Assert.Empty(await _fx.Engine.GetCollectionsAsync(_fx.Repository, "down*"));
     }
 
+    [Fact]
+    public async Task ACopyRestoresButDoesNotReadTheSourceRepositorysSlot()
+    {
+        await using var db = await PgTestDatabase.CreateAsync("copy");
+        await db.ExecAsync("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 1000) g;");
+        await _fx.NewCollectionAsync("copied", targets: db.Target("t"));
+        await _fx.BackupAsync("copied");
+        await db.ExecAsync("DELETE FROM t WHERE id < 10");
+        var head = await _fx.BackupAsync("copied", BackupType.Incremental);
+        var expected = await db.FingerprintAsync("t", "id");
+
+        var second = _fx.Temp.Combine("second-repo");
+        await foreach (var copied in _fx.Engine.CopyBackupAsync(new CopyRequest("copied", second) { Source = _fx.Repository }))
+            Assert.Equal(CopyStatus.Copied, copied.Status);
+        await using var restored = await PgTestDatabase.CreateAsync("copydst");
+        await foreach (var outcome in _fx.Engine.RestoreAsync(new RestoreRequest(head.Id) { Repository = second, Destination = restored.Name }))
+            Assert.Null(outcome.Error);
+        Assert.Equal(expected, await restored.FingerprintAsync("t", "id"));
+
+        // The copy's chain names the source repository's slot: an incremental there must start from a full.
+        var error = await Assert.ThrowsAsync<InvalidBackupRequestException>(() =>
+            _fx.Engine.InvokeBackupAsync(new BackupRequest("copied") { Repository = second, Type = BackupType.Incremental }));
+        Assert.Equal("NoBaseForTarget", error.ErrorId);
+        Assert.Equal(BackupStatus.Complete, (await _fx.Engine.InvokeBackupAsync(new BackupRequest("copied") { Repository = second })).Backup.Status);
+        // Each repository keeps its own slot; the source's chain goes on.
+        Assert.Equal(2, await db.ScalarAsync<long>($"SELECT count(*) FROM pg_replication_slots WHERE database = '{db.Name}'"));
+        await _fx.BackupAsync("copied", BackupType.Incremental);
+    }
+
     private async Task<RestoreOutcome> RestoreAsync(string id, string? destination, string? prefix = null, bool force = false)
     {
         RestoreOutcome? result = null;

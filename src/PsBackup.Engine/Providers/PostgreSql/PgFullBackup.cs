@@ -31,7 +31,7 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
         }
 
         await PgSlots.RequireLogicalWalAsync(control, Server, ct).ConfigureAwait(false);
-        var prefix = PgSlots.Prefix(context.Collection, _target.Name);
+        var prefix = PgSlots.Prefix(context.RepositoryId, context.Collection, _target.Name);
         var keep = context.Previous?.Record.State?.ToObject<PgState>(Json.Serializer)?.Slot;
         await PgSlots.DropOthersAsync(control, prefix, keep, ct).ConfigureAwait(false);
 

@@ -29,6 +29,10 @@ internal sealed class PgIncrementalBackup(TargetBackupContext context, NpgsqlCon
         if (baseState?.Slot == null || baseState.Publication == null)
             throw new InvalidBackupRequestException("NoBaseForTarget",
                 $"Target '{_target.Name}': its base backup '{context.Base.Backup.Id}' was taken without incremental capture. Run a full backup.");
+        var prefix = PgSlots.Prefix(context.RepositoryId, context.Collection, _target.Name);
+        if (!baseState.Slot.StartsWith(prefix + "_", StringComparison.Ordinal))
+            throw new InvalidBackupRequestException("NoBaseForTarget",
+                $"Target '{_target.Name}': its base backup '{context.Base.Backup.Id}' was taken in another repository (it was copied here), and that repository's replication slot is not this one's to read. Run a full backup.");
         var baseLsn = NpgsqlLogSequenceNumber.Parse(baseState.Lsn);
         PgSchemaDocument schema;
         await using (var stream = await context.OpenBaseArtifactAsync(PgTableProvider.SchemaArtifact, ct).ConfigureAwait(false))
@@ -36,7 +40,7 @@ internal sealed class PgIncrementalBackup(TargetBackupContext context, NpgsqlCon
 
         await using var control = await PgConnections.OpenAsync(builder, ct).ConfigureAwait(false);
         await RequireSlotAsync(control, baseState.Slot, baseLsn, ct).ConfigureAwait(false);
-        await PgSlots.DropOthersAsync(control, PgSlots.Prefix(context.Collection, _target.Name), baseState.Slot, ct).ConfigureAwait(false);
+        await PgSlots.DropOthersAsync(control, prefix, baseState.Slot, ct).ConfigureAwait(false);
         await using (var marker = new NpgsqlCommand("SELECT pg_logical_emit_message(true, @prefix, @id)", control))
         {
             marker.Parameters.AddWithValue("prefix", MarkerPrefix);

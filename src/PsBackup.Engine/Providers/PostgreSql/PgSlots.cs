@@ -6,7 +6,9 @@ using PsBackup.Engine.Errors;
 namespace PsBackup.Engine.Providers.PostgreSql;
 
 /// <summary>
-/// The logical replication slot and publication of one collection target. Each full backup
+/// The logical replication slot and publication of one collection target. The target hash covers
+/// repository id, collection and target, so two repositories (or a copy) never touch each
+/// other's slots. Each full backup
 /// creates a new slot (psbackup_&lt;target hash&gt;_&lt;random&gt;) at exactly the snapshot it copies;
 /// older slots of the target are dropped once a newer backup is committed, so a failed full
 /// never breaks the chain that still works. The publication (psbackup_&lt;target hash&gt;) lists
@@ -14,9 +16,9 @@ namespace PsBackup.Engine.Providers.PostgreSql;
 /// </summary>
 internal static class PgSlots
 {
-    public static string Prefix(string collection, string target)
+    public static string Prefix(string repositoryId, string collection, string target)
     {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(collection + "\0" + target));
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(repositoryId + "\0" + collection + "\0" + target));
         return "psbackup_" + Convert.ToHexString(hash, 0, 6).ToLowerInvariant();
     }
 
@@ -56,7 +58,7 @@ internal static class PgSlots
     {
         await using var command = new NpgsqlCommand("""
             SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
-            WHERE slot_name LIKE @pattern AND slot_name IS DISTINCT FROM @keep AND NOT active
+            WHERE slot_name LIKE @pattern AND slot_name IS DISTINCT FROM @keep AND NOT active AND database = current_database()
             """, connection);
         command.Parameters.AddWithValue("pattern", prefix.Replace("_", "\\_") + "\\_%");
         command.Parameters.AddWithValue("keep", (object?)keep ?? DBNull.Value);

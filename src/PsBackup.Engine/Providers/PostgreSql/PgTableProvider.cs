@@ -43,12 +43,12 @@ public sealed class PgTableProvider : IBackupProvider, ITargetResources
 
     public Task<RestoreResult> RestoreAsync(TargetRestoreContext context, CancellationToken ct) => new PgRestorer(context).RunAsync(ct);
 
-    public async Task<BackupTargetStatus> GetStatusAsync(string collection, BackupTarget target, NetworkCredential? credential, CancellationToken ct)
+    public async Task<BackupTargetStatus> GetStatusAsync(string repositoryId, string collection, BackupTarget target, NetworkCredential? credential, CancellationToken ct)
     {
         var table = (PostgreSqlTarget)target;
         var status = new BackupTargetStatus { Collection = collection, Target = target.Name, Kind = target.Kind, Location = target.Location };
         await using var connection = await PgConnections.OpenAsync(Builder(table, credential), ct).ConfigureAwait(false);
-        var slots = await PgSlots.StatusAsync(connection, PgSlots.Prefix(collection, target.Name), ct).ConfigureAwait(false);
+        var slots = await PgSlots.StatusAsync(connection, PgSlots.Prefix(repositoryId, collection, target.Name), ct).ConfigureAwait(false);
         var current = slots.OrderByDescending(s => s.ConfirmedFlushLsn == null ? default : NpgsqlTypes.NpgsqlLogSequenceNumber.Parse(s.ConfirmedFlushLsn)).FirstOrDefault();
         if (current == null)
         {
@@ -61,10 +61,10 @@ public sealed class PgTableProvider : IBackupProvider, ITargetResources
         return status;
     }
 
-    public async Task DropAsync(string collection, BackupTarget target, NetworkCredential? credential, CancellationToken ct)
+    public async Task DropAsync(string repositoryId, string collection, BackupTarget target, NetworkCredential? credential, CancellationToken ct)
     {
         var builder = Builder((PostgreSqlTarget)target, credential);
-        var prefix = PgSlots.Prefix(collection, target.Name);
+        var prefix = PgSlots.Prefix(repositoryId, collection, target.Name);
         try
         {
             await using var connection = await PgConnections.OpenAsync(builder, ct).ConfigureAwait(false);

@@ -56,7 +56,7 @@ fsync = off
 "@
         & runuser -u postgres -- (Join-Path $pgBin 'pg_ctl') -D $data -o "-p $port" -l "$work/primary.log" -w start | Out-Null
 
-        $target = New-BackupTarget -PostgreSqlCluster "127.0.0.1:$port" -Name orders-db -ReplicationUser postgres
+        $target = New-BackupTarget -PostgreSqlCluster -Server 127.0.0.1 -Port $port -Name orders-db -UserName postgres
         $collection = $target | New-BackupCollection -Name orders-pitr -Repository $repository -IncrementalBackupEnabled
         & chown -R postgres: $repository
 

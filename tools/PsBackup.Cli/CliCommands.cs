@@ -63,7 +63,7 @@ internal static class CliCommands
                     return await Demo.RunAsync(engine, repository, ct);
                 case "new-collection":
                     BackupTarget target = args.Option("pg-cluster") is { } cluster
-                        ? TargetFactory.PostgreSqlCluster(cluster, null, args.Option("pg-user"))
+                        ? TargetFactory.PostgreSqlCluster(cluster, null, null, args.Option("pg-user"))
                         : Target(args.Required(1, "PATH"), args);
                     Print(await engine.NewCollectionAsync(new NewCollectionRequest(args.Required(0, "NAME"), [target])
                     {

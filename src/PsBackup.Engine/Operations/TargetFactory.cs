@@ -55,9 +55,10 @@ public static class TargetFactory
     }
 
     /// <summary>A PostgreSQL cluster at "host", "host:port" or "[ipv6]:port" (default port 5432).</summary>
-    public static PostgreSqlClusterTarget PostgreSqlCluster(string server, string? name, string? userName, string? sslMode = null)
+    public static PostgreSqlClusterTarget PostgreSqlCluster(string server, int? portOverride, string? name, string? userName, string? sslMode = null)
     {
         var (host, port) = HostPort(server);
+        port = portOverride ?? port;
         var targetName = string.IsNullOrEmpty(name) ? Names.From($"{host}-{port}") : name;
         Names.Validate(targetName, "Target");
         if (sslMode != null && !Enum.TryParse<Npgsql.SslMode>(sslMode, ignoreCase: true, out _))

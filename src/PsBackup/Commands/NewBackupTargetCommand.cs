@@ -41,10 +41,12 @@ public sealed class NewBackupTargetCommand : PsBackupCmdlet
 
     /// <summary>Host name or address of the PostgreSQL server (default localhost).</summary>
     [Parameter(ParameterSetName = PostgreSqlSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = PostgreSqlClusterSet, ValueFromPipelineByPropertyName = true)]
     [Alias("Host")]
     public string? Server { get; set; }
 
     [Parameter(ParameterSetName = PostgreSqlSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = PostgreSqlClusterSet, ValueFromPipelineByPropertyName = true)]
     [ValidateRange(1, 65535)]
     public int? Port { get; set; }
 
@@ -55,11 +57,14 @@ public sealed class NewBackupTargetCommand : PsBackupCmdlet
     [Parameter(ParameterSetName = PostgreSqlSet)]
     public string[]? Table { get; set; }
 
-    /// <summary>The login's user name, stored with the target (the password never is).</summary>
+    /// <summary>The login's user name, stored with the target (the password never is). For a cluster, a role with REPLICATION.</summary>
     [Parameter(ParameterSetName = PostgreSqlSet)]
+    [Parameter(ParameterSetName = PostgreSqlClusterSet)]
+    [Alias("ReplicationUser")]
     public string? UserName { get; set; }
 
     [Parameter(ParameterSetName = PostgreSqlSet)]
+    [Parameter(ParameterSetName = PostgreSqlClusterSet)]
     [ValidateSet("Disable", "Allow", "Prefer", "Require", "VerifyCA", "VerifyFull", IgnoreCase = true)]
     public string? SslMode { get; set; }
 
@@ -67,22 +72,17 @@ public sealed class NewBackupTargetCommand : PsBackupCmdlet
     [Parameter(ParameterSetName = PostgreSqlSet)]
     public string? ConnectionString { get; set; }
 
-    /// <summary>A whole PostgreSQL cluster, physically (base backups + archived WAL, point-in-time restores): "host", "host:port".</summary>
+    /// <summary>Selects the cluster parameter set: a whole PostgreSQL cluster, physically (base backups + archived WAL, point-in-time restores).</summary>
     [Parameter(Mandatory = true, ParameterSetName = PostgreSqlClusterSet)]
-    [ValidateNotNullOrEmpty]
-    public string PostgreSqlCluster { get; set; } = "";
-
-    /// <summary>The cluster's login for pg_basebackup: a role with REPLICATION (default: -Credential's user, else PGUSER). Never a password.</summary>
-    [Parameter(ParameterSetName = PostgreSqlClusterSet)]
-    public string? ReplicationUser { get; set; }
+    public SwitchParameter PostgreSqlCluster { get; set; }
 
     protected override void ProcessRecord()
     {
         if (ParameterSetName == PostgreSqlClusterSet)
         {
-            RunEngine(PostgreSqlCluster, (_, bridge, _) =>
+            RunEngine(Server, (_, bridge, _) =>
             {
-                bridge.Output(TargetFactory.PostgreSqlCluster(PostgreSqlCluster, Name, ReplicationUser));
+                bridge.Output(TargetFactory.PostgreSqlCluster(Server ?? "localhost", Port, Name, UserName, SslMode));
                 return Task.CompletedTask;
             });
             return;

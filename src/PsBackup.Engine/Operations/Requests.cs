@@ -63,6 +63,12 @@ public sealed record RestoreRequest(string Id)
 
     public bool Force { get; init; }
     public string? Passphrase { get; init; }
+
+    /// <summary>Redis: prepended to every restored key name.</summary>
+    public string? KeyPrefix { get; init; }
+
+    /// <summary>Redis: source database number to destination database number.</summary>
+    public IReadOnlyDictionary<int, int>? DatabaseMap { get; init; }
 }
 
 public sealed record VerifyRequest(string Id)

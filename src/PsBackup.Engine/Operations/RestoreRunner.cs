@@ -31,7 +31,11 @@ internal static class RestoreRunner
                     throw new BackupNotFoundException($"Target '{record.Name}' failed in backup '{head.Id}' ({record.Error}); restore it from another backup.") { TargetObject = head.Id };
                 var target = targets.TryGetValue(record.Name, out var defined) ? defined : throw new IntegrityException($"Collection '{head.Collection}' no longer defines target '{record.Name}'.");
                 var context = new TargetRestoreContext(backup.Reader, backup.Chain, target, request.Destination, request.Force, progress,
-                    DestinationPath(request, record, selected.Count), request.Credentials.For(record.Name));
+                    DestinationPath(request, record, selected.Count), request.Credentials.For(record.Name))
+                {
+                    KeyPrefix = request.KeyPrefix,
+                    DatabaseMap = request.DatabaseMap,
+                };
                 outcome = new RestoreOutcome(record.Name, await ProviderRegistry.For(record.Kind).RestoreAsync(context, ct).ConfigureAwait(false), null);
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -47,6 +51,6 @@ internal static class RestoreRunner
     {
         if (request.Destination == null) return null;
         var path = request.DestinationPath ?? Path.GetFullPath(request.Destination);
-        return targetCount > 1 && record.Kind is TargetKind.FileTree or TargetKind.PostgreSqlCluster ? Path.Combine(path, record.Name) : path;
+        return targetCount > 1 && record.Kind is TargetKind.FileTree or TargetKind.PostgreSqlCluster or TargetKind.Redis ? Path.Combine(path, record.Name) : path;
     }
 }

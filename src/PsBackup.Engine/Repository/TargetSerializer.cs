@@ -10,6 +10,7 @@ internal static class TargetSerializer
     {
         [TargetKind.FileTree] = typeof(FileTreeTarget),
         [TargetKind.PostgreSql] = typeof(PostgreSqlTarget),
+        [TargetKind.Redis] = typeof(RedisTarget),
     };
 
     public static JObject ToJson(BackupTarget target)

@@ -21,6 +21,10 @@ internal static class RedisTestSupport
             Credentials = new TargetCredentials { Default = credential },
         });
 
+    /// <summary>A backup of a one-target collection whose target fails: the engine throws that target's error.</summary>
+    public static Task<Errors.PsBackupException> BackupFailsAsync(EngineFixture fx, string collection, NetworkCredential? credential = null) =>
+        Assert.ThrowsAnyAsync<Errors.PsBackupException>(() => BackupAsync(fx, collection, credential: credential));
+
     public static async Task<RestoreOutcome> RestoreAsync(EngineFixture fx, string id, string? destination, bool force = false,
         string? keyPrefix = null, Dictionary<int, int>? databaseMap = null, NetworkCredential? credential = null)
     {

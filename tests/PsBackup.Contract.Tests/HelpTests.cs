@@ -137,9 +137,14 @@ public sealed partial class HelpTests(ModuleUnderTest module)
                 foreach (var parameter in item.Elements(Command + "parameter").Select(p => Text(p.Element(Maml + "name"))))
                     Assert.True(expected.Contains(parameter), $"{name}: syntax names -{parameter}, which the cmdlet does not have.");
             }
-            // Every mandatory parameter shows in every syntax line it belongs to.
+            // Every mandatory parameter shows in every syntax line it belongs to: all of them for a
+            // parameter of every set, else one line per set it is declared in.
             foreach (var parameter in cmdlet.Parameters.Where(p => p.IsMandatoryEverywhere))
-                Assert.All(items, item => Assert.Contains(parameter.Name, item.Elements(Command + "parameter").Select(p => Text(p.Element(Maml + "name")))));
+            {
+                var lines = items.Count(item => item.Elements(Command + "parameter").Select(p => Text(p.Element(Maml + "name"))).Contains(parameter.Name));
+                var inAllSets = parameter.Sets.Any(set => parameter.SetName(set) == ParameterInfo.AllSets);
+                Assert.True(lines == (inAllSets ? items.Count : parameter.Sets.Count), $"{name}: -{parameter.Name} shows in {lines} syntax lines.");
+            }
         }
     }
 

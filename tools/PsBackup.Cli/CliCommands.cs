@@ -12,9 +12,10 @@ internal static class CliCommands
         usage: psbackup-cli <command> [arguments] [--repository DIR]
           demo                                 back up and restore a sample directory through the default repository
           new-collection NAME PATH [--incremental] [--compression brotli|gzip|none] [--encrypt] [--include GLOB]... [--exclude GLOB]...
+          new-redis-collection NAME HOST:PORT [--mode snapshot|logical] [--database N]... [--pattern GLOB]... [--compression brotli|gzip|none]
           backup NAME [--incremental]
           list [NAME]
-          restore ID DESTINATION [--force]
+          restore ID DESTINATION [--force] [--key-prefix P]   (DESTINATION: a directory, or HOST:PORT of a Redis server)
           verify ID
         The passphrase of encrypted collections comes from PSBACKUP_PASSPHRASE.
         """;
@@ -51,6 +52,16 @@ internal static class CliCommands
                         Passphrase = args.Flag("encrypt") ? Environment.GetEnvironmentVariable(EngineOptions.PassphraseVariable) : null,
                     }, ct));
                     return 0;
+                case "new-redis-collection":
+                    var redis = TargetFactory.Redis([args.Required(1, "HOST:PORT")], null, null, false,
+                        args.Option("mode") is { } mode ? Enum.Parse<RedisBackupMode>(mode, ignoreCase: true) : null,
+                        args.Options("database").Select(int.Parse).ToArray(), args.Options("pattern"));
+                    Print(await engine.NewCollectionAsync(new NewCollectionRequest(args.Required(0, "NAME"), [redis])
+                    {
+                        Repository = repository,
+                        Compression = Enum.Parse<CompressionKind>(args.Option("compression") ?? "brotli", ignoreCase: true),
+                    }, ct));
+                    return 0;
                 case "backup":
                     var result = await engine.InvokeBackupAsync(new BackupRequest(args.Required(0, "NAME"))
                     {
@@ -70,8 +81,10 @@ internal static class CliCommands
                     await foreach (var outcome in engine.RestoreAsync(new RestoreRequest(args.Required(0, "ID"))
                     {
                         Repository = repository,
-                        Destination = Path.GetFullPath(args.Required(1, "DESTINATION")),
+                        Destination = args.Required(1, "DESTINATION"),
+                        DestinationPath = args.Required(1, "DESTINATION").Contains("://") ? null : Path.GetFullPath(args.Required(1, "DESTINATION")),
                         Force = args.Flag("force"),
+                        KeyPrefix = args.Option("key-prefix"),
                     }, null, ct))
                     {
                         if (outcome.Error != null) { Console.Error.WriteLine($"error: {outcome.Error.ErrorId}: {outcome.Error.Message}"); failed = true; }

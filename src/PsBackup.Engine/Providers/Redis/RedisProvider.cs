@@ -28,11 +28,11 @@ public sealed class RedisProvider : IBackupProvider
         using var closeOnCancel = connection.CloseOn(ct);
         var progress = new ProgressReporter(context.Progress, $"Backing up '{target.Name}' ({target.Mode})", -1);
         var state = new JObject { ["mode"] = target.Mode.ToString(), ["endpoint"] = connection.Endpoint.ToString() };
-        var server = Info(connection);
-        state["redisVersion"] = server.GetValueOrDefault("redis_version");
-        state["role"] = server.GetValueOrDefault("role");
         try
         {
+            var server = Info(connection);
+            state["redisVersion"] = server.GetValueOrDefault("redis_version");
+            state["role"] = server.GetValueOrDefault("role");
             if (target.Mode == RedisBackupMode.Snapshot)
             {
                 RedisSnapshot.Result? result = null;
@@ -69,10 +69,15 @@ public sealed class RedisProvider : IBackupProvider
         return state;
     }
 
-    private static Dictionary<string, string> Info(RespConnection connection) =>
-        (connection.Call("INFO", "server").AsString() + "\n" + connection.Call("INFO", "replication").AsString())
-        .Split('\n').Select(l => l.Trim().Split(':', 2)).Where(p => p.Length == 2).GroupBy(p => p[0])
-        .ToDictionary(g => g.Key, g => g.First()[1], StringComparer.Ordinal);
+    /// <summary>Server facts for the backup's state; empty when the user may not run INFO (a snapshot does not need it).</summary>
+    private static Dictionary<string, string> Info(RespConnection connection)
+    {
+        string text;
+        try { text = connection.Call("INFO", "server").AsString() + "\n" + connection.Call("INFO", "replication").AsString(); }
+        catch (RedisServerException e) when (e.Code == "NOPERM") { return []; }
+        return text.Split('\n').Select(l => l.Trim().Split(':', 2)).Where(p => p.Length == 2).GroupBy(p => p[0])
+            .ToDictionary(g => g.Key, g => g.First()[1], StringComparer.Ordinal);
+    }
 
     public async Task<RestoreResult> RestoreAsync(TargetRestoreContext context, CancellationToken ct)
     {

@@ -1,4 +1,5 @@
 using System.Net;
+using PsBackup.Engine.Operations;
 using PsBackup.Engine.Tests.Support;
 using StackExchange.Redis;
 using static PsBackup.Engine.Tests.Redis.RedisTestSupport;
@@ -198,5 +199,33 @@ public class RedisScenarioTests
         using var dst = restored.Connect();
         Assert.False(dst.GetDatabase(0).KeyExists("short"));
         Assert.True(dst.GetDatabase(0).KeyExists("long"));
+    }
+
+    [Theory]
+    [InlineData(RedisBackupMode.Snapshot)]
+    [InlineData(RedisBackupMode.Logical)]
+    public async Task Cancelling_StopsTheBackup_AndCommitsNothing(RedisBackupMode mode)
+    {
+        using var fx = new EngineFixture();
+        using var source = RedisServer.Start();
+        using (var redis = source.Connect())
+        {
+            var db = redis.GetDatabase(0);
+            var value = new string('v', 2000);
+            Task.WaitAll(Enumerable.Range(0, 100_000).Select(i => (Task)db.StringSetAsync($"k{i}", value + i)).ToArray());
+        }
+        await fx.NewCollectionAsync("rcancel", targets: Target("cache", source.Endpoint, mode));
+        var progressed = new TaskCompletionSource();
+        using var cancel = new CancellationTokenSource();
+        var progress = new Progress<BackupProgress>(p => { if (p.BytesDone > 0) progressed.TrySetResult(); });
+        var backup = fx.Engine.InvokeBackupAsync(new BackupRequest("rcancel") { Repository = fx.Repository }, progress, cancel.Token);
+        await Task.WhenAny(progressed.Task, backup);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => backup);
+
+        Assert.Empty(await fx.Engine.GetBackupsAsync(new BackupQuery { Repository = fx.Repository, Collection = "rcancel" }));
+        using var after = source.Connect(); // the server carries on
+        Assert.Equal(100_000, after.GetServer(after.GetEndPoints()[0]).DatabaseSize(0));
+        Assert.Empty((await RedisTestSupport.BackupAsync(fx, "rcancel")).Failures); // and the next backup works
     }
 }

@@ -18,6 +18,7 @@ internal sealed class RedisKeyRestorer(RespConnection connection, TargetRestoreC
     private const int ConflictsShown = 5;
 
     private readonly byte[] _prefix = Encoding.UTF8.GetBytes(context.KeyPrefix ?? "");
+    private readonly ProgressReporter _progress = new(context.Progress, $"Restoring '{context.Target.Name}' into Redis {connection.Endpoint}", -1);
     private string Server => $"Redis {connection.Endpoint}";
 
     public long Restored { get; private set; }
@@ -126,6 +127,7 @@ internal sealed class RedisKeyRestorer(RespConnection connection, TargetRestoreC
             pending.Add((key, target));
             pendingBytes += entry.Value.Length;
             Bytes += entry.Value.Length + 11;
+            _progress.Add(entry.Value.Length + 11, null);
             if (pending.Count >= BatchKeys || pendingBytes >= BatchBytes)
             {
                 ReadReplies(pending);
@@ -153,6 +155,7 @@ internal sealed class RedisKeyRestorer(RespConnection connection, TargetRestoreC
                     : new RestoreFailedException($"{Server} refused key '{Printable(key)}' ({reply.Text}); {Restored} keys were restored before it.", e);
             }
             Restored++;
+            _progress.ItemDone();
         }
         pending.Clear();
     }

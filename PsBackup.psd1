@@ -22,6 +22,10 @@
         'Restore-Backup'
         'Test-Backup'
         'Copy-Backup'
+        'Get-BackupTargetStatus'
+        'Get-BackupStorageLifecycle'
+        'Set-BackupStorageLifecycle'
+        'Remove-BackupStorageLifecycle'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -16,8 +16,14 @@ public sealed class BackupEngine(EngineOptions? options = null)
     public Task<List<BackupCollectionInfo>> GetCollectionsAsync(RepositoryAddress? repository, string? namePattern, CancellationToken ct = default) =>
         new CollectionManager(_options).GetAsync(repository, namePattern, ct);
 
-    public Task RemoveCollectionAsync(RepositoryAddress? repository, string name, CancellationToken ct = default) =>
-        new CollectionManager(_options).RemoveAsync(repository, name, ct);
+    /// <summary>Returns warnings: what could not be dropped on the targets' servers when <paramref name="force"/> is set.</summary>
+    public Task<List<string>> RemoveCollectionAsync(RepositoryAddress? repository, string name, CancellationToken ct = default,
+        Providers.TargetCredentials? credentials = null, bool force = false) =>
+        new CollectionManager(_options).RemoveAsync(repository, name, credentials, force, ct);
+
+    public IAsyncEnumerable<BackupTargetStatus> GetTargetStatusAsync(RepositoryAddress? repository, string collection,
+        Providers.TargetCredentials? credentials = null, CancellationToken ct = default) =>
+        new CollectionManager(_options).StatusAsync(repository, collection, credentials, ct);
 
     public Task<BackupRunResult> InvokeBackupAsync(BackupRequest request, IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>
         new BackupRunner(_options).RunAsync(request, progress, ct);
@@ -34,4 +40,16 @@ public sealed class BackupEngine(EngineOptions? options = null)
     /// <summary>Copy-Backup: one result per backup considered, oldest first.</summary>
     public IAsyncEnumerable<CopyResult> CopyBackupAsync(CopyRequest request, IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>
         new BackupCopier(_options).RunAsync(request, progress, ct);
+
+    /// <summary>Get-BackupStorageLifecycle: PsBackup's bucket lifecycle rules for an S3 repository.</summary>
+    public Task<StorageLifecycle> GetStorageLifecycleAsync(RepositoryAddress? repository, CancellationToken ct = default) =>
+        StorageLifecycleManager.GetAsync(repository, ct);
+
+    /// <summary>-WhatIf of Set-/Remove-BackupStorageLifecycle: what would change; changes nothing. A null policy removes PsBackup's rules.</summary>
+    public Task<StorageLifecyclePlan> PlanStorageLifecycleAsync(RepositoryAddress? repository, Storage.S3.LifecyclePolicy? policy, CancellationToken ct = default) =>
+        StorageLifecycleManager.PlanAsync(repository, policy, ct);
+
+    /// <summary>Set-BackupStorageLifecycle (a null policy: Remove-): replaces only this repository's rules in the bucket's lifecycle.</summary>
+    public Task<StorageLifecycle> SetStorageLifecycleAsync(RepositoryAddress? repository, Storage.S3.LifecyclePolicy? policy, CancellationToken ct = default) =>
+        StorageLifecycleManager.SetAsync(repository, policy, ct);
 }

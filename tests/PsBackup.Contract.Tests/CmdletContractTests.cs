@@ -40,10 +40,12 @@ public sealed class CmdletContractTests(ModuleUnderTest module)
     [
         "New-BackupTarget", "New-BackupCollection", "Get-BackupCollection", "Remove-BackupCollection",
         "Invoke-Backup", "Get-Backup", "Restore-Backup", "Test-Backup", "Copy-Backup",
+        "Get-BackupStorageLifecycle", "Set-BackupStorageLifecycle", "Remove-BackupStorageLifecycle",
+        "Get-BackupTargetStatus",
     ];
 
     [Fact]
-    public void The_module_has_the_nine_cmdlets()
+    public void The_module_has_the_expected_cmdlets()
     {
         Assert.Equal(ExpectedCmdlets.Order(StringComparer.Ordinal), module.CmdletTypes.Select(c => c.Name).Order(StringComparer.Ordinal));
     }
@@ -81,7 +83,7 @@ public sealed class CmdletContractTests(ModuleUnderTest module)
             Assert.True(declared.Count > 0, $"{cmdlet} has no [OutputType].");
             foreach (var name in declared)
             {
-                if (cmdlet.Name == "Remove-BackupCollection")
+                if (cmdlet.Verb == "Remove")
                     Assert.True(name == "System.Void", $"{cmdlet} writes nothing; its [OutputType] names {name}.");
                 else
                     Assert.True(name != null && abstractions.Contains(name), $"{cmdlet}'s [OutputType] names {name}, which is not a public type of PsBackup.Abstractions.dll.");

@@ -137,13 +137,12 @@ public sealed partial class HelpTests(ModuleUnderTest module)
                 foreach (var parameter in item.Elements(Command + "parameter").Select(p => Text(p.Element(Maml + "name"))))
                     Assert.True(expected.Contains(parameter), $"{name}: syntax names -{parameter}, which the cmdlet does not have.");
             }
-            // Every mandatory parameter shows in every syntax line it belongs to: all of them for a
-            // parameter of every set, else one line per set it is declared in.
+            // A mandatory parameter of every set shows in every syntax line; one of a single set in exactly as many lines as it has sets.
             foreach (var parameter in cmdlet.Parameters.Where(p => p.IsMandatoryEverywhere))
             {
-                var lines = items.Count(item => item.Elements(Command + "parameter").Select(p => Text(p.Element(Maml + "name"))).Contains(parameter.Name));
+                var lines = items.Count(item => item.Elements(Command + "parameter").Any(p => Text(p.Element(Maml + "name")) == parameter.Name));
                 var inAllSets = parameter.Sets.Any(set => parameter.SetName(set) == ParameterInfo.AllSets);
-                Assert.True(lines == (inAllSets ? items.Count : parameter.Sets.Count), $"{name}: -{parameter.Name} shows in {lines} syntax lines.");
+                Assert.True(lines == (inAllSets ? items.Count : parameter.Sets.Count()), $"{name}: mandatory -{parameter.Name} shows in {lines} of {items.Count} syntax lines.");
             }
         }
     }

@@ -30,7 +30,7 @@ nm="$node_dir/node_modules"
 smartmongo_version=2.2.0
 # The stamp records what was installed; a changed package.json means reinstall.
 stamp="$nm/.psbackup-peers-stamp"
-want_stamp="$(sha256sum "$node_dir/package.json" | cut -d' ' -f1) smartmongo@$smartmongo_version patched"
+want_stamp="$(sha256sum "$node_dir/package.json" | cut -d' ' -f1) smartmongo@$smartmongo_version patched $(sha256sum "$node_dir/patch-s3rver.cjs" | cut -d' ' -f1)"
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$want_stamp" ]]; then
   exit 0
 fi
@@ -58,6 +58,11 @@ if grep -q "decodeURI(ctx.headers" "$obj"; then
   echo "install.sh: patching $obj failed" >&2
   exit 1
 fi
+
+# s3rver lacks the bucket lifecycle API and serves GLACIER/DEEP_ARCHIVE objects like any other;
+# patch-s3rver.cjs adds both as S3 does them (idempotent; see the script). A running s3rver
+# keeps the old code until restarted.
+node "$node_dir/patch-s3rver.cjs" "$nm/@20minutes/s3rver"
 
 echo "$want_stamp" > "$stamp"
 echo "install.sh: node peers installed"

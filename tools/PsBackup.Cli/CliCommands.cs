@@ -12,13 +12,31 @@ internal static class CliCommands
         usage: psbackup-cli <command> [arguments] [--repository DIR]
           demo                                 back up and restore a sample directory through the default repository
           new-collection NAME PATH [--incremental] [--compression brotli|gzip|none] [--encrypt] [--include GLOB]... [--exclude GLOB]...
+          new-collection NAME postgresql://[USER@]HOST[:PORT]/DATABASE [--table SCHEMA.TABLE]... [--incremental] ...
           new-redis-collection NAME HOST:PORT [--mode snapshot|logical] [--database N]... [--pattern GLOB]... [--compression brotli|gzip|none]
-          backup NAME [--incremental]
+          backup NAME [--incremental] [--throttle-limit N]
           list [NAME]
-          restore ID DESTINATION [--force] [--key-prefix P]   (DESTINATION: a directory, or HOST:PORT of a Redis server)
+          restore ID DESTINATION [--force] [--table-prefix PREFIX] [--key-prefix PREFIX] [--throttle-limit N]
+            (DESTINATION: a directory; for PostgreSQL targets a postgresql:// URI or a connection string; for Redis HOST:PORT)
           verify ID
         The passphrase of encrypted collections comes from PSBACKUP_PASSPHRASE.
         """;
+
+    /// <summary>A directory, or postgresql://[user@]host[:port]/database for PostgreSQL tables (--table …).</summary>
+    private static BackupTarget Target(string location, CliArguments args)
+    {
+        if (!location.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+            return TargetFactory.FileTree(Path.GetFullPath(location), null, args.Options("include"), args.Options("exclude"));
+        var uri = new Uri(location);
+        return TargetFactory.PostgreSql(uri.Host, uri.Port > 0 ? uri.Port : null, uri.AbsolutePath.Trim('/'), args.Options("table"),
+            uri.UserInfo.Length > 0 ? uri.UserInfo.Split(':')[0] : null, null, null, null, out _);
+    }
+
+    /// <summary>Database destinations (a URI or a connection string) pass as typed; the rest are paths.</summary>
+    private static string Destination(string destination) =>
+        destination.Contains("://") || destination.Contains('=') || System.Text.RegularExpressions.Regex.IsMatch(destination, @"^[^/\\]+:\d+$")
+            ? destination // a URI, a connection string, or a Redis host:port
+            : Path.GetFullPath(destination);
 
     private static readonly JsonSerializerOptions JsonOptions = new() { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
     private static readonly HashSet<string> Switches = ["incremental", "encrypt", "force"];
@@ -43,7 +61,7 @@ internal static class CliCommands
                 case "demo":
                     return await Demo.RunAsync(engine, repository, ct);
                 case "new-collection":
-                    var target = TargetFactory.FileTree(Path.GetFullPath(args.Required(1, "PATH")), null, args.Options("include"), args.Options("exclude"));
+                    var target = Target(args.Required(1, "PATH"), args);
                     Print(await engine.NewCollectionAsync(new NewCollectionRequest(args.Required(0, "NAME"), [target])
                     {
                         Repository = repository,
@@ -67,6 +85,7 @@ internal static class CliCommands
                     {
                         Repository = repository,
                         Type = args.Flag("incremental") ? BackupType.Incremental : BackupType.Full,
+                        ThrottleLimit = int.Parse(args.Option("throttle-limit") ?? BackupRequest.DefaultThrottleLimit.ToString()),
                     }, null, ct);
                     result.Warnings.ToList().ForEach(w => Console.Error.WriteLine($"warning: {w}"));
                     result.Failures.ToList().ForEach(f => Console.Error.WriteLine($"error: {f.Error.ErrorId}: {f.Error.Message}"));
@@ -81,9 +100,10 @@ internal static class CliCommands
                     await foreach (var outcome in engine.RestoreAsync(new RestoreRequest(args.Required(0, "ID"))
                     {
                         Repository = repository,
-                        Destination = args.Required(1, "DESTINATION"),
-                        DestinationPath = args.Required(1, "DESTINATION").Contains("://") ? null : Path.GetFullPath(args.Required(1, "DESTINATION")),
+                        Destination = Destination(args.Required(1, "DESTINATION")),
                         Force = args.Flag("force"),
+                        TablePrefix = args.Option("table-prefix"),
+                        ThrottleLimit = int.Parse(args.Option("throttle-limit") ?? BackupRequest.DefaultThrottleLimit.ToString()),
                         KeyPrefix = args.Option("key-prefix"),
                     }, null, ct))
                     {

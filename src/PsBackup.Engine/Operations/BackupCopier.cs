@@ -179,7 +179,7 @@ internal sealed class BackupCopier(EngineOptions options)
 
         string sourceSha;
         await using (var reading = await OpenSourceAsync(source, objectKey, display, ct).ConfigureAwait(false))
-        await using (var writing = await destination.OpenWriteAsync(objectKey, storage, ct).ConfigureAwait(false))
+        await using (var writing = await destination.OpenWriteAsync(objectKey, ObjectWriteSettings.ForData(storage), ct).ConfigureAwait(false))
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             var buffer = new byte[BufferSize];

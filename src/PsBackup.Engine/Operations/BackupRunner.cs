@@ -62,7 +62,12 @@ internal sealed class BackupRunner(EngineOptions options)
                 try
                 {
                     var @base = request.Type == BackupType.Incremental ? FindBase(history, manifest.Parent!, target) : null;
-                    context = new TargetBackupContext(session, target, @base, request.Credentials.For(target.Name));
+                    context = new TargetBackupContext(session, target, @base, request.Credentials.For(target.Name))
+                    {
+                        IncrementalEnabled = definition.IncrementalBackupEnabled,
+                        ThrottleLimit = request.ThrottleLimit,
+                        Previous = FindPrevious(history, target),
+                    };
                     record.State = await ProviderRegistry.For(target.Kind).BackupAsync(context, token).ConfigureAwait(false);
                     record.Status = TargetStatus.Complete;
                     record.Artifacts = context.Artifacts;
@@ -97,6 +102,17 @@ internal sealed class BackupRunner(EngineOptions options)
             throw;
         }
         return new BackupRunResult(CollectionAccess.Describe(manifest, repository, DateTimeOffset.UtcNow), failures, warnings, removed);
+    }
+
+    private static BaseBackup? FindPrevious(List<BackupManifest> history, BackupTarget target)
+    {
+        for (var i = history.Count - 1; i >= 0; i--)
+        {
+            var record = history[i].Targets.FirstOrDefault(t => t.Name == target.Name);
+            if (record is { Status: TargetStatus.Complete } && record.Kind == target.Kind)
+                return new BaseBackup(history[i], record);
+        }
+        return null;
     }
 
     /// <summary>The nearest backup at or before <paramref name="parentId"/> in the chain where the target succeeded.</summary>

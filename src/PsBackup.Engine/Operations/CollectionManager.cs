@@ -1,3 +1,4 @@
+using PsBackup.Engine.Providers;
 using PsBackup.Engine.Crypto;
 using PsBackup.Engine.Errors;
 using PsBackup.Engine.Repository;
@@ -47,13 +48,42 @@ internal sealed class CollectionManager(EngineOptions options)
         return result;
     }
 
-    /// <summary>Removes a collection with all its backups, holding its lock so no backup is running.</summary>
-    public async Task RemoveAsync(RepositoryAddress? repositoryLocation, string name, CancellationToken ct)
+    /// <summary>
+    /// Removes a collection with all its backups, holding its lock so no backup is running. First
+    /// what its targets keep on their servers (replication slots hold WAL) is dropped; if that
+    /// fails the collection stays, unless <paramref name="force"/>: then the failures come back as warnings.
+    /// </summary>
+    public async Task<List<string>> RemoveAsync(RepositoryAddress? repositoryLocation, string name, TargetCredentials? credentials, bool force, CancellationToken ct)
     {
         var repository = await CollectionAccess.OpenRepositoryAsync(repositoryLocation, ct).ConfigureAwait(false);
-        await repository.GetCollectionAsync(name, ct).ConfigureAwait(false);
+        var definition = await repository.GetCollectionAsync(name, ct).ConfigureAwait(false);
         await using var _ = await CollectionLock.AcquireAsync(repository.Store, name, "Remove-BackupCollection", options.LockLease, ct).ConfigureAwait(false);
+        var warnings = new List<string>();
+        foreach (var target in CollectionAccess.Describe(definition, repository).Targets)
+        {
+            if (ProviderRegistry.For(target.Kind) is not ITargetResources resources) continue;
+            try
+            {
+                await resources.DropAsync(repository.Config.Id, definition.Name, target, (credentials ?? TargetCredentials.None).For(target.Name), ct).ConfigureAwait(false);
+            }
+            catch (PsBackupException e) when (force)
+            {
+                warnings.Add(e.Message);
+            }
+        }
         await repository.DeleteCollectionAsync(name, ct).ConfigureAwait(false);
+        return warnings;
+    }
+
+    /// <summary>Get-BackupTargetStatus: one status per target whose engine keeps something on its server.</summary>
+    public async IAsyncEnumerable<BackupTargetStatus> StatusAsync(RepositoryAddress? repositoryLocation, string name, TargetCredentials? credentials,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var repository = await CollectionAccess.OpenRepositoryAsync(repositoryLocation, ct).ConfigureAwait(false);
+        var definition = await repository.GetCollectionAsync(name, ct).ConfigureAwait(false);
+        foreach (var target in CollectionAccess.Describe(definition, repository).Targets)
+            if (ProviderRegistry.For(target.Kind) is ITargetResources resources)
+                yield return await resources.GetStatusAsync(repository.Config.Id, definition.Name, target, (credentials ?? TargetCredentials.None).For(target.Name), ct).ConfigureAwait(false);
     }
 
     private static void Validate(IReadOnlyList<BackupTarget> targets)

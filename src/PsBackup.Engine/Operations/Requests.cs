@@ -22,6 +22,11 @@ public sealed record BackupRequest(string Collection)
 
     /// <summary>How to log in to database targets; never stored.</summary>
     public Providers.TargetCredentials Credentials { get; init; } = Providers.TargetCredentials.None;
+
+    /// <summary>How many parts of a target (tables …) are read at once.</summary>
+    public int ThrottleLimit { get; init; } = DefaultThrottleLimit;
+
+    public static int DefaultThrottleLimit => Math.Clamp(Environment.ProcessorCount, 1, 4);
 }
 
 public sealed record BackupQuery
@@ -57,6 +62,12 @@ public sealed record RestoreRequest(string Id)
 
     /// <summary>How to log in where database targets are restored; never stored.</summary>
     public Providers.TargetCredentials Credentials { get; init; } = Providers.TargetCredentials.None;
+
+    /// <summary>How many parts of a target (tables …) are restored at once.</summary>
+    public int ThrottleLimit { get; init; } = BackupRequest.DefaultThrottleLimit;
+
+    /// <summary>PostgreSQL: restore each table as prefix + name, next to the originals (a restore drill).</summary>
+    public string? TablePrefix { get; init; }
 
     /// <summary>Restore only these targets; null or empty for all.</summary>
     public IReadOnlyList<string>? Targets { get; init; }

@@ -35,6 +35,8 @@ internal static class RestoreRunner
                 {
                     KeyPrefix = request.KeyPrefix,
                     DatabaseMap = request.DatabaseMap,
+                    ThrottleLimit = request.ThrottleLimit,
+                    TablePrefix = request.TablePrefix,
                 };
                 outcome = new RestoreOutcome(record.Name, await ProviderRegistry.For(record.Kind).RestoreAsync(context, ct).ConfigureAwait(false), null);
             }

@@ -10,3 +10,22 @@ public sealed record BackupRunResult(BackupInfo Backup, IReadOnlyList<TargetFail
 
 /// <summary>One target's restore: a result or the error that stopped it.</summary>
 public sealed record RestoreOutcome(string Target, RestoreResult? Result, PsBackupException? Error);
+
+/// <summary>
+/// What setting or removing a repository's lifecycle would do, worked out without changing
+/// anything (-WhatIf): the lifecycle now, the lifecycle after, and how many of the bucket's
+/// other rules are kept unchanged.
+/// </summary>
+public sealed record StorageLifecyclePlan(StorageLifecycle Current, StorageLifecycle Planned, int OtherRulesKept)
+{
+    /// <summary>The bucket's whole lifecycle configuration to write.</summary>
+    internal Storage.S3.BucketLifecycle Bucket { get; init; } = new([], null);
+
+    public string Description => (Planned.RuleIds.Length == 0
+            ? $"Remove PsBackup's lifecycle rules ({(Current.RuleIds.Length == 0 ? "there are none" : Current.RuleIds)})"
+            : $"Set lifecycle rules {Planned.RuleIds}: {Summary(Planned)}")
+        + $"; {OtherRulesKept} other rule(s) of bucket '{Planned.Bucket}' kept unchanged";
+
+    private static string Summary(StorageLifecycle l) =>
+        string.Join(", ", new[] { l.Transitions, l.ExpireAfterDays is { } d ? $"backups expire after {d} d" : "" }.Where(s => s.Length > 0));
+}

@@ -9,6 +9,7 @@ public static class ProviderRegistry
     private static readonly Dictionary<TargetKind, IBackupProvider> Providers = new()
     {
         [TargetKind.FileTree] = new FileTreeProvider(),
+        [TargetKind.PostgreSql] = new PostgreSql.PgTableProvider(),
         [TargetKind.Redis] = new Redis.RedisProvider(),
     };
 

@@ -19,6 +19,19 @@ public sealed class TargetBackupContext
     }
 
     public BackupTarget Target { get; }
+    public string Collection => _session.Manifest.Collection;
+
+    /// <summary>The repository's id (config.json): names what engines keep on servers per collection.</summary>
+    public string RepositoryId => _session.RepositoryId;
+
+    /// <summary>The collection takes incrementals: engines that must prepare for them (a replication slot …) do so in a full.</summary>
+    public bool IncrementalEnabled { get; init; }
+
+    /// <summary>How many parts of this target (tables …) may be read at once.</summary>
+    public int ThrottleLimit { get; init; } = 2;
+
+    /// <summary>The newest committed backup in which this target succeeded, full or incremental; null if none.</summary>
+    public BaseBackup? Previous { get; init; }
 
     /// <summary>The login given for this call; null: the engine's defaults (environment, password files).</summary>
     public System.Net.NetworkCredential? Credential { get; }

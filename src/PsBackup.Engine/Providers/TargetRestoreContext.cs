@@ -15,6 +15,7 @@ public sealed class TargetRestoreContext
     {
         _reader = reader;
         _chain = chain.ToDictionary(m => m.Id);
+        Chain = chain;
         Head = chain[^1];
         Target = target;
         Destination = destination;
@@ -48,6 +49,15 @@ public sealed class TargetRestoreContext
     public IReadOnlyDictionary<int, int>? DatabaseMap { get; init; }
 
     public IProgress<BackupProgress>? Progress { get; }
+
+    /// <summary>How many parts of this target (tables …) may be restored at once.</summary>
+    public int ThrottleLimit { get; init; } = 2;
+
+    /// <summary>PostgreSQL: prefix for the names of restored tables.</summary>
+    public string? TablePrefix { get; init; }
+
+    /// <summary>Every backup of the chain, oldest (the full) first, ending with <see cref="Head"/>.</summary>
+    public IReadOnlyList<BackupManifest> Chain { get; }
 
     public TargetRecord HeadRecord => RecordIn(Head.Id).Record;
 

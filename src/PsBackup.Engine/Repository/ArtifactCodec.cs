@@ -22,7 +22,7 @@ internal sealed class ArtifactCodec(IObjectStore store, CompressionKind compress
 
     public async Task<ArtifactWriter> CreateAsync(string objectKey, string name, CancellationToken ct)
     {
-        var sink = await store.OpenWriteAsync(objectKey, storage, ct).ConfigureAwait(false);
+        var sink = await store.OpenWriteAsync(objectKey, ObjectWriteSettings.ForData(storage), ct).ConfigureAwait(false);
         var counting = new CountingWriteStream(sink);
         var encrypting = key != null ? new EncryptingStream(counting, key) : null;
         Stream encoded = encrypting ?? (Stream)counting;

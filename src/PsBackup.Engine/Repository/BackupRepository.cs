@@ -115,7 +115,7 @@ public sealed class BackupRepository
 
     /// <summary>The commit point of a backup: until this object exists, the backup does not.</summary>
     public Task CommitManifestAsync(BackupManifest manifest, CancellationToken ct) =>
-        Store.PutAsync(RepositoryKeys.Manifest(manifest.Collection, manifest.Id), Json.ToBytes(manifest), ct);
+        Store.PutAsync(RepositoryKeys.Manifest(manifest.Collection, manifest.Id), Json.ToBytes(manifest), ObjectWriteSettings.Manifest, ct);
 
     /// <summary>
     /// Deletes what a failed or cancelled writer left of an uncommitted backup. Best effort: the

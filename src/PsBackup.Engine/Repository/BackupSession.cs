@@ -6,6 +6,7 @@ internal sealed class BackupSession(BackupRepository repository, BackupManifest 
     private readonly ArtifactCodec _codec = new(repository.Store, manifest.Compression, key, storage);
 
     public BackupManifest Manifest => manifest;
+    public string RepositoryId => repository.Config.Id;
     public IProgress<BackupProgress>? Progress => progress;
     public ArtifactReader Reader { get; } = new(repository, key);
 

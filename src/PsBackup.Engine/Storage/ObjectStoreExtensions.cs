@@ -11,9 +11,12 @@ public static class ObjectStoreExtensions
         return buffer.ToArray();
     }
 
-    public static async Task PutAsync(this IObjectStore store, string key, ReadOnlyMemory<byte> content, CancellationToken ct)
+    public static Task PutAsync(this IObjectStore store, string key, ReadOnlyMemory<byte> content, CancellationToken ct) =>
+        store.PutAsync(key, content, null, ct);
+
+    public static async Task PutAsync(this IObjectStore store, string key, ReadOnlyMemory<byte> content, ObjectWriteSettings? settings, CancellationToken ct)
     {
-        await using var stream = await store.OpenWriteAsync(key, ct).ConfigureAwait(false);
+        await using var stream = await (settings == null ? store.OpenWriteAsync(key, ct) : store.OpenWriteAsync(key, settings, ct)).ConfigureAwait(false);
         await stream.WriteAsync(content, ct).ConfigureAwait(false);
         await stream.CommitAsync(ct).ConfigureAwait(false);
     }

@@ -9,6 +9,24 @@ namespace PsBackup.Engine.Storage;
 /// </summary>
 public sealed record ObjectWriteSettings
 {
+    /// <summary>
+    /// The tag that names what an object is: "data" on artifacts, "manifest" on manifests. S3
+    /// lifecycle filters select by prefix and tags only, and a backup's folder holds both, so
+    /// PsBackup's lifecycle rules (Set-BackupStorageLifecycle) select its objects by this tag.
+    /// </summary>
+    public const string RoleTagKey = "psbackup:object";
+    public const string DataRole = "data";
+    public const string ManifestRole = "manifest";
+
+    /// <summary>How a manifest is written: plain, with only its role tag.</summary>
+    internal static readonly ObjectWriteSettings Manifest = new() { Tags = new Dictionary<string, string> { [RoleTagKey] = ManifestRole } };
+
+    /// <summary>How an artifact is written: the collection's settings plus the data role tag.</summary>
+    internal static ObjectWriteSettings ForData(ObjectWriteSettings? collection) => (collection ?? new()) with
+    {
+        Tags = new Dictionary<string, string>(collection?.Tags ?? new Dictionary<string, string>()) { [RoleTagKey] = DataRole },
+    };
+
     public static readonly IReadOnlyList<string> StorageClasses =
         ["STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE", "REDUCED_REDUNDANCY"];
 
@@ -31,7 +49,9 @@ public sealed record ObjectWriteSettings
             throw new InvalidBackupRequestException("InvalidServerSideEncryption", $"Server-side encryption '{ServerSideEncryption}' must be AES256 (SSE-S3) or aws:kms (SSE-KMS).");
         if (KmsKeyId != null && ServerSideEncryption != "aws:kms")
             throw new InvalidBackupRequestException("InvalidServerSideEncryption", "A KMS key id needs server-side encryption aws:kms.");
-        if (Tags is { Count: > 10 })
-            throw new InvalidBackupRequestException("TooManyTags", "S3 allows at most 10 tags per object.");
+        if (Tags is { Count: > 9 })
+            throw new InvalidBackupRequestException("TooManyTags", $"S3 allows at most 10 tags per object, and PsBackup puts one of its own ({RoleTagKey}) on each: give at most 9.");
+        if (Tags?.Keys.FirstOrDefault(k => k.StartsWith("psbackup:", StringComparison.OrdinalIgnoreCase)) is { } reserved)
+            throw new InvalidBackupRequestException("ReservedTag", $"Tag '{reserved}': tag keys starting with 'psbackup:' are PsBackup's own; choose another key.");
     }
 }

@@ -33,6 +33,11 @@ public sealed class InvokeBackupCommand : RepositoryCmdlet
     [Parameter]
     public System.Collections.Hashtable? TargetCredential { get; set; }
 
+    /// <summary>How many parts of a target (PostgreSQL tables …) are read at once.</summary>
+    [Parameter]
+    [ValidateRange(1, 64)]
+    public int ThrottleLimit { get; set; } = BackupRequest.DefaultThrottleLimit;
+
     protected override void ProcessRecord()
     {
         var request = new BackupRequest(Name)
@@ -41,6 +46,7 @@ public sealed class InvokeBackupCommand : RepositoryCmdlet
             Type = Incremental ? BackupType.Incremental : BackupType.Full,
             Passphrase = PlainText(EncryptionPassphrase),
             Credentials = Credentials(Credential, TargetCredential),
+            ThrottleLimit = ThrottleLimit,
         };
         RunEngine(Name, async (engine, bridge, ct) =>
         {

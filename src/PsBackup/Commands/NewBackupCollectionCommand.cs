@@ -47,7 +47,7 @@ public sealed class NewBackupCollectionCommand : RepositoryCmdlet
     [Parameter]
     public string? KmsKeyId { get; set; }
 
-    /// <summary>Tags put on every data object (at most 10), e.g. @{ app = 'billing' }.</summary>
+    /// <summary>Tags put on every data object (at most 9; PsBackup adds psbackup:object), e.g. @{ app = 'billing' }.</summary>
     [Parameter]
     public System.Collections.Hashtable? Tag { get; set; }
 

@@ -5,14 +5,16 @@ using PsBackup.Infrastructure;
 namespace PsBackup.Commands;
 
 /// <summary>
-/// <para type="synopsis">Describes something to back up: a file tree (more engines to come).</para>
+/// <para type="synopsis">Describes something to back up: a file tree or PostgreSQL tables.</para>
 /// </summary>
 [Cmdlet(VerbsCommon.New, "BackupTarget", DefaultParameterSetName = FileTreeSet)]
-[OutputType(typeof(FileTreeTarget))]
-[OutputType(typeof(RedisTarget))]
+[OutputType(typeof(FileTreeTarget), ParameterSetName = [FileTreeSet])]
+[OutputType(typeof(PostgreSqlTarget), ParameterSetName = [PostgreSqlSet])]
+[OutputType(typeof(RedisTarget), ParameterSetName = [RedisSet])]
 public sealed class NewBackupTargetCommand : PsBackupCmdlet
 {
     private const string FileTreeSet = "FileTree";
+    private const string PostgreSqlSet = "PostgreSql";
     private const string RedisSet = "Redis";
 
     /// <summary>Root directory of the tree (relative paths resolve against the current location).</summary>
@@ -32,6 +34,38 @@ public sealed class NewBackupTargetCommand : PsBackupCmdlet
     /// <summary>Files and directories matching one of these globs are skipped (tar --exclude style: node_modules, *.tmp, logs/**).</summary>
     [Parameter(ParameterSetName = FileTreeSet)]
     public string[]? Exclude { get; set; }
+
+    /// <summary>Selects the PostgreSQL parameter set: tables of one database.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = PostgreSqlSet)]
+    public SwitchParameter PostgreSql { get; set; }
+
+    /// <summary>Host name or address of the PostgreSQL server (default localhost).</summary>
+    [Parameter(ParameterSetName = PostgreSqlSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("Host")]
+    public string? Server { get; set; }
+
+    [Parameter(ParameterSetName = PostgreSqlSet, ValueFromPipelineByPropertyName = true)]
+    [ValidateRange(1, 65535)]
+    public int? Port { get; set; }
+
+    [Parameter(ParameterSetName = PostgreSqlSet, ValueFromPipelineByPropertyName = true)]
+    public string? Database { get; set; }
+
+    /// <summary>schema.table names or wildcards (public.*); empty: every table of the database.</summary>
+    [Parameter(ParameterSetName = PostgreSqlSet)]
+    public string[]? Table { get; set; }
+
+    /// <summary>The login's user name, stored with the target (the password never is).</summary>
+    [Parameter(ParameterSetName = PostgreSqlSet)]
+    public string? UserName { get; set; }
+
+    [Parameter(ParameterSetName = PostgreSqlSet)]
+    [ValidateSet("Disable", "Allow", "Prefer", "Require", "VerifyCA", "VerifyFull", IgnoreCase = true)]
+    public string? SslMode { get; set; }
+
+    /// <summary>Host, Port, Database, Username (and SSL Mode) from an Npgsql connection string; its password is not stored.</summary>
+    [Parameter(ParameterSetName = PostgreSqlSet)]
+    public string? ConnectionString { get; set; }
 
     /// <summary>Redis: host:port (or redis://, rediss:// URIs) of the server; several of the same data set are tried in order.</summary>
     [Parameter(Mandatory = true, ParameterSetName = RedisSet)]
@@ -59,12 +93,33 @@ public sealed class NewBackupTargetCommand : PsBackupCmdlet
     [Parameter(ParameterSetName = RedisSet)]
     public string[]? KeyPattern { get; set; }
 
-    protected override void ProcessRecord() =>
-        RunEngine(ParameterSetName == RedisSet ? string.Join(",", RedisEndpoint!) : Path, (_, bridge, _) =>
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == PostgreSqlSet)
         {
-            bridge.Output(ParameterSetName == RedisSet
-                ? TargetFactory.Redis(RedisEndpoint!, Name, RedisUser, UseTls, RedisMode, RedisDatabase, KeyPattern)
-                : TargetFactory.FileTree(ResolvePath(Path), Name, Include, Exclude));
+            RunEngine(Database ?? Server, (_, bridge, _) =>
+            {
+                var target = TargetFactory.PostgreSql(Server, Port, Database, Table, UserName, SslMode, ConnectionString, Name, out var droppedPassword);
+                if (droppedPassword)
+                    bridge.Warning("The password in -ConnectionString is not stored with the target. Give it when backing up and restoring: -Credential, PGPASSWORD or a .pgpass entry.");
+                bridge.Output(target);
+                return Task.CompletedTask;
+            });
+            return;
+        }
+        if (ParameterSetName == RedisSet)
+        {
+            RunEngine(string.Join(",", RedisEndpoint!), (_, bridge, _) =>
+            {
+                bridge.Output(TargetFactory.Redis(RedisEndpoint!, Name, RedisUser, UseTls, RedisMode, RedisDatabase, KeyPattern));
+                return Task.CompletedTask;
+            });
+            return;
+        }
+        RunEngine(Path, (_, bridge, _) =>
+        {
+            bridge.Output(TargetFactory.FileTree(ResolvePath(Path), Name, Include, Exclude));
             return Task.CompletedTask;
         });
+    }
 }

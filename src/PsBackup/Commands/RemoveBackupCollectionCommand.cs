@@ -17,12 +17,30 @@ public sealed class RemoveBackupCollectionCommand : RepositoryCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     public string[] Name { get; set; } = [];
 
+    /// <summary>Login for database targets whose server keeps something for the collection (PostgreSQL replication slots).</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary>Logins per target: @{ orders = (Get-Credential) }.</summary>
+    [Parameter]
+    public System.Collections.Hashtable? TargetCredential { get; set; }
+
+    /// <summary>Remove the collection even when a target's server cannot be reached to drop its replication slot (a warning says what to drop by hand).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     protected override void ProcessRecord()
     {
         foreach (var name in Name)
         {
             if (!ShouldProcess(name, "Remove backup collection and all its backups")) continue;
-            RunEngine(name, (engine, _, ct) => engine.RemoveCollectionAsync(Address(), name, ct));
+            var credentials = Credentials(Credential, TargetCredential);
+            RunEngine(name, async (engine, bridge, ct) =>
+            {
+                foreach (var warning in await engine.RemoveCollectionAsync(Address(), name, ct, credentials, Force))
+                    bridge.Warning(warning);
+            });
         }
     }
 }

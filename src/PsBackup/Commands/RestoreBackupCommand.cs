@@ -35,6 +35,16 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
     [Parameter]
     public System.Collections.Hashtable? TargetCredential { get; set; }
 
+    /// <summary>PostgreSQL: restore each table as prefix + name next to the originals (a restore drill).</summary>
+    [Parameter]
+    [ValidatePattern("^[A-Za-z_][A-Za-z0-9_$]*$")]
+    public string? TablePrefix { get; set; }
+
+    /// <summary>How many parts of a target (PostgreSQL tables …) are restored at once.</summary>
+    [Parameter]
+    [ValidateRange(1, 64)]
+    public int ThrottleLimit { get; set; } = BackupRequest.DefaultThrottleLimit;
+
     /// <summary>Redis: prepended to the name of every restored key (restore beside the live keys).</summary>
     [Parameter]
     public string? KeyPrefix { get; set; }
@@ -54,6 +64,8 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
             Destination = Destination,
             DestinationPath = destinationPath,
             Credentials = Credentials(Credential, TargetCredential),
+            TablePrefix = TablePrefix,
+            ThrottleLimit = ThrottleLimit,
             Targets = Target,
             Force = Force,
             Passphrase = PlainText(EncryptionPassphrase),

@@ -76,9 +76,50 @@ public sealed class S3ObjectSettingsTests : IDisposable
     }
 
     [Fact]
+    public async Task Restoring_a_backup_in_an_archive_class_fails_at_once_saying_what_to_do_and_writes_nothing()
+    {
+        // tests/peers/install.sh patches s3rver to answer GET of a GLACIER object as S3 does: 403 InvalidObjectState.
+        using var proxy = new FaultyProxy(TestPeers.S3Endpoint); // no faults: it counts the requests
+        var location = await S3Repository.NewAsync();
+        var address = new RepositoryAddress(location, S3Repository.Options() with { Endpoint = proxy.Url });
+        var tree = new TreeBuilder(_temp.Combine("src")).File("a.txt", "archived").TouchDirectories();
+        await _engine.NewCollectionAsync(new NewCollectionRequest("cold", [EngineFixture.Tree("src", tree.Root)])
+        {
+            Repository = address, Storage = new ObjectWriteSettings { StorageClass = "GLACIER" },
+        });
+        var backup = (await _engine.InvokeBackupAsync(new BackupRequest("cold") { Repository = address })).Backup;
+        Assert.Equal(BackupStatus.Complete, backup.Status);
+        Assert.Single(await _engine.GetBackupsAsync(new BackupQuery { Repository = address })); // manifests stay readable
+
+        var destination = _temp.Combine("restored");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var outcomes = new List<RestoreOutcome>();
+        await foreach (var outcome in _engine.RestoreAsync(new RestoreRequest(backup.Id) { Repository = address, Destination = destination }))
+            outcomes.Add(outcome);
+        clock.Stop();
+
+        var error = Assert.Single(outcomes).Error;
+        Assert.Equal("ArtifactArchived", error?.ErrorId);
+        Assert.Contains("restore-object", error!.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+        Assert.Single(proxy.Requests, r => r.Method == "GET" && r.Target.Contains($"/{backup.Id}/src/index")); // refused once, not retried
+        Assert.False(Directory.Exists(destination));
+
+        // Test-Backup says the same.
+        var verification = new List<ArtifactVerification>();
+        var verifyError = await Record.ExceptionAsync(async () =>
+        {
+            await foreach (var v in _engine.TestBackupAsync(new VerifyRequest(backup.Id) { Repository = address }))
+                verification.Add(v);
+        });
+        Assert.True(verifyError is PsBackupException { ErrorId: "ArtifactArchived" } || verification.Any(v => v.Message?.Contains("restore-object") == true),
+            $"Test-Backup: {verifyError?.Message ?? string.Join("; ", verification.Select(v => v.Message))}");
+    }
+
+    [Fact]
     public void Reading_an_archived_object_is_a_clear_error_not_an_access_problem()
     {
-        // s3rver has no archive tiers, so the mapping of S3's answer is checked on its own.
+        // The mapping of S3's answer, on its own (the test above gets it from the patched s3rver).
         var answer = new AmazonS3Exception("The operation is not valid for the object's storage class")
             { ErrorCode = "InvalidObjectState", StatusCode = HttpStatusCode.Forbidden };
         var error = Assert.IsType<PsBackupException>(S3Errors.Map(answer, S3Location.Parse("s3://bucket/repo"), "collections/c/backups/x/src/pack-0.br"));

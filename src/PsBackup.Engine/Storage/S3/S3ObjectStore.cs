@@ -141,6 +141,39 @@ public sealed class S3ObjectStore : IObjectStore
         }
     }
 
+    /// <summary>The bucket's whole lifecycle configuration (every rule, not only this repository's); no rules when it has none.</summary>
+    internal Task<BucketLifecycle> GetBucketLifecycleAsync(CancellationToken cancellationToken) =>
+        SendAsync(async (s3, ct) =>
+        {
+            try
+            {
+                var response = await s3.GetLifecycleConfigurationAsync(new GetLifecycleConfigurationRequest { BucketName = _location.Bucket }, ct).ConfigureAwait(false);
+                return new BucketLifecycle(response.Configuration?.Rules ?? [], response.TransitionDefaultMinimumObjectSize);
+            }
+            catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchLifecycleConfiguration")
+            {
+                // AWSSDK.S3 4.0 already answers S3's 404 with an empty response; this is for SDKs that throw.
+                return new BucketLifecycle([], null);
+            }
+        }, null, cancellationToken);
+
+    /// <summary>Replaces the bucket's whole lifecycle configuration; no rules deletes it (S3 refuses an empty one).</summary>
+    internal Task PutBucketLifecycleAsync(BucketLifecycle lifecycle, CancellationToken cancellationToken) =>
+        SendAsync(async (s3, ct) =>
+        {
+            if (lifecycle.Rules.Count == 0)
+                await s3.DeleteLifecycleConfigurationAsync(new DeleteLifecycleConfigurationRequest { BucketName = _location.Bucket }, ct).ConfigureAwait(false);
+            else
+                await s3.PutLifecycleConfigurationAsync(new PutLifecycleConfigurationRequest
+                {
+                    BucketName = _location.Bucket,
+                    Configuration = new LifecycleConfiguration { Rules = [.. lifecycle.Rules] },
+                    // Kept as it was: left out, S3 would reset the bucket's setting to its default.
+                    TransitionDefaultMinimumObjectSize = lifecycle.TransitionDefaultMinimumObjectSize,
+                }, ct).ConfigureAwait(false);
+            return true;
+        }, null, cancellationToken);
+
     public async Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
         await SendAsync(async (s3, ct) =>

@@ -1,0 +1,30 @@
+# Shared by the bench/*.sh scripts (source it): logging, the psbackup-cli build, page-cache drops.
+# Expects HERE (bench/), ROOT (the repository) and WORK (the script's work directory) to be set.
+
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+
+# build_cli DIR: publishes psbackup-cli from a clean snapshot of HEAD (git archive) into DIR, so
+# half-finished edits do not leak into the numbers; BENCH_BUILD=worktree builds the working tree.
+# Sets COMMIT and CLI.
+build_cli() {
+  local out=$1 src
+  COMMIT=$(git -C "$ROOT" rev-parse --short HEAD)
+  if [ "${BENCH_BUILD:-head}" = worktree ]; then
+    src=$ROOT
+    COMMIT="$COMMIT$(git -C "$ROOT" diff --quiet HEAD -- src tools 2>/dev/null || echo ' + uncommitted changes')"
+  else
+    src=$WORK/src-$COMMIT
+    rm -rf "$src" && mkdir -p "$src" && git -C "$ROOT" archive HEAD | tar -x -C "$src"
+  fi
+  log "publishing psbackup-cli (Release, $COMMIT) to $out"
+  rm -rf "$out"
+  dotnet publish "$src/tools/PsBackup.Cli" -c Release -o "$out" -v q -nologo >"$WORK/publish.log" 2>&1 \
+    || { cat "$WORK/publish.log" >&2; return 1; }
+  [ "$src" = "$ROOT" ] || rm -rf "$src"
+  CLI=$out/psbackup-cli
+}
+
+# drop: empties the page cache before a timed step when running as root (DROP=yes).
+DROP=no
+if sync && echo 3 >/proc/sys/vm/drop_caches 2>/dev/null; then DROP=yes; fi
+drop() { [ "$DROP" = yes ] && sync && echo 3 >/proc/sys/vm/drop_caches; return 0; }

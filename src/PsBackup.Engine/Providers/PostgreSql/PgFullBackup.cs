@@ -1,0 +1,200 @@
+using Npgsql;
+using Npgsql.Replication;
+using Npgsql.Replication.PgOutput;
+using PsBackup.Engine.Errors;
+using PsBackup.Engine.Repository;
+
+namespace PsBackup.Engine.Providers.PostgreSql;
+
+/// <summary>
+/// A full backup: every table of the target copied at one consistent point. The snapshot is
+/// exported — by the replication slot as it is created, when the collection takes incrementals,
+/// so the slot's first change is exactly the first one the copy misses — and shared by parallel
+/// workers, each streaming one table's binary COPY into its own artifact.
+/// </summary>
+internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnectionStringBuilder builder)
+{
+    private const int SlotAttempts = 3;
+    private readonly PostgreSqlTarget _target = (PostgreSqlTarget)context.Target;
+    private string Server => $"PostgreSQL {builder.Host}:{builder.Port}/{builder.Database}";
+
+    public async Task<PgState> RunAsync(CancellationToken ct)
+    {
+        await using var control = await PgConnections.OpenAsync(builder, ct).ConfigureAwait(false);
+        if (!context.IncrementalEnabled)
+        {
+            await using var transaction = await control.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct).ConfigureAwait(false);
+            var snapshot = await ScalarAsync<string>(control, "SELECT pg_export_snapshot()", ct).ConfigureAwait(false);
+            var lsn = await ScalarAsync<string>(control, "SELECT pg_current_wal_lsn()::text", ct).ConfigureAwait(false);
+            var tables = await ReadSchemaAsync(snapshot, ct).ConfigureAwait(false);
+            return await CopyAsync(tables, snapshot, new PgState { Lsn = lsn }, ct).ConfigureAwait(false);
+        }
+
+        await PgSlots.RequireLogicalWalAsync(control, Server, ct).ConfigureAwait(false);
+        var prefix = PgSlots.Prefix(context.RepositoryId, context.Collection, _target.Name);
+        var keep = context.Previous?.Record.State?.ToObject<PgState>(Json.Serializer)?.Slot;
+        await PgSlots.DropOthersAsync(control, prefix, keep, ct).ConfigureAwait(false);
+
+        // The publication must exist before the slot (decoding reads it as of each change), so the
+        // table set is settled first and checked again inside the snapshot.
+        var planned = await PgSchemaReader.ReadAsync(control, _target, context.Warn, ct).ConfigureAwait(false);
+        RequireKeys(planned);
+        for (var attempt = 1; ; attempt++)
+        {
+            await PgSlots.PublishAsync(control, prefix, planned, ct).ConfigureAwait(false);
+            var slotName = PgSlots.NewSlotName(prefix);
+            await using var replication = new LogicalReplicationConnection(builder.ConnectionString);
+            try
+            {
+                await replication.Open(ct).ConfigureAwait(false);
+                var slot = await replication.CreatePgOutputReplicationSlot(slotName, temporarySlot: false,
+                    slotSnapshotInitMode: LogicalSlotSnapshotInitMode.Export, cancellationToken: ct).ConfigureAwait(false);
+                var tables = await ReadSchemaAsync(slot.SnapshotName!, ct).ConfigureAwait(false);
+                if (SameTables(tables, planned))
+                {
+                    var state = new PgState { Slot = slotName, Publication = prefix, Lsn = slot.ConsistentPoint.ToString() };
+                    // The exported snapshot lives as long as the replication connection does nothing else.
+                    return await CopyAsync(tables, slot.SnapshotName!, state, ct).ConfigureAwait(false);
+                }
+                if (attempt == SlotAttempts)
+                    throw new BackupFailedException($"{Server}: the tables matching target '{_target.Name}' kept changing while the backup started; try again.");
+                planned = tables;
+                RequireKeys(planned);
+            }
+            catch (Exception e)
+            {
+                await replication.DisposeAsync().ConfigureAwait(false);
+                await DropSlotQuietlyAsync(control, slotName).ConfigureAwait(false);
+                throw PgConnections.Translate(e, builder);
+            }
+            await replication.DisposeAsync().ConfigureAwait(false);
+            await DropSlotQuietlyAsync(control, slotName).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Incrementals find changed rows by the replica identity; without one PostgreSQL cannot even publish updates.</summary>
+    private void RequireKeys(List<PgTableDefinition> tables)
+    {
+        var keyless = tables.Where(t => t.KeyColumns.Count == 0).Select(t => t.QualifiedName).ToList();
+        if (keyless.Count > 0)
+            throw new PsBackupException("TableWithoutKey", ErrorKind.InvalidArgument,
+                $"{Server}: incremental backups need a primary key (or a replica identity) on every table; these have none: {string.Join(", ", keyless)}. " +
+                "Add a primary key, or run ALTER TABLE … REPLICA IDENTITY FULL, or leave these tables out of the target.");
+    }
+
+    private static bool SameTables(List<PgTableDefinition> a, List<PgTableDefinition> b) =>
+        a.Select(t => t.QualifiedName).Order().SequenceEqual(b.Select(t => t.QualifiedName).Order());
+
+    private async Task<List<PgTableDefinition>> ReadSchemaAsync(string snapshot, CancellationToken ct)
+    {
+        await using var connection = await OpenInSnapshotAsync(snapshot, ct).ConfigureAwait(false);
+        var tables = await PgSchemaReader.ReadAsync(connection, _target, context.Warn, ct).ConfigureAwait(false);
+        if (tables.Count == 0)
+            throw new TargetUnavailableException($"{Server}: target '{_target.Name}' matches no table.");
+        return tables;
+    }
+
+    private async Task<PgState> CopyAsync(List<PgTableDefinition> tables, string snapshot, PgState state, CancellationToken ct)
+    {
+        for (var i = 0; i < tables.Count; i++) tables[i].Data = Parts(tables[i], $"table-{i + 1:D4}");
+        await context.WriteArtifactAsync(PgTableProvider.SchemaArtifact, s => s.WriteAsync(Json.ToBytes(new PgSchemaDocument { Tables = tables }), ct).AsTask(), ct).ConfigureAwait(false);
+        var progress = new ProgressReporter(context.Progress, $"Backing up '{_target.Name}'", tables.Sum(t => t.Bytes));
+        var parts = tables.SelectMany(t => t.Data.Select(part => (Table: t, Part: part)))
+            .OrderByDescending(x => x.Table.Bytes / x.Table.Data.Count);
+        await Workers.RunAsync(parts, context.ThrottleLimit, async (work, token) =>
+        {
+            await using var connection = await OpenInSnapshotAsync(snapshot, token).ConfigureAwait(false);
+            await context.WriteArtifactAsync(work.Part.Artifact, async artifact =>
+            {
+                await using var copy = await connection.BeginRawBinaryCopyAsync(CopyCommand(work.Table, work.Part), token).ConfigureAwait(false);
+                var buffer = new byte[1 << 17];
+                int n;
+                while ((n = await copy.ReadAsync(buffer, token).ConfigureAwait(false)) > 0)
+                {
+                    await artifact.WriteAsync(buffer.AsMemory(0, n), token).ConfigureAwait(false);
+                    progress.Add(n, work.Table.QualifiedName);
+                }
+            }, token).ConfigureAwait(false);
+            progress.ItemDone();
+        }, ct).ConfigureAwait(false);
+        state.Tables = tables.Select(t => t.QualifiedName).ToList();
+        state.Bytes = progress.BytesDone;
+        return state;
+    }
+
+    /// <summary>
+    /// Splits a large table into block ranges of about <see cref="PartBytes"/>, read by parallel
+    /// workers (a TID range scan reads only its blocks). The last part is open-ended: blocks added
+    /// since the size was taken hold no row the snapshot sees, but nothing depends on that.
+    /// </summary>
+    private List<PgDataPart> Parts(PgTableDefinition table, string artifact)
+    {
+        var blocks = table.Bytes / BlockSize;
+        var count = (int)Math.Clamp(table.Bytes / PartBytes, 1, MaxParts);
+        if (count == 1) return [new PgDataPart { Artifact = artifact }];
+        return Enumerable.Range(0, count).Select(i => new PgDataPart
+        {
+            Artifact = $"{artifact}-{i + 1:D3}",
+            FirstBlock = blocks * i / count,
+            EndBlock = i == count - 1 ? null : blocks * (i + 1) / count,
+        }).ToList();
+    }
+
+    private const long BlockSize = 8192;
+    /// <summary>Target size of a part; tests lower it to split small tables.</summary>
+    internal static long PartBytes { get; set; } = 128L << 20;
+    private const int MaxParts = 64;
+
+    private static string CopyCommand(PgTableDefinition table, PgDataPart part)
+    {
+        var columns = PgSql.ColumnList(table.StoredColumns.Select(c => c.Name));
+        var name = PgSql.Table(table.Schema, table.Name);
+        if (part.FirstBlock == 0 && part.EndBlock == null)
+            return $"COPY {name} ({columns}) TO STDOUT (FORMAT binary)";
+        var range = $"ctid >= '({part.FirstBlock},0)'::pg_catalog.tid" + (part.EndBlock is { } end ? $" AND ctid < '({end},0)'::pg_catalog.tid" : "");
+        return $"COPY (SELECT {columns} FROM ONLY {name} WHERE {range}) TO STDOUT (FORMAT binary)";
+    }
+
+    private async Task<NpgsqlConnection> OpenInSnapshotAsync(string snapshot, CancellationToken ct)
+    {
+        var connection = await PgConnections.OpenAsync(builder, ct).ConfigureAwait(false);
+        try
+        {
+            await using var command = new NpgsqlCommand(
+                $"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT {PgSql.Literal(snapshot)}", connection);
+            await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Best effort: a slot left behind is dropped by the next backup of the target.</summary>
+    private async Task DropSlotQuietlyAsync(NpgsqlConnection control, string slot)
+    {
+        try
+        {
+            await PgSlots.DropAsync(control, slot, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            context.Warn($"could not drop replication slot '{slot}' ({e.Message}); the next backup drops it");
+        }
+    }
+
+    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+    }
+}
+
+/// <summary>The "schema" artifact of a full backup.</summary>
+internal sealed class PgSchemaDocument
+{
+    public int FormatVersion { get; set; } = 1;
+    public List<PgTableDefinition> Tables { get; set; } = [];
+}

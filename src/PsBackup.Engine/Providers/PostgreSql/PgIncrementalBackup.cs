@@ -1,0 +1,172 @@
+using System.Text;
+using Npgsql;
+using Npgsql.Replication;
+using Npgsql.Replication.PgOutput;
+using Npgsql.Replication.PgOutput.Messages;
+using NpgsqlTypes;
+using PsBackup.Engine.Errors;
+using PsBackup.Engine.Repository;
+
+namespace PsBackup.Engine.Providers.PostgreSql;
+
+/// <summary>
+/// An incremental: the inserts, updates, deletes and truncations of the chain's tables committed
+/// since the base backup, read from the chain's slot. The end is exact: a transactional marker
+/// message is written first, and everything committed before it is taken, nothing after. The slot
+/// is confirmed only up to the base's LSN (a committed backup), never past what a committed backup
+/// holds, so a failed or killed incremental loses nothing: the next one reads the same changes
+/// again, and transactions the base already holds are skipped by their commit LSN.
+/// </summary>
+internal sealed class PgIncrementalBackup(TargetBackupContext context, NpgsqlConnectionStringBuilder builder)
+{
+    private const string MarkerPrefix = "psbackup";
+    private readonly PostgreSqlTarget _target = (PostgreSqlTarget)context.Target;
+    private string Server => $"PostgreSQL {builder.Host}:{builder.Port}/{builder.Database}";
+
+    public async Task<PgState> RunAsync(CancellationToken ct)
+    {
+        var baseState = context.Base!.Record.State?.ToObject<PgState>(Json.Serializer);
+        if (baseState?.Slot == null || baseState.Publication == null)
+            throw new InvalidBackupRequestException("NoBaseForTarget",
+                $"Target '{_target.Name}': its base backup '{context.Base.Backup.Id}' was taken without incremental capture. Run a full backup.");
+        var prefix = PgSlots.Prefix(context.RepositoryId, context.Collection, _target.Name);
+        if (!baseState.Slot.StartsWith(prefix + "_", StringComparison.Ordinal))
+            throw new InvalidBackupRequestException("NoBaseForTarget",
+                $"Target '{_target.Name}': its base backup '{context.Base.Backup.Id}' was taken in another repository (it was copied here), and that repository's replication slot is not this one's to read. Run a full backup.");
+        var baseLsn = NpgsqlLogSequenceNumber.Parse(baseState.Lsn);
+        PgSchemaDocument schema;
+        await using (var stream = await context.OpenBaseArtifactAsync(PgTableProvider.SchemaArtifact, ct).ConfigureAwait(false))
+            schema = await PgTableProvider.ReadSchemaAsync(stream, ct).ConfigureAwait(false);
+
+        await using var control = await PgConnections.OpenAsync(builder, ct).ConfigureAwait(false);
+        await RequireSlotAsync(control, baseState.Slot, baseLsn, ct).ConfigureAwait(false);
+        await PgSlots.DropOthersAsync(control, prefix, baseState.Slot, ct).ConfigureAwait(false);
+        await using (var marker = new NpgsqlCommand("SELECT pg_logical_emit_message(true, @prefix, @id)", control))
+        {
+            marker.Parameters.AddWithValue("prefix", MarkerPrefix);
+            marker.Parameters.AddWithValue("id", context.BackupId);
+            await marker.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+
+        var state = new PgState { Slot = baseState.Slot, Publication = baseState.Publication, Tables = baseState.Tables };
+        await context.WriteArtifactAsync(PgTableProvider.ChangesArtifact, async artifact =>
+        {
+            var writer = new PgChangeWriter(artifact);
+            state.Lsn = (await CaptureAsync(baseState, baseLsn, schema, writer, state, ct).ConfigureAwait(false)).ToString();
+            await writer.CompleteAsync(ct).ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
+
+        // Sequences move without WAL-logged row changes a restore could replay: record where they stand.
+        foreach (var value in await PgSchemaReader.ReadSequenceValuesAsync(control, schema.Tables, ct).ConfigureAwait(false))
+        foreach (var sequence in schema.Tables.SelectMany(t => t.Sequences).Where(s => s.Schema == value.Schema && s.Name == value.Name))
+            (sequence.LastValue, sequence.IsCalled) = (value.LastValue, value.IsCalled);
+        await context.WriteArtifactAsync(PgTableProvider.SchemaArtifact, s => s.WriteAsync(Json.ToBytes(schema), ct).AsTask(), ct).ConfigureAwait(false);
+        return state;
+    }
+
+    /// <summary>The slot must still exist and not be confirmed past the base: otherwise changes the chain needs are gone.</summary>
+    private async Task RequireSlotAsync(NpgsqlConnection control, string slot, NpgsqlLogSequenceNumber baseLsn, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("SELECT confirmed_flush_lsn::text, wal_status FROM pg_replication_slots WHERE slot_name = @slot", control);
+        command.Parameters.AddWithValue("slot", slot);
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        if (!await reader.ReadAsync(ct).ConfigureAwait(false))
+            throw new PsBackupException("ReplicationSlotMissing", ErrorKind.InvalidData,
+                $"{Server}: replication slot '{slot}', which captures target '{_target.Name}''s changes since backup '{context.Base!.Backup.Id}', no longer exists. Run a full backup.");
+        var confirmed = NpgsqlLogSequenceNumber.Parse(reader.GetString(0));
+        if (reader.GetString(1) == "lost" || confirmed > baseLsn)
+            throw new PsBackupException("ReplicationSlotMissing", ErrorKind.InvalidData,
+                $"{Server}: replication slot '{slot}' has moved past backup '{context.Base!.Backup.Id}' (confirmed {confirmed}, backup at {baseLsn}) or lost WAL; changes are missing. Run a full backup.");
+    }
+
+    private async Task<NpgsqlLogSequenceNumber> CaptureAsync(PgState baseState, NpgsqlLogSequenceNumber baseLsn, PgSchemaDocument schema,
+        PgChangeWriter writer, PgState state, CancellationToken ct)
+    {
+        var tables = schema.Tables.Select((t, i) => (t.QualifiedName, i)).ToDictionary(x => x.QualifiedName, x => x.i);
+        await using var replication = new LogicalReplicationConnection(builder.ConnectionString);
+        try
+        {
+            await replication.Open(ct).ConfigureAwait(false);
+            replication.SetReplicationStatus(baseLsn); // what committed backups hold; never more
+            var options = new PgOutputReplicationOptions(baseState.Publication!, PgOutputProtocolVersion.V1, binary: false, messages: true);
+            var skipping = false;
+            var sawMarker = false;
+            await foreach (var message in replication.StartReplication(new PgOutputReplicationSlot(baseState.Slot!), options, ct, baseLsn).ConfigureAwait(false))
+            {
+                switch (message)
+                {
+                    case BeginMessage begin:
+                        skipping = begin.TransactionFinalLsn < baseLsn;
+                        break;
+                    case RelationMessage relation:
+                        Check(relation, schema, tables);
+                        break;
+                    case InsertMessage insert when !skipping:
+                        await writer.WriteAsync(Index(insert.Relation, tables), 'I', null, insert.NewRow, ct).ConfigureAwait(false);
+                        state.Inserts++;
+                        break;
+                    case FullUpdateMessage update when !skipping:
+                        await writer.WriteAsync(Index(update.Relation, tables), 'U', update.OldRow, update.NewRow, ct).ConfigureAwait(false);
+                        state.Updates++;
+                        break;
+                    case IndexUpdateMessage update when !skipping:
+                        await writer.WriteAsync(Index(update.Relation, tables), 'U', update.Key, update.NewRow, ct).ConfigureAwait(false);
+                        state.Updates++;
+                        break;
+                    case UpdateMessage update when !skipping:
+                        await writer.WriteAsync(Index(update.Relation, tables), 'U', null, update.NewRow, ct).ConfigureAwait(false);
+                        state.Updates++;
+                        break;
+                    case FullDeleteMessage delete when !skipping:
+                        await writer.WriteAsync(Index(delete.Relation, tables), 'D', delete.OldRow, null, ct).ConfigureAwait(false);
+                        state.Deletes++;
+                        break;
+                    case KeyDeleteMessage delete when !skipping:
+                        await writer.WriteAsync(Index(delete.Relation, tables), 'D', delete.Key, null, ct).ConfigureAwait(false);
+                        state.Deletes++;
+                        break;
+                    case TruncateMessage truncate when !skipping:
+                        foreach (var relation in truncate.Relations)
+                            await writer.WriteTruncateAsync(Index(relation, tables), ct).ConfigureAwait(false);
+                        break;
+                    case LogicalDecodingMessage { Prefix: MarkerPrefix } marker:
+                        sawMarker |= await ReadAllAsync(marker.Data, ct).ConfigureAwait(false) == context.BackupId;
+                        break;
+                    case CommitMessage commit when sawMarker:
+                        return commit.TransactionEndLsn;
+                }
+            }
+            throw new BackupFailedException($"{Server}: the replication stream of slot '{baseState.Slot}' ended before this backup's marker.");
+        }
+        catch (PostgresException e)
+        {
+            throw new BackupFailedException($"{Server}: reading changes from replication slot '{baseState.Slot}' failed: {e.MessageText}", e);
+        }
+        finally
+        {
+            state.Rows = writer.Rows;
+        }
+    }
+
+    private int Index(RelationMessage relation, Dictionary<string, int> tables) =>
+        tables.TryGetValue($"{relation.Namespace}.{relation.RelationName}", out var index)
+            ? index
+            : throw new BackupFailedException($"{Server}: the slot delivered changes of table '{relation.Namespace}.{relation.RelationName}', which this chain does not hold.");
+
+    /// <summary>A table whose columns changed since the full cannot be replayed onto the full's definition.</summary>
+    private void Check(RelationMessage relation, PgSchemaDocument schema, Dictionary<string, int> tables)
+    {
+        var table = schema.Tables[Index(relation, tables)];
+        var now = relation.Columns.Select(c => c.ColumnName).ToList();
+        var then = table.StoredColumns.Select(c => c.Name).ToList();
+        if (!now.SequenceEqual(then))
+            throw new PsBackupException("TableDefinitionChanged", ErrorKind.InvalidData,
+                $"{Server}: table '{table.QualifiedName}' changed its columns since the full backup (now {string.Join(", ", now)}; then {string.Join(", ", then)}). Run a full backup.");
+    }
+
+    private static async Task<string> ReadAllAsync(Stream data, CancellationToken ct)
+    {
+        using var reader = new StreamReader(data, Encoding.UTF8, leaveOpen: true);
+        return await reader.ReadToEndAsync(ct).ConfigureAwait(false);
+    }
+}

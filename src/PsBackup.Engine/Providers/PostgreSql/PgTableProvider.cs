@@ -1,0 +1,98 @@
+using System.Net;
+using Newtonsoft.Json.Linq;
+using Npgsql;
+using PsBackup.Engine.Errors;
+using PsBackup.Engine.Repository;
+
+namespace PsBackup.Engine.Providers.PostgreSql;
+
+/// <summary>
+/// PostgreSQL tables. A full backup writes "schema" (the tables' definitions, JSON) and one
+/// "table-NNNN" artifact per table (its binary COPY); an incremental writes "changes" (the rows
+/// inserted, updated and deleted since its base, decoded from the chain's replication slot) and
+/// "schema" again with the sequences' new positions. See docs/design.md.
+/// </summary>
+public sealed class PgTableProvider : IBackupProvider, ITargetResources
+{
+    internal const string SchemaArtifact = "schema";
+    internal const string ChangesArtifact = "changes";
+
+    public TargetKind Kind => TargetKind.PostgreSql;
+
+    public async Task TestConnectionAsync(BackupTarget target, CancellationToken ct)
+    {
+        var builder = Builder((PostgreSqlTarget)target, null);
+        await using var _ = await PgConnections.OpenAsync(builder, ct).ConfigureAwait(false);
+    }
+
+    public async Task<JObject> BackupAsync(TargetBackupContext context, CancellationToken ct)
+    {
+        var builder = Builder((PostgreSqlTarget)context.Target, context.Credential);
+        try
+        {
+            var state = context.Base == null
+                ? await new PgFullBackup(context, builder).RunAsync(ct).ConfigureAwait(false)
+                : await new PgIncrementalBackup(context, builder).RunAsync(ct).ConfigureAwait(false);
+            return JObject.FromObject(state, Json.Serializer);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw PgConnections.Translate(e, builder);
+        }
+    }
+
+    public Task<RestoreResult> RestoreAsync(TargetRestoreContext context, CancellationToken ct) => new PgRestorer(context).RunAsync(ct);
+
+    public async Task<BackupTargetStatus> GetStatusAsync(string repositoryId, string collection, BackupTarget target, NetworkCredential? credential, CancellationToken ct)
+    {
+        var table = (PostgreSqlTarget)target;
+        var status = new BackupTargetStatus { Collection = collection, Target = target.Name, Kind = target.Kind, Location = target.Location };
+        await using var connection = await PgConnections.OpenAsync(Builder(table, credential), ct).ConfigureAwait(false);
+        var slots = await PgSlots.StatusAsync(connection, PgSlots.Prefix(repositoryId, collection, target.Name), ct).ConfigureAwait(false);
+        var current = slots.OrderByDescending(s => s.ConfirmedFlushLsn == null ? default : NpgsqlTypes.NpgsqlLogSequenceNumber.Parse(s.ConfirmedFlushLsn)).FirstOrDefault();
+        if (current == null)
+        {
+            status.Message = "No replication slot: incrementals are off, or no full backup has run yet.";
+            return status;
+        }
+        (status.ReplicationSlot, status.SlotActive, status.RetainedWalBytes, status.WalStatus, status.StaleSlots) =
+            (current.Name, current.Active, slots.Sum(s => s.RetainedWalBytes), current.WalStatus ?? "", slots.Count - 1);
+        status.Message = slots.Count > 1 ? "Older slots of failed or superseded full backups are dropped by the next backup." : "";
+        return status;
+    }
+
+    public async Task DropAsync(string repositoryId, string collection, BackupTarget target, NetworkCredential? credential, CancellationToken ct)
+    {
+        var builder = Builder((PostgreSqlTarget)target, credential);
+        var prefix = PgSlots.Prefix(repositoryId, collection, target.Name);
+        try
+        {
+            await using var connection = await PgConnections.OpenAsync(builder, ct).ConfigureAwait(false);
+            await PgSlots.DropAllAsync(connection, prefix, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new PsBackupException("TargetCleanupFailed", ErrorKind.ResourceUnavailable,
+                $"Could not drop the replication slots and publication of target '{target.Name}' on {target.Location} ({PgConnections.Translate(e, builder).Message}). " +
+                $"They keep WAL on the server. Fix the connection and run Remove-BackupCollection again, or use -Force and then run on the server: " +
+                $"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE '{prefix}\\_%'; DROP PUBLICATION IF EXISTS {prefix};", e);
+        }
+    }
+
+    internal static NpgsqlConnectionStringBuilder Builder(PostgreSqlTarget target, NetworkCredential? credential)
+    {
+        var builder = PgConnections.Builder(target, target.Database, credential);
+        builder.SearchPath = "pg_catalog"; // catalogs print every name schema-qualified
+        return builder;
+    }
+
+    internal static async Task<PgSchemaDocument> ReadSchemaAsync(Stream stream, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        await stream.CopyToAsync(buffer, ct).ConfigureAwait(false);
+        var document = Json.FromBytes<PgSchemaDocument>(buffer.ToArray(), "A PostgreSQL schema artifact");
+        if (document.FormatVersion > 1)
+            throw new RepositoryFormatException($"A PostgreSQL schema artifact has format version {document.FormatVersion}; this PsBackup reads version 1. Upgrade the PsBackup module.");
+        return document;
+    }
+}

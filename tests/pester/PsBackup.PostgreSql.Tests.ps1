@@ -1,0 +1,91 @@
+#Requires -Version 7.4
+# Pester 5: PostgreSQL table targets through the cmdlets, against the test primary started by
+# tests/peers/start.sh (PSBACKUP_TEST_PG_* variables, as in tests/peers/env.sh). psql runs the
+# setup and the checks; every test works in a database of its own.
+
+Describe 'PostgreSQL tables' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'PsBackup.TestHelpers.ps1')
+        Import-Module (Get-PsBackupModuleManifest) -Force -ErrorAction Stop
+
+        $pgHost = $env:PSBACKUP_TEST_PG_HOST ?? '127.0.0.1'
+        $pgPort = [int]($env:PSBACKUP_TEST_PG_PORT ?? '54320')
+        $pgUser = $env:PSBACKUP_TEST_PG_USER ?? 'postgres'
+        $psql = Join-Path ($env:PSBACKUP_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin') 'psql'
+        function Invoke-Sql([string] $Database, [string] $Sql) {
+            $output = & $psql -X -q -At -v ON_ERROR_STOP=1 -h $pgHost -p $pgPort -U $pgUser -d $Database -c $Sql
+            if ($LASTEXITCODE -ne 0) { throw "psql failed: $Sql" }
+            $output
+        }
+        $database = 'psb_pester_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        Invoke-Sql postgres "CREATE DATABASE $database"
+        Invoke-Sql $database @'
+CREATE TABLE items (id serial PRIMARY KEY, name text NOT NULL, qty int CHECK (qty >= 0));
+INSERT INTO items (name, qty) SELECT 'item ' || g, g FROM generate_series(1, 500) g;
+'@
+        $repository = Join-Path $TestDrive 'repository'
+    }
+
+    AfterAll {
+        Invoke-Sql postgres "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '$database' AND NOT active" | Out-Null
+        Invoke-Sql postgres "DROP DATABASE IF EXISTS $database WITH (FORCE)" | Out-Null
+    }
+
+    It 'New-BackupTarget -PostgreSql describes tables without a password' {
+        $target = New-BackupTarget -PostgreSql -ConnectionString "Host=$pgHost;Port=$pgPort;Database=$database;Username=$pgUser;Password=secret" `
+            -Table 'public.items' -WarningVariable warnings -WarningAction SilentlyContinue
+        $target | Should -BeOfType PsBackup.PostgreSqlTarget
+        $target.Kind | Should -Be 'PostgreSql'
+        $target.Database | Should -Be $database
+        $target.Tables | Should -Be 'public.items'
+        $warnings | Should -Match 'password'
+        ($target | ConvertTo-Json) | Should -Not -Match 'secret'
+    }
+
+    Context 'A full and an incremental, restored next to the originals' {
+        BeforeAll {
+            New-BackupTarget -PostgreSql -Server $pgHost -Port $pgPort -Database $database -UserName $pgUser -Table 'public.items' -Name items |
+                New-BackupCollection -Name pg -Repository $repository -IncrementalBackupEnabled | Out-Null
+            $full = Invoke-Backup -Name pg -Repository $repository
+            Invoke-Sql $database "UPDATE items SET qty = qty + 1 WHERE id % 5 = 0; DELETE FROM items WHERE id > 450; INSERT INTO items (name, qty) VALUES ('new', 1);"
+            $incremental = Invoke-Backup -Name pg -Repository $repository -Incremental
+            $restored = Get-Backup -Collection pg -Repository $repository -Latest |
+                Restore-Backup -Repository $repository -TablePrefix drill_ -Confirm:$false
+        }
+
+        It 'backs up and restores row for row' {
+            $full.Status | Should -Be 'Complete'
+            $incremental.Type | Should -Be 'Incremental'
+            $restored.ItemCount | Should -Be 1
+            $restored.Destination | Should -Match 'drill_'
+            $original = Invoke-Sql $database "SELECT md5(string_agg(i::text, ',' ORDER BY id)) FROM items i"
+            Invoke-Sql $database "SELECT md5(string_agg(i::text, ',' ORDER BY id)) FROM drill_items i" | Should -Be $original
+        }
+
+        It 'refuses to restore over tables with rows without -Force' {
+            Get-Backup -Collection pg -Repository $repository -Latest |
+                Restore-Backup -Repository $repository -TablePrefix drill_ -Confirm:$false -ErrorVariable failures -ErrorAction SilentlyContinue
+            $failures[0].FullyQualifiedErrorId | Should -BeLike 'RestoreWouldOverwrite,*'
+        }
+
+        It 'Get-BackupTargetStatus shows the replication slot' {
+            $status = Get-BackupTargetStatus -Name pg -Repository $repository
+            $status.ReplicationSlot | Should -BeLike 'psbackup_*'
+            $status.RetainedWalBytes | Should -BeGreaterOrEqual 0
+        }
+
+        It 'Remove-BackupCollection drops the slot' {
+            Remove-BackupCollection -Name pg -Repository $repository -Confirm:$false
+            Invoke-Sql postgres "SELECT count(*) FROM pg_replication_slots WHERE database = '$database'" | Should -Be '0'
+        }
+    }
+
+    It 'a wrong password is a TargetAuthenticationFailed error' {
+        Invoke-Sql postgres "DO `$`$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'psbackup_secure') THEN CREATE ROLE psbackup_secure LOGIN SUPERUSER; END IF; END `$`$; ALTER ROLE psbackup_secure PASSWORD 'right'" | Out-Null
+        New-BackupTarget -PostgreSql -Server $pgHost -Port $pgPort -Database $database -UserName psbackup_secure |
+            New-BackupCollection -Name secure -Repository $repository | Out-Null
+        $wrong = [pscredential]::new('psbackup_secure', (ConvertTo-SecureString 'wrong' -AsPlainText -Force))
+        Invoke-Backup -Name secure -Repository $repository -Credential $wrong -ErrorVariable failures -ErrorAction SilentlyContinue
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'TargetAuthenticationFailed,*'
+    }
+}

@@ -14,11 +14,12 @@ internal static class CliCommands
           new-collection NAME PATH [--incremental] [--compression brotli|gzip|none] [--encrypt] [--include GLOB]... [--exclude GLOB]...
           new-collection NAME postgresql://[USER@]HOST[:PORT]/DATABASE [--table SCHEMA.TABLE]... [--incremental] ...
           new-collection NAME --pg-cluster HOST:PORT [--pg-user USER] [--incremental] ...     (a whole cluster: base backups + WAL)
+          new-redis-collection NAME HOST:PORT [--mode snapshot|logical] [--database N]... [--pattern GLOB]... [--compression brotli|gzip|none]
           backup NAME [--incremental] [--throttle-limit N]
           list [NAME]
-          restore ID DESTINATION [--force] [--table-prefix PREFIX] [--throttle-limit N]
+          restore ID DESTINATION [--force] [--table-prefix PREFIX] [--key-prefix PREFIX] [--throttle-limit N]
             [--point-in-time ISO8601 | --target-lsn LSN | --end-of-archive]     (PostgreSQL cluster targets)
-            (DESTINATION: a directory, or for PostgreSQL targets a postgresql:// URI or a connection string)
+            (DESTINATION: a directory; for PostgreSQL targets a postgresql:// URI or a connection string; for Redis HOST:PORT)
           verify ID
           archive-wal --collection NAME [--passphrase-file FILE] WAL_PATH WAL_NAME    (archive_command: ... %p %f)
           recovery-window [NAME]
@@ -37,7 +38,9 @@ internal static class CliCommands
 
     /// <summary>Database destinations (a URI or a connection string) pass as typed; the rest are paths.</summary>
     private static string Destination(string destination) =>
-        destination.Contains("://") || destination.Contains('=') ? destination : Path.GetFullPath(destination);
+        destination.Contains("://") || destination.Contains('=') || System.Text.RegularExpressions.Regex.IsMatch(destination, @"^[^/\\]+:\d+$")
+            ? destination // a URI, a connection string, or a Redis host:port
+            : Path.GetFullPath(destination);
 
     private static readonly JsonSerializerOptions JsonOptions = new() { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
     private static readonly HashSet<string> Switches = ["incremental", "encrypt", "force", "end-of-archive"];
@@ -73,6 +76,16 @@ internal static class CliCommands
                         Passphrase = args.Flag("encrypt") ? Environment.GetEnvironmentVariable(EngineOptions.PassphraseVariable) : null,
                     }, ct));
                     return 0;
+                case "new-redis-collection":
+                    var redis = TargetFactory.Redis([args.Required(1, "HOST:PORT")], null, null, false,
+                        args.Option("mode") is { } mode ? Enum.Parse<RedisBackupMode>(mode, ignoreCase: true) : null,
+                        args.Options("database").Select(int.Parse).ToArray(), args.Options("pattern"));
+                    Print(await engine.NewCollectionAsync(new NewCollectionRequest(args.Required(0, "NAME"), [redis])
+                    {
+                        Repository = repository,
+                        Compression = Enum.Parse<CompressionKind>(args.Option("compression") ?? "brotli", ignoreCase: true),
+                    }, ct));
+                    return 0;
                 case "backup":
                     var result = await engine.InvokeBackupAsync(new BackupRequest(args.Required(0, "NAME"))
                     {
@@ -98,6 +111,7 @@ internal static class CliCommands
                         TablePrefix = args.Option("table-prefix"),
                         ThrottleLimit = int.Parse(args.Option("throttle-limit") ?? BackupRequest.DefaultThrottleLimit.ToString()),
                         Recovery = RecoveryOf(args),
+                        KeyPrefix = args.Option("key-prefix"),
                     }, null, ct))
                     {
                         if (outcome.Error != null) { Console.Error.WriteLine($"error: {outcome.Error.ErrorId}: {outcome.Error.Message}"); failed = true; }

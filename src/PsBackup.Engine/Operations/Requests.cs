@@ -80,6 +80,12 @@ public sealed record RestoreRequest(string Id)
     /// With a point in time or LSN, the restore starts from the newest backup, up to <see cref="Id"/>, that ended before it.
     /// </summary>
     public Providers.RecoveryTarget? Recovery { get; init; }
+
+    /// <summary>Redis: prepended to every restored key name.</summary>
+    public string? KeyPrefix { get; init; }
+
+    /// <summary>Redis: source database number to destination database number.</summary>
+    public IReadOnlyDictionary<int, int>? DatabaseMap { get; init; }
 }
 
 public sealed record VerifyRequest(string Id)

@@ -38,6 +38,8 @@ internal static class RestoreRunner
                 var context = new TargetRestoreContext(backup.Reader, backup.Chain, target, request.Destination, request.Force, progress,
                     DestinationPath(request, record, selected.Count), request.Credentials.For(record.Name), request.Recovery)
                 {
+                    KeyPrefix = request.KeyPrefix,
+                    DatabaseMap = request.DatabaseMap,
                     ThrottleLimit = request.ThrottleLimit,
                     TablePrefix = request.TablePrefix,
                 };
@@ -56,6 +58,6 @@ internal static class RestoreRunner
     {
         if (request.Destination == null) return null;
         var path = request.DestinationPath ?? Path.GetFullPath(request.Destination);
-        return targetCount > 1 && record.Kind is TargetKind.FileTree or TargetKind.PostgreSqlCluster ? Path.Combine(path, record.Name) : path;
+        return targetCount > 1 && record.Kind is TargetKind.FileTree or TargetKind.PostgreSqlCluster or TargetKind.Redis ? Path.Combine(path, record.Name) : path;
     }
 }

@@ -11,6 +11,7 @@ public static class ProviderRegistry
         [TargetKind.FileTree] = new FileTreeProvider(),
         [TargetKind.PostgreSql] = new PostgreSql.PgTableProvider(),
         [TargetKind.PostgreSqlCluster] = new PostgreSql.Cluster.ClusterProvider(),
+        [TargetKind.Redis] = new Redis.RedisProvider(),
     };
 
     public static IBackupProvider For(TargetKind kind) =>

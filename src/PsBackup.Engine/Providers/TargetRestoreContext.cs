@@ -50,6 +50,12 @@ public sealed class TargetRestoreContext
     /// <summary>Overwrite existing data.</summary>
     public bool Force { get; }
 
+    /// <summary>Redis: prepended to every restored key name; null: keys keep their names.</summary>
+    public string? KeyPrefix { get; init; }
+
+    /// <summary>Redis: source database number to destination database number; unmapped databases keep their number.</summary>
+    public IReadOnlyDictionary<int, int>? DatabaseMap { get; init; }
+
     public IProgress<BackupProgress>? Progress { get; }
 
     /// <summary>How many parts of this target (tables …) may be restored at once.</summary>

@@ -11,6 +11,7 @@ internal static class TargetSerializer
         [TargetKind.FileTree] = typeof(FileTreeTarget),
         [TargetKind.PostgreSql] = typeof(PostgreSqlTarget),
         [TargetKind.PostgreSqlCluster] = typeof(PostgreSqlClusterTarget),
+        [TargetKind.Redis] = typeof(RedisTarget),
     };
 
     public static JObject ToJson(BackupTarget target)

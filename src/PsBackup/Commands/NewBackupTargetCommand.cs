@@ -11,11 +11,13 @@ namespace PsBackup.Commands;
 [OutputType(typeof(FileTreeTarget), ParameterSetName = [FileTreeSet])]
 [OutputType(typeof(PostgreSqlTarget), ParameterSetName = [PostgreSqlSet])]
 [OutputType(typeof(PostgreSqlClusterTarget), ParameterSetName = [PostgreSqlClusterSet])]
+[OutputType(typeof(RedisTarget), ParameterSetName = [RedisSet])]
 public sealed class NewBackupTargetCommand : PsBackupCmdlet
 {
     private const string FileTreeSet = "FileTree";
     private const string PostgreSqlSet = "PostgreSql";
     private const string PostgreSqlClusterSet = "PostgreSqlCluster";
+    private const string RedisSet = "Redis";
 
     /// <summary>Root directory of the tree (relative paths resolve against the current location).</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = FileTreeSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -75,6 +77,31 @@ public sealed class NewBackupTargetCommand : PsBackupCmdlet
     /// <summary>Selects the cluster parameter set: a whole PostgreSQL cluster, physically (base backups + archived WAL, point-in-time restores).</summary>
     [Parameter(Mandatory = true, ParameterSetName = PostgreSqlClusterSet)]
     public SwitchParameter PostgreSqlCluster { get; set; }
+    /// <summary>Redis: host:port (or redis://, rediss:// URIs) of the server; several of the same data set are tried in order.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = RedisSet)]
+    [ValidateNotNullOrEmpty]
+    public string[]? RedisEndpoint { get; set; }
+
+    /// <summary>Redis: the ACL user to log in as (the password comes with -Credential or REDISCLI_AUTH at run time).</summary>
+    [Parameter(ParameterSetName = RedisSet)]
+    public string? RedisUser { get; set; }
+
+    /// <summary>Redis: connect over TLS.</summary>
+    [Parameter(ParameterSetName = RedisSet)]
+    public SwitchParameter UseTls { get; set; }
+
+    /// <summary>Redis: Snapshot (the whole server, consistent) or Logical (selected databases and keys).</summary>
+    [Parameter(ParameterSetName = RedisSet)]
+    public RedisBackupMode? RedisMode { get; set; }
+
+    /// <summary>Redis (Logical): the database numbers to copy; default every database holding keys.</summary>
+    [Parameter(ParameterSetName = RedisSet)]
+    [ValidateRange(0, int.MaxValue)]
+    public int[]? RedisDatabase { get; set; }
+
+    /// <summary>Redis (Logical): key patterns (SCAN MATCH globs: user:*, session:?, cart:[0-9]*).</summary>
+    [Parameter(ParameterSetName = RedisSet)]
+    public string[]? KeyPattern { get; set; }
 
     protected override void ProcessRecord()
     {
@@ -95,6 +122,15 @@ public sealed class NewBackupTargetCommand : PsBackupCmdlet
                 if (droppedPassword)
                     bridge.Warning("The password in -ConnectionString is not stored with the target. Give it when backing up and restoring: -Credential, PGPASSWORD or a .pgpass entry.");
                 bridge.Output(target);
+                return Task.CompletedTask;
+            });
+            return;
+        }
+        if (ParameterSetName == RedisSet)
+        {
+            RunEngine(string.Join(",", RedisEndpoint!), (_, bridge, _) =>
+            {
+                bridge.Output(TargetFactory.Redis(RedisEndpoint!, Name, RedisUser, UseTls, RedisMode, RedisDatabase, KeyPattern));
                 return Task.CompletedTask;
             });
             return;

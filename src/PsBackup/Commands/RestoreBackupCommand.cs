@@ -56,6 +56,13 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
     /// <summary>PostgreSQL cluster targets: replay all archived WAL, to the latest recoverable moment.</summary>
     [Parameter]
     public SwitchParameter EndOfArchive { get; set; }
+    /// <summary>Redis: prepended to the name of every restored key (restore beside the live keys).</summary>
+    [Parameter]
+    public string? KeyPrefix { get; set; }
+
+    /// <summary>Redis: source database number to destination database number: @{ 0 = 5; 1 = 6 }.</summary>
+    [Parameter]
+    public System.Collections.Hashtable? DatabaseMap { get; set; }
 
     protected override void ProcessRecord()
     {
@@ -77,6 +84,8 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
             Force = Force,
             Passphrase = PlainText(EncryptionPassphrase),
             Recovery = recovery,
+            KeyPrefix = KeyPrefix,
+            DatabaseMap = DatabaseNumbers(DatabaseMap),
         };
         RunEngine(Id, async (engine, bridge, ct) =>
         {
@@ -86,5 +95,18 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
                 else bridge.Output(outcome.Result!);
             }
         });
+    }
+
+    private static Dictionary<int, int>? DatabaseNumbers(System.Collections.Hashtable? map)
+    {
+        if (map == null) return null;
+        var numbers = new Dictionary<int, int>();
+        foreach (System.Collections.DictionaryEntry entry in map)
+        {
+            if (!int.TryParse(entry.Key?.ToString(), out var from) || !int.TryParse(entry.Value?.ToString(), out var to) || from < 0 || to < 0)
+                throw new PSArgumentException($"-DatabaseMap: '{entry.Key}' = '{entry.Value}' is not a pair of database numbers (0 or more), as in @{{ 0 = 5 }}.");
+            numbers[from] = to;
+        }
+        return numbers;
     }
 }

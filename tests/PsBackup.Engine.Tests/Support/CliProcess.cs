@@ -8,11 +8,15 @@ public static class CliProcess
     /// <summary>The built psbackup-cli.dll (run it with "dotnet").</summary>
     public static string DllPath() => Path.Combine(RepoRoot(), "tools", "PsBackup.Cli", "bin", Configuration(), "net10.0", "psbackup-cli.dll");
 
-    public static Process Start(params string[] args)
+    public static Process Start(params string[] args) => Start(null, args);
+
+    /// <summary>Starts it with extra environment variables.</summary>
+    public static Process Start(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var dll = DllPath();
         Assert.True(File.Exists(dll), $"psbackup-cli is not built at {dll}");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         info.ArgumentList.Add(dll);
         foreach (var arg in args) info.ArgumentList.Add(arg);
         return Process.Start(info)!;

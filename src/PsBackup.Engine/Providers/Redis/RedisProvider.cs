@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using Newtonsoft.Json.Linq;
+using PsBackup.Engine.Errors;
+
+namespace PsBackup.Engine.Providers.Redis;
+
+/// <summary>
+/// Redis targets. Both modes write one artifact, "dump.rdb", an RDB file: a Snapshot is the
+/// server's own consistent RDB fetched over the replication protocol; a Logical backup is an RDB
+/// that PsBackup writes from DUMP payloads of the selected keys. Redis has no incremental
+/// backup: every backup, -Incremental included, holds a complete copy.
+/// </summary>
+public sealed class RedisProvider : IBackupProvider
+{
+    internal const string Artifact = "dump.rdb";
+
+    public TargetKind Kind => TargetKind.Redis;
+
+    public Task TestConnectionAsync(BackupTarget target, CancellationToken ct) =>
+        Task.Run(() => RedisConnections.Open((RedisTarget)target, null, ct).Dispose(), ct);
+
+    public async Task<JObject> BackupAsync(TargetBackupContext context, CancellationToken ct)
+    {
+        var target = (RedisTarget)context.Target;
+        if (context.Base != null)
+            context.Warn("Redis has no incremental backup: this backup holds a complete copy of the target.");
+        using var connection = await Task.Run(() => RedisConnections.Open(target, context.Credential, ct), ct).ConfigureAwait(false);
+        using var closeOnCancel = connection.CloseOn(ct);
+        var progress = new ProgressReporter(context.Progress, $"Backing up '{target.Name}' ({target.Mode})", -1);
+        var state = new JObject { ["mode"] = target.Mode.ToString(), ["endpoint"] = connection.Endpoint.ToString() };
+        try
+        {
+            var server = Info(connection);
+            state["redisVersion"] = server.GetValueOrDefault("redis_version");
+            state["role"] = server.GetValueOrDefault("role");
+            if (target.Mode == RedisBackupMode.Snapshot)
+            {
+                RedisSnapshot.Result? result = null;
+                await context.WriteArtifactAsync(Artifact, output =>
+                {
+                    result = RedisSnapshot.Fetch(connection, output, progress, ct);
+                    return Task.CompletedTask;
+                }, ct).ConfigureAwait(false);
+                state["rdbVersion"] = result!.RdbVersion;
+                state["bytes"] = result.Bytes;
+            }
+            else
+            {
+                var logical = new RedisLogicalBackup(connection, target, progress);
+                await context.WriteArtifactAsync(Artifact, output =>
+                {
+                    logical.Run(output, ct);
+                    return Task.CompletedTask;
+                }, ct).ConfigureAwait(false);
+                state["databases"] = new JArray(logical.Databases);
+                state["keys"] = logical.Keys;
+                state["bytes"] = logical.ValueBytes;
+                state["types"] = JObject.FromObject(logical.Types);
+            }
+        }
+        catch (Exception e) when (ct.IsCancellationRequested && e is not OperationCanceledException)
+        {
+            throw new OperationCanceledException(ct); // the socket was closed to stop a blocked read
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw RedisConnections.Translate(e, connection.Endpoint);
+        }
+        return state;
+    }
+
+    /// <summary>Server facts for the backup's state; empty when the user may not run INFO (a snapshot does not need it).</summary>
+    private static Dictionary<string, string> Info(RespConnection connection)
+    {
+        string text;
+        try { text = connection.Call("INFO", "server").AsString() + "\n" + connection.Call("INFO", "replication").AsString(); }
+        catch (RedisServerException e) when (e.Code == "NOPERM") { return []; }
+        return text.Split('\n').Select(l => l.Trim().Split(':', 2)).Where(p => p.Length == 2).GroupBy(p => p[0])
+            .ToDictionary(g => g.Key, g => g.First()[1], StringComparer.Ordinal);
+    }
+
+    public async Task<RestoreResult> RestoreAsync(TargetRestoreContext context, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var target = (RedisTarget)context.Target;
+        var head = context.Head.Id;
+        if (!context.HeadRecord.Artifacts.Exists(a => a.Name == Artifact))
+            throw new ArtifactMissingException($"Backup '{head}' has no {Artifact} for target '{target.Name}'.");
+        Task<Stream> Open(CancellationToken token) => context.OpenArtifactAsync(head, Artifact, token);
+
+        if (context.Destination != null && !RedisEndpoint.LooksLikeAddress(context.Destination))
+        {
+            var file = await RedisDataDirectory.RestoreAsync(context, Open, ct).ConfigureAwait(false);
+            return Result(context, file, 1, new FileInfo(file).Length, clock.Elapsed);
+        }
+
+        var connection = await Task.Run(() =>
+        {
+            if (context.Destination == null) return RedisConnections.Open(target, context.Credential, ct);
+            var endpoint = RedisEndpoint.Parse(context.Destination, out var tls);
+            return RedisConnections.Open(endpoint, target.UseTls || tls, target.UserName, context.Credential, ct);
+        }, ct).ConfigureAwait(false);
+        using (connection)
+        using (connection.CloseOn(ct))
+        {
+            var restorer = new RedisKeyRestorer(connection, context, Open);
+            try
+            {
+                await restorer.RunAsync(ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (ct.IsCancellationRequested && e is not OperationCanceledException)
+            {
+                throw new OperationCanceledException(ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                throw RedisConnections.Translate(e, connection.Endpoint);
+            }
+            return Result(context, $"redis://{connection.Endpoint}", restorer.Restored, restorer.Bytes, clock.Elapsed);
+        }
+    }
+
+    private static RestoreResult Result(TargetRestoreContext context, string destination, long items, long bytes, TimeSpan duration) => new()
+    {
+        BackupId = context.Head.Id,
+        Collection = context.Head.Collection,
+        Target = context.Target.Name,
+        Destination = destination,
+        ItemCount = items,
+        SizeBytes = bytes,
+        Duration = duration,
+    };
+}

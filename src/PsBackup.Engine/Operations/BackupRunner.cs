@@ -61,14 +61,15 @@ internal sealed class BackupRunner(EngineOptions options)
                 TargetBackupContext? context = null;
                 try
                 {
-                    var @base = request.Type == BackupType.Incremental ? FindBase(history, manifest.Parent!, target) : null;
+                    var provider = ProviderRegistry.For(target.Kind);
+                    var @base = request.Type == BackupType.Incremental && provider.IncrementalNeedsBase ? FindBase(history, manifest.Parent!, target) : null;
                     context = new TargetBackupContext(session, target, @base, request.Credentials.For(target.Name))
                     {
                         IncrementalEnabled = definition.IncrementalBackupEnabled,
                         ThrottleLimit = request.ThrottleLimit,
                         Previous = FindPrevious(history, target),
                     };
-                    record.State = await ProviderRegistry.For(target.Kind).BackupAsync(context, token).ConfigureAwait(false);
+                    record.State = await provider.BackupAsync(context, token).ConfigureAwait(false);
                     record.Status = TargetStatus.Complete;
                     record.Artifacts = context.Artifacts;
                 }

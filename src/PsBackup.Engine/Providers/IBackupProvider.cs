@@ -10,6 +10,9 @@ public interface IBackupProvider
 {
     TargetKind Kind { get; }
 
+    /// <summary>False for engines whose every backup is complete (Redis): an incremental then needs no earlier backup of the target.</summary>
+    bool IncrementalNeedsBase => true;
+
     /// <summary>Checks the target is reachable and readable; throws a PsBackupException naming the problem.</summary>
     Task TestConnectionAsync(BackupTarget target, CancellationToken ct);
 

@@ -183,6 +183,25 @@ public class RedisScenarioTests
     }
 
     [Fact]
+    public async Task Incremental_NeedsNoEarlierBackupOfTheRedisTarget()
+    {
+        using var fx = new EngineFixture();
+        using var source = RedisServer.Start(null, "--requirepass", "pw");
+        var tree = fx.Temp.Combine("tree");
+        Directory.CreateDirectory(tree);
+        File.WriteAllText(Path.Combine(tree, "a.txt"), "a");
+        await fx.NewCollectionAsync("mixed", targets: [EngineFixture.Tree("files", tree), Target("cache", source.Endpoint)]);
+        // The full backup cannot log in to Redis: it commits as Partial, with no copy of the cache.
+        var full = await fx.Engine.InvokeBackupAsync(new BackupRequest("mixed") { Repository = fx.Repository });
+        Assert.Equal("TargetAuthenticationFailed", Assert.Single(full.Failures).Error.ErrorId);
+
+        var credentials = new Providers.TargetCredentials().Add("cache", new System.Net.NetworkCredential("", "pw"));
+        var incremental = await fx.Engine.InvokeBackupAsync(new BackupRequest("mixed") { Repository = fx.Repository, Type = BackupType.Incremental, Credentials = credentials });
+        Assert.Empty(incremental.Failures);
+        Assert.Equal(BackupStatus.Complete, incremental.Backup.Status);
+    }
+
+    [Fact]
     public async Task ExpiredKeys_AreNotRestored()
     {
         using var fx = new EngineFixture();

@@ -19,10 +19,12 @@ public sealed class RedisProvider : IBackupProvider
     public Task TestConnectionAsync(BackupTarget target, CancellationToken ct) =>
         Task.Run(() => RedisConnections.Open((RedisTarget)target, null, ct).Dispose(), ct);
 
+    public bool IncrementalNeedsBase => false;
+
     public async Task<JObject> BackupAsync(TargetBackupContext context, CancellationToken ct)
     {
         var target = (RedisTarget)context.Target;
-        if (context.Base != null)
+        if (context.Type == BackupType.Incremental)
             context.Warn("Redis has no incremental backup: this backup holds a complete copy of the target.");
         using var connection = await Task.Run(() => RedisConnections.Open(target, context.Credential, ct), ct).ConfigureAwait(false);
         using var closeOnCancel = connection.CloseOn(ct);

@@ -40,37 +40,19 @@ export RESTIC_PASSWORD=psbackup-bench        # restic always encrypts (AES-256-C
 export RESTIC_CACHE_DIR=$RUN/restic-cache    # restic's default local metadata cache, kept per run
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+. "$HERE/lib.sh"   # log, build_cli, drop
 
 "$HERE/install.sh" || exit 1
 mkdir -p "$WORK"
 
-# psbackup-cli is built from a clean snapshot of HEAD (git archive), so half-finished edits in the
-# working tree do not leak into the numbers; BENCH_BUILD=worktree builds the working tree instead.
 # BENCH_REUSE_CLI=1 reuses the build of the previous run (same engine for a 1 GB and a 4 GB run).
 if [ "${BENCH_REUSE_CLI:-0}" = 1 ] && [ -x "$CLI" ] && [ -f "$WORK/cli/BUILD" ]; then
   COMMIT=$(cat "$WORK/cli/BUILD")
   log "reusing psbackup-cli ($COMMIT) in $WORK/cli"
 else
-  COMMIT=$(git -C "$ROOT" rev-parse --short HEAD)
-  if [ "${BENCH_BUILD:-head}" = worktree ]; then
-    SRC=$ROOT
-    COMMIT="$COMMIT$(git -C "$ROOT" diff --quiet HEAD -- src tools Directory.Build.props Directory.Packages.props 2>/dev/null || echo ' + uncommitted changes in src/ or tools/')"
-  else
-    SRC=$WORK/src-$COMMIT
-    rm -rf "$SRC" && mkdir -p "$SRC" && git -C "$ROOT" archive HEAD | tar -x -C "$SRC"
-  fi
-  log "publishing psbackup-cli (Release, $COMMIT) to $WORK/cli"
-  rm -rf "$WORK/cli"
-  dotnet publish "$SRC/tools/PsBackup.Cli" -c Release -o "$WORK/cli" -v q -nologo >"$WORK/publish.log" 2>&1 \
-    || { cat "$WORK/publish.log" >&2; exit 1; }
-  [ "$SRC" = "$ROOT" ] || rm -rf "$SRC"
+  build_cli "$WORK/cli" || exit 1
   echo "$COMMIT" >"$WORK/cli/BUILD"
 fi
-
-DROP=no
-if sync && echo 3 >/proc/sys/vm/drop_caches 2>/dev/null; then DROP=yes; fi
-drop() { [ "$DROP" = yes ] && sync && echo 3 >/proc/sys/vm/drop_caches; return 0; }
 
 rm -rf "$RUN"
 mkdir -p "$RUN"

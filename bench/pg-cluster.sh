@@ -27,7 +27,8 @@ PORT=${BENCH_PG_PORT:-55490}
 SCALE=${BENCH_PG_SCALE:-70}
 RESULTS=$RUN/results.tsv
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+WORK=$RUN
+. "$HERE/lib.sh"   # log, build_cli, drop
 as_pg() { runuser -u postgres -- "$@"; }
 psqlc() { psql -h 127.0.0.1 -p "$1" -U postgres -Atqc "$2"; }
 
@@ -44,8 +45,7 @@ trap stop_all EXIT
 stop_all
 rm -rf "$RUN" && mkdir -p "$RUN" && chown postgres: "$RUN"
 
-log "building psbackup-cli ($(git -C "$ROOT" rev-parse --short HEAD))"
-dotnet publish "$ROOT/tools/PsBackup.Cli" -c Release -o "$RUN/cli" -v q -nologo >/dev/null
+build_cli "$RUN/cli" || exit 1
 CLI="dotnet $RUN/cli/psbackup-cli.dll"
 
 cat > "$RUN/pgbackrest.conf" <<EOF

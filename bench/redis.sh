@@ -25,15 +25,13 @@ KEYS=${BENCH_REDIS_KEYS:-1000000}
 ROUNDS=${BENCH_REDIS_ROUNDS:-2}
 RESULTS=$RUN/results.tsv
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+. "$HERE/lib.sh"   # log, build_cli
 
 command -v redis-server >/dev/null || { echo "redis-server missing: bash tests/peers/install.sh" >&2; exit 1; }
 [ -x /usr/bin/time ] || apt-get install -y time >/dev/null
 rm -rf "$RUN"; mkdir -p "$RUN"
 if [ "${BENCH_REUSE_CLI:-0}" = 1 ] && [ -x "$CLI" ]; then log "reusing $CLI"; else
-  log "publishing psbackup-cli (Release) to $WORK/cli"
-  dotnet publish "$ROOT/tools/PsBackup.Cli" -c Release -o "$WORK/cli" -v q -nologo >"$WORK/publish.log" 2>&1 \
-    || { cat "$WORK/publish.log" >&2; exit 1; }
+  build_cli "$WORK/cli" || exit 1
 fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

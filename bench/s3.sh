@@ -39,7 +39,7 @@ BUCKET_RAW=raw-bench
 BUCKET_PSB=psbackup-bench
 TAG=$(date -u +%Y%m%dT%H%M%S)
 
-log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+. "$HERE/lib.sh"   # log, build_cli, drop
 
 "$HERE/install.sh" || exit 1
 mkdir -p "$WORK"
@@ -49,9 +49,7 @@ COMMIT=$(git -C "$ROOT" rev-parse --short HEAD)
 if [ "${BENCH_REUSE_CLI:-0}" = 1 ] && [ -x "$CLI" ]; then
   log "reusing $CLI"
 else
-  log "publishing psbackup-cli (Release) to $WORK/cli"
-  dotnet publish "$ROOT/tools/PsBackup.Cli" -c Release -o "$WORK/cli" -v q -nologo >"$WORK/publish.log" 2>&1 \
-    || { cat "$WORK/publish.log" >&2; exit 1; }
+  build_cli "$WORK/cli" || exit 1
 fi
 log "publishing bench/S3Raw (Release) to $WORK/s3raw"
 dotnet publish "$HERE/S3Raw" -c Release -o "$WORK/s3raw" -v q -nologo >"$WORK/publish-s3raw.log" 2>&1 \
@@ -70,10 +68,6 @@ node_cpu() { # s3rver's utime+stime in seconds
   awk -v hz="$(getconf CLK_TCK)" '{print ($14+$15)/hz}' "/proc/$S3PID/stat"
 }
 "$RAW" make-bucket "$BUCKET_RAW" && "$RAW" make-bucket "$BUCKET_PSB" || { log "cannot create buckets"; exit 1; }
-
-DROP=no
-if sync && echo 3 >/proc/sys/vm/drop_caches 2>/dev/null; then DROP=yes; fi
-drop() { [ "$DROP" = yes ] && sync && echo 3 >/proc/sys/vm/drop_caches; return 0; }
 
 # --- data
 rm -rf "$RUN"; mkdir -p "$TREE"

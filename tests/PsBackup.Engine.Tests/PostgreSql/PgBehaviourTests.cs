@@ -101,7 +101,13 @@ public sealed class PgBehaviourTests : IDisposable
         await _fx.NewCollectionAsync("slotted", targets: db.Target("t"));
         await _fx.BackupAsync("slotted");
         await _fx.BackupAsync("slotted"); // a second full: a new slot; the first is dropped once this one is committed …
-        await _fx.BackupAsync("slotted", BackupType.Incremental); // … by the next backup
+        var first = await _fx.BackupAsync("slotted", BackupType.Incremental); // … by the next backup
+        await db.ExecAsync("INSERT INTO t VALUES (100000, 'x')");
+        await _fx.BackupAsync("slotted", BackupType.Incremental);
+        // Each incremental confirms what the committed base holds, so the server can recycle older WAL.
+        var manifest = Newtonsoft.Json.Linq.JObject.Parse(File.ReadAllText(Path.Combine(_fx.Repository, "collections", "slotted", "backups", first.Id, "manifest.json")));
+        var firstLsn = (string)manifest["targets"]![0]!["state"]!["lsn"]!;
+        Assert.Equal(firstLsn, await db.ScalarAsync<string>($"SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE database = '{db.Name}'"));
         await db.ExecAsync("INSERT INTO t SELECT g, repeat('w', 1000) FROM generate_series(101, 5000) g;");
 
         var status = Assert.Single(await StatusAsync("slotted"));

@@ -91,8 +91,16 @@ internal sealed class PgIncrementalBackup(TargetBackupContext context, NpgsqlCon
             var options = new PgOutputReplicationOptions(baseState.Publication!, PgOutputProtocolVersion.V1, binary: false, messages: true);
             var skipping = false;
             var sawMarker = false;
+            var confirmed = false;
             await foreach (var message in replication.StartReplication(new PgOutputReplicationSlot(baseState.Slot!), options, ct, baseLsn).ConfigureAwait(false))
             {
+                if (!confirmed)
+                {
+                    // Tell the server now (not at Npgsql's next 10 s tick) that the base's changes are safe:
+                    // the slot then releases older WAL, and the next incremental decodes from here.
+                    await replication.SendStatusUpdate(ct).ConfigureAwait(false);
+                    confirmed = true;
+                }
                 switch (message)
                 {
                     case BeginMessage begin:

@@ -107,12 +107,19 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
             await context.WriteArtifactAsync(work.Part.Artifact, async artifact =>
             {
                 await using var copy = await connection.BeginRawBinaryCopyAsync(CopyCommand(work.Table, work.Part), token).ConfigureAwait(false);
-                var buffer = new byte[1 << 17];
-                int n;
-                while ((n = await copy.ReadAsync(buffer, token).ConfigureAwait(false)) > 0)
+                // PostgreSQL sends one message per row and a read returns at most one: fill a large
+                // buffer with synchronous reads (cheap once the socket has data) before each write.
+                var buffer = new byte[1 << 18];
+                while (true)
                 {
-                    await artifact.WriteAsync(buffer.AsMemory(0, n), token).ConfigureAwait(false);
-                    progress.Add(n, work.Table.QualifiedName);
+                    token.ThrowIfCancellationRequested();
+                    var filled = 0;
+                    int n;
+                    while (filled < buffer.Length && (n = copy.Read(buffer, filled, buffer.Length - filled)) > 0)
+                        filled += n;
+                    if (filled == 0) break;
+                    await artifact.WriteAsync(buffer.AsMemory(0, filled), token).ConfigureAwait(false);
+                    progress.Add(filled, work.Table.QualifiedName);
                 }
             }, token).ConfigureAwait(false);
             progress.ItemDone();

@@ -60,7 +60,7 @@ DBSIZE=$(sql -d bench -Atc "SELECT pg_database_size('bench')")
   echo "# data	pgbench -i -s $SCALE: $((SCALE * 100000)) accounts, database $((DBSIZE / 1048576)) MB"
   echo "# drop_caches	$DROP"
   echo "# load_start	$(cut -d' ' -f1-3 /proc/loadavg)"
-  printf 'step\ttool\twall_s\tpeak_rss_kb\tstored_bytes\tverified\n'
+  printf 'step\ttool\twall_s\tengine_s\tpeak_rss_kb\tstored_bytes\tverified\n'
 } >"$RESULTS"
 
 FAILED=0
@@ -75,7 +75,14 @@ timed() {
   if [ $rc -ne 0 ]; then log "FAILED ($rc)"; tail -5 "$WORK/err" >&2; FAILED=1; fi
   return $rc
 }
-row() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$WALL" "$RSS" "$3" "$4" >>"$RESULTS"; }
+# engine: the backup's own duration from psbackup-cli's JSON (the wall time less .NET's start-up,
+# which a PowerShell session pays once when it imports the module); "-" for the native tools.
+engine() { python3 -c 'import json,sys
+try:
+    d = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]).get("Duration", "")
+    h, m, s = d.split(":"); print(round(int(h) * 3600 + int(m) * 60 + float(s), 2))
+except Exception: print("-")' "$WORK/out"; }
+row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$WALL" "$(engine)" "$RSS" "$3" "$4" >>"$RESULTS"; }
 check() { [ "$(fingerprint "$1")" = "$2" ] && echo ok || { FAILED=1; echo DIFFERENT; }; }
 psb() { "$CLI" "$@" --repository "$WORK/repo"; }
 last_id() { psb list pg | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["Id"])'; }

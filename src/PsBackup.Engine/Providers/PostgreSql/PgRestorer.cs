@@ -7,8 +7,9 @@ namespace PsBackup.Engine.Providers.PostgreSql;
 
 /// <summary>
 /// Restores a PostgreSQL target as of one backup: the full's tables (created when missing,
-/// loaded by binary COPY in parallel, then constrained and indexed), then every incremental of
-/// the chain replayed in order in one transaction, then the sequences. Nothing is written until
+/// loaded by binary COPY in parallel — a created table part by part — then constrained and
+/// indexed), then every incremental of the chain replayed in order in one transaction, then the
+/// sequences. Nothing is written until
 /// every destination table has been checked: non-empty tables are refused without -Force. On
 /// failure, tables this restore created are dropped again.
 /// </summary>
@@ -39,10 +40,27 @@ internal sealed class PgRestorer(TargetRestoreContext context)
         long bytes = 0;
         try
         {
-            await Workers.RunAsync(plans.OrderByDescending(p => p.Table.Bytes), context.ThrottleLimit, async (plan, token) =>
+            // Missing tables are created first (dropped again on failure), so their parts can load in
+            // parallel; an existing table is emptied and loaded in one transaction, all or nothing.
+            foreach (var plan in plans.Where(p => !p.Exists))
             {
-                if (!plan.Exists) lock (created) created.Add(plan.Ddl);
-                Interlocked.Add(ref bytes, await LoadAsync(builder, backups[0].Id, plan, token).ConfigureAwait(false));
+                created.Add(plan.Ddl);
+                await using var create = await control.BeginTransactionAsync(ct).ConfigureAwait(false);
+                foreach (var statement in plan.Ddl.CreateStatements())
+                    await ExecuteAsync(control, statement, ct).ConfigureAwait(false);
+                await create.CommitAsync(ct).ConfigureAwait(false);
+            }
+            var loads = plans.SelectMany(p => p.Exists
+                    ? [(Plan: p, Parts: p.Table.Data)]
+                    : p.Table.Data.Select(part => (Plan: p, Parts: new List<PgDataPart> { part })))
+                .OrderByDescending(x => x.Plan.Table.Bytes / x.Plan.Table.Data.Count * x.Parts.Count);
+            await Workers.RunAsync(loads, context.ThrottleLimit, async (load, token) =>
+                Interlocked.Add(ref bytes, await LoadAsync(builder, backups[0].Id, load.Plan, load.Parts, token).ConfigureAwait(false)), ct).ConfigureAwait(false);
+            await Workers.RunAsync(plans.Where(p => !p.Exists).OrderByDescending(p => p.Table.Bytes), context.ThrottleLimit, async (plan, token) =>
+            {
+                await using var connection = await PgConnections.OpenAsync(builder, token).ConfigureAwait(false);
+                foreach (var statement in plan.Ddl.IndexStatements())
+                    await ExecuteAsync(connection, statement, token).ConfigureAwait(false);
             }, ct).ConfigureAwait(false);
 
             await using var transaction = await control.BeginTransactionAsync(ct).ConfigureAwait(false);
@@ -108,21 +126,17 @@ internal sealed class PgRestorer(TargetRestoreContext context)
         return plans;
     }
 
-    /// <summary>One table in one transaction: create (or empty) it, COPY the rows in, then add keys and indexes.</summary>
-    private async Task<long> LoadAsync(NpgsqlConnectionStringBuilder builder, string fullId, TablePlan plan, CancellationToken ct)
+    /// <summary>Parts of one table in one transaction, emptying an existing table with rows (-Force) first.</summary>
+    private async Task<long> LoadAsync(NpgsqlConnectionStringBuilder builder, string fullId, TablePlan plan, List<PgDataPart> parts, CancellationToken ct)
     {
         await using var connection = await PgConnections.OpenAsync(builder, ct).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
-        if (!plan.Exists)
-            foreach (var statement in plan.Ddl.CreateStatements())
-                await ExecuteAsync(connection, statement, ct).ConfigureAwait(false);
-        else if (plan.HasRows)
+        if (plan.HasRows)
             await ExecuteAsync(connection, $"TRUNCATE {plan.Ddl.QualifiedName}", ct).ConfigureAwait(false);
-
         var columns = PgSql.ColumnList(plan.Table.StoredColumns.Select(c => c.Name));
         long bytes = 0;
-        var buffer = new byte[1 << 17];
-        foreach (var part in plan.Table.Data)
+        var buffer = new byte[1 << 18];
+        foreach (var part in parts)
         {
             await using var data = await context.OpenArtifactAsync(fullId, part.Artifact, ct).ConfigureAwait(false);
             await using var copy = await connection.BeginRawBinaryCopyAsync($"COPY {plan.Ddl.QualifiedName} ({columns}) FROM STDIN (FORMAT binary)", ct).ConfigureAwait(false);
@@ -133,9 +147,6 @@ internal sealed class PgRestorer(TargetRestoreContext context)
                 bytes += n;
             }
         }
-        if (!plan.Exists)
-            foreach (var statement in plan.Ddl.IndexStatements())
-                await ExecuteAsync(connection, statement, ct).ConfigureAwait(false);
         await transaction.CommitAsync(ct).ConfigureAwait(false);
         return bytes;
     }

@@ -22,6 +22,9 @@
         'Restore-Backup'
         'Test-Backup'
         'Copy-Backup'
+        'Invoke-RetentionPolicy'
+        'Set-Backup'
+        'Set-BackupCollection'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -28,8 +28,8 @@ internal sealed class RetentionRunner(EngineOptions options)
         IProgress<BackupProgress>? progress, [EnumeratorCancellation] CancellationToken ct)
     {
         var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
-        await PlanAsync(repository, request, ct).ConfigureAwait(false); // bad policy or collection: fail before locking
-        await using var collectionLock = await CollectionLock.AcquireAsync(repository.Store, request.Collection, Operation, options.LockLease, ct).ConfigureAwait(false);
+        var (definition, _) = await ResolveAsync(repository, request, ct).ConfigureAwait(false); // a bad policy or collection fails before locking
+        await using var collectionLock = await CollectionLock.AcquireAsync(repository.Store, definition.Name, Operation, options.LockLease, ct).ConfigureAwait(false);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, collectionLock.Lost);
         var token = linked.Token;
         var plan = await PlanAsync(repository, request, token).ConfigureAwait(false);
@@ -94,7 +94,8 @@ internal sealed class RetentionRunner(EngineOptions options)
         return [.. list.OrderByDescending(d => d.Unfinished).ThenByDescending(Depth).ThenByDescending(d => d.StartTime).ThenByDescending(d => d.BackupId, StringComparer.Ordinal)];
     }
 
-    private static async Task<List<RetentionDecision>> PlanAsync(BackupRepository repository, RetentionRequest request, CancellationToken ct)
+    /// <summary>The collection and the rules to apply: the request's policy, else the stored one.</summary>
+    private static async Task<(CollectionDefinition Definition, RetentionRules Rules)> ResolveAsync(BackupRepository repository, RetentionRequest request, CancellationToken ct)
     {
         var definition = await repository.GetCollectionAsync(request.Collection, ct).ConfigureAwait(false);
         var policy = request.Policy
@@ -102,7 +103,12 @@ internal sealed class RetentionRunner(EngineOptions options)
                      ?? throw new InvalidBackupRequestException("NoRetentionPolicy",
                          $"Collection '{definition.Name}' has no retention policy. Give one (-KeepDaily 30 -KeepWeekly 12 …, or -RetentionPolicy), or store one with Set-BackupCollection -RetentionPolicy.")
                      { TargetObject = definition.Name };
-        var rules = RetentionRules.From(policy, request.TimeZone);
+        return (definition, RetentionRules.From(policy, request.TimeZone));
+    }
+
+    private static async Task<List<RetentionDecision>> PlanAsync(BackupRepository repository, RetentionRequest request, CancellationToken ct)
+    {
+        var (definition, rules) = await ResolveAsync(repository, request, ct).ConfigureAwait(false);
         var now = request.Now ?? DateTimeOffset.UtcNow;
 
         var backups = await repository.ListCommittedAsync(definition.Name, withLabels: true, ct).ConfigureAwait(false);

@@ -23,8 +23,14 @@ public sealed class RetentionPolicy
     /// <summary>Keep every backup that started within this span before the newest backup (not before now, as restic).</summary>
     public TimeSpan? KeepWithin { get; set; }
 
-    /// <summary>Keep every backup that has at least one of these tags (Set-Backup -Tag).</summary>
-    public string[] KeepTags { get; set; } = [];
+    /// <summary>Keep every backup that has at least one of these tags (Set-Backup -Tag). Null reads as none.</summary>
+    public string[] KeepTags
+    {
+        get => _keepTags;
+        set => _keepTags = value ?? [];
+    }
+
+    private string[] _keepTags = [];
 
     /// <summary>IANA or Windows time-zone id the calendar buckets are counted in; null: the local zone of the machine applying the policy.</summary>
     public string? TimeZone { get; set; }
@@ -33,7 +39,12 @@ public sealed class RetentionPolicy
     public bool IsEmpty => KeepLast == 0 && KeepHourly == 0 && KeepDaily == 0 && KeepWeekly == 0 && KeepMonthly == 0 && KeepYearly == 0
                            && KeepWithin == null && KeepTags.Length == 0;
 
-    public RetentionPolicy Clone() => (RetentionPolicy)MemberwiseClone();
+    public RetentionPolicy Clone()
+    {
+        var copy = (RetentionPolicy)MemberwiseClone();
+        copy._keepTags = [.. _keepTags];
+        return copy;
+    }
 
     /// <summary>The rules set, e.g. "KeepDaily=30; KeepWeekly=12; KeepWithin=7.00:00:00" (what Export-Csv shows).</summary>
     public override string ToString()

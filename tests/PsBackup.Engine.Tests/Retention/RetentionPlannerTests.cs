@@ -142,6 +142,8 @@ public sealed class RetentionPlannerTests
         var zone = Assert.Throws<InvalidBackupRequestException>(() => RetentionRules.From(new RetentionPolicy { KeepLast = 1, TimeZone = "Mars/Olympus" }));
         Assert.Equal("UnknownTimeZone", zone.ErrorId);
         Assert.Contains("Mars/Olympus", zone.Message);
+        // PowerShell's [PsBackup.RetentionPolicy]@{ KeepLast = 1; KeepTags = $null } reads as no tags.
+        Assert.Empty(RetentionRules.From(new RetentionPolicy { KeepLast = 1, KeepTags = null! }).Tags);
     }
 
     [Fact]

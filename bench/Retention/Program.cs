@@ -2,9 +2,35 @@
 // RUNS times after one warm-up run, and prints wall times. The history: one backup an hour with a
 // little jitter (a DST-observing zone, so changes are crossed), a full every 7 days and
 // incrementals chained in between, 1 in 500 pinned, 1 in 200 tagged "release".
+// retention-bench plan FILE: plans the history in FILE (JSON, see bench/retention-vs-restic.py)
+// and prints the ids it keeps, one per line.
 using System.Diagnostics;
+using System.Text.Json;
 using PsBackup;
 using PsBackup.Engine.Retention;
+
+if (args.Length == 2 && args[0] == "plan")
+{
+    var input = JsonDocument.Parse(File.ReadAllText(args[1])).RootElement;
+    var p = input.GetProperty("policy");
+    int Count(string name) => p.TryGetProperty(name, out var v) ? v.GetInt32() : 0;
+    var given = new RetentionPolicy
+    {
+        KeepLast = Count("last"), KeepHourly = Count("hourly"), KeepDaily = Count("daily"), KeepWeekly = Count("weekly"),
+        KeepMonthly = Count("monthly"), KeepYearly = Count("yearly"),
+        KeepWithin = p.TryGetProperty("withinHours", out var w) ? TimeSpan.FromHours(w.GetInt32()) : null,
+        KeepTags = p.TryGetProperty("tags", out var t) ? t.EnumerateArray().Select(e => e.GetString()!).ToArray() : [],
+        TimeZone = input.GetProperty("zone").GetString(),
+    };
+    var history = input.GetProperty("backups").EnumerateArray().Select(b => new RetentionCandidate(
+        b.GetProperty("id").GetString()!, BackupType.Full, DateTimeOffset.Parse(b.GetProperty("time").GetString()!), null)
+    {
+        Tags = b.GetProperty("tags").EnumerateArray().Select(e => e.GetString()!).ToArray(),
+    }).ToList();
+    foreach (var verdict in RetentionPlanner.Plan(history, RetentionRules.From(given), DateTimeOffset.UtcNow).Where(v => v.Keep))
+        Console.WriteLine(verdict.Backup.Id);
+    return;
+}
 
 var count = args.Length > 0 ? int.Parse(args[0]) : 100_000;
 var runs = args.Length > 1 ? int.Parse(args[1]) : 5;

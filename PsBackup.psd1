@@ -27,6 +27,9 @@
         'Set-BackupStorageLifecycle'
         'Remove-BackupStorageLifecycle'
         'Get-BackupRecoveryWindow'
+        'Invoke-RetentionPolicy'
+        'Set-Backup'
+        'Set-BackupCollection'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

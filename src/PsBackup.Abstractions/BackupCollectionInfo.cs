@@ -19,5 +19,8 @@ public sealed class BackupCollectionInfo
 
     public DateTimeOffset Created { get; set; }
 
+    /// <summary>The policy Invoke-RetentionPolicy applies when given none; null when the collection has none.</summary>
+    public RetentionPolicy? RetentionPolicy { get; set; }
+
     public override string ToString() => Name;
 }

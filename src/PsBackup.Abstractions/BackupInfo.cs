@@ -30,5 +30,11 @@ public sealed class BackupInfo
     public bool Encrypted { get; set; }
     public CompressionKind Compression { get; set; }
 
+    /// <summary>Pinned backups are never deleted by Invoke-RetentionPolicy (Set-Backup -Pinned).</summary>
+    public bool Pinned { get; set; }
+
+    /// <summary>Labels set with Set-Backup -Tag; a retention policy's KeepTags keeps backups that carry one.</summary>
+    public string[] Tags { get; set; } = [];
+
     public override string ToString() => Id;
 }

@@ -60,4 +60,20 @@ public sealed class BackupEngine(EngineOptions? options = null)
     /// <summary>Get-BackupRecoveryWindow: per PostgreSQL cluster target, the earliest and latest restorable moment.</summary>
     public Task<List<RecoveryWindow>> GetRecoveryWindowsAsync(RecoveryWindowQuery query, CancellationToken ct = default) =>
         Providers.PostgreSql.Cluster.WalOperations.WindowsAsync(query, ct);
+
+    public Task<BackupCollectionInfo> SetCollectionAsync(SetCollectionRequest request, CancellationToken ct = default) =>
+        new CollectionManager(_options).SetAsync(request, ct);
+
+    /// <summary>Set-Backup: pins/unpins or tags a backup.</summary>
+    public Task<BackupInfo> SetBackupAsync(SetBackupRequest request, CancellationToken ct = default) =>
+        new BackupLabeler(_options).SetAsync(request, ct);
+
+    /// <summary>Invoke-RetentionPolicy's plan: one decision per backup and unfinished folder, oldest first; changes nothing.</summary>
+    public Task<List<RetentionDecision>> PlanRetentionAsync(RetentionRequest request, CancellationToken ct = default) =>
+        new RetentionRunner(_options).PlanAsync(request, ct);
+
+    /// <summary>Applies retention under the collection's lock, deleting only the approved backup ids the fresh plan also deletes.</summary>
+    public IAsyncEnumerable<RetentionDecision> ApplyRetentionAsync(RetentionRequest request, IReadOnlySet<string> approved,
+        IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>
+        new RetentionRunner(_options).ApplyAsync(request, approved, progress, ct);
 }

@@ -13,6 +13,11 @@ public sealed class PipelineBindingTests(ModuleUnderTest module)
     [InlineData("Restore-Backup", "PsBackup.BackupInfo")]
     [InlineData("Test-Backup", "PsBackup.BackupInfo")]
     [InlineData("Remove-BackupCollection", "PsBackup.BackupCollectionInfo")]
+    [InlineData("Invoke-RetentionPolicy", "PsBackup.BackupCollectionInfo")]
+    [InlineData("Invoke-RetentionPolicy", "PsBackup.BackupInfo")]
+    [InlineData("Set-Backup", "PsBackup.BackupInfo")]
+    [InlineData("Set-Backup", "PsBackup.RetentionDecision")]
+    [InlineData("Set-BackupCollection", "PsBackup.BackupCollectionInfo")]
     public void Every_mandatory_parameter_binds_by_property_name_from_the_piped_type(string cmdletName, string inputType)
     {
         var cmdlet = module.Cmdlet(cmdletName);
@@ -41,6 +46,15 @@ public sealed class PipelineBindingTests(ModuleUnderTest module)
     [InlineData("Copy-Backup", "Repository", "PsBackup.BackupInfo", "Repository")]
     [InlineData("Copy-Backup", "Collection", "PsBackup.BackupCollectionInfo", "Name")]
     [InlineData("Copy-Backup", "Repository", "PsBackup.BackupCollectionInfo", "Repository")]
+    [InlineData("Invoke-RetentionPolicy", "Collection", "PsBackup.BackupCollectionInfo", "Name")]
+    [InlineData("Invoke-RetentionPolicy", "Repository", "PsBackup.BackupCollectionInfo", "Repository")]
+    [InlineData("Invoke-RetentionPolicy", "Collection", "PsBackup.BackupInfo", "Collection")]
+    [InlineData("Set-Backup", "Id", "PsBackup.BackupInfo", "Id")]
+    [InlineData("Set-Backup", "Collection", "PsBackup.BackupInfo", "Collection")]
+    [InlineData("Set-Backup", "Repository", "PsBackup.BackupInfo", "Repository")]
+    [InlineData("Set-Backup", "Id", "PsBackup.RetentionDecision", "BackupId")]
+    [InlineData("Set-BackupCollection", "Name", "PsBackup.BackupCollectionInfo", "Name")]
+    [InlineData("Set-BackupCollection", "Repository", "PsBackup.BackupCollectionInfo", "Repository")]
     public void Parameter_binds_from_the_named_property(string cmdletName, string parameterName, string inputType, string property)
     {
         var cmdlet = module.Cmdlet(cmdletName);

@@ -447,4 +447,75 @@ Describe 'PsBackup workflows' {
             Get-Backup -Collection copies -Repository $otherRepository | Should -BeNullOrEmpty
         }
     }
+
+    Context 'Retention: plan, pin, delete' {
+        BeforeAll {
+            $retentionSource = Join-Path $TestDrive 'retention-source'
+            New-TestTree -Path $retentionSource -File @{ 'a.txt' = 'alpha'; 'big.bin' = 'z' * 100000 }
+            $policy = [PsBackup.RetentionPolicy]@{ KeepLast = 1; TimeZone = 'UTC' }
+            $retentionCollection = New-BackupTarget -Path $retentionSource |
+                New-BackupCollection -Name kept -IncrementalBackupEnabled -RetentionPolicy $policy
+            $oldFull = Invoke-Backup -Name kept
+            Set-Content -LiteralPath (Join-Path $retentionSource 'a.txt') -Value 'alpha 2' -NoNewline
+            $oldIncremental = Invoke-Backup -Name kept -Incremental
+            $newFull = Invoke-Backup -Name kept
+            $backupsFolder = Join-Path $repository 'collections' 'kept' 'backups'
+        }
+
+        It 'the policy built from a hashtable is stored with the collection' {
+            $retentionCollection.RetentionPolicy.KeepLast | Should -Be 1
+            (Get-BackupCollection -Name kept).RetentionPolicy.ToString() | Should -Be 'KeepLast=1; TimeZone=UTC'
+        }
+
+        It 'Invoke-RetentionPolicy -WhatIf writes the plan and deletes nothing' {
+            $plan = @(Invoke-RetentionPolicy -Collection kept -WhatIf)
+            ($plan.BackupId -join ',') | Should -Be (@($oldFull.Id, $oldIncremental.Id, $newFull.Id) -join ',')
+            ($plan.Action -join ',') | Should -Be 'Delete,Delete,Keep'
+            $plan[2].Reasons | Should -Be 'last 1; newest full'
+            $plan | Where-Object Deleted | Should -BeNullOrEmpty
+            @(Get-Backup -Collection kept).Count | Should -Be 3
+        }
+
+        It 'Set-Backup -Pinned keeps a backup, and Get-Backup shows it' {
+            $pinned = Get-Backup -Collection kept -Id $oldFull.Id | Set-Backup -Pinned -Tag keep-me -PassThru
+            $pinned.Pinned | Should -BeTrue
+            $pinned.Tags | Should -Be 'keep-me'
+            (Get-Backup -Collection kept -Id $oldFull.Id).Pinned | Should -BeTrue
+            $plan = @(Invoke-RetentionPolicy -Collection kept -WhatIf)
+            ($plan | Where-Object BackupId -eq $oldFull.Id).Reasons | Should -Be 'pinned'
+            ($plan | Where-Object BackupId -eq $oldIncremental.Id).Action | Should -Be 'Delete'
+        }
+
+        It 'Invoke-RetentionPolicy deletes the plan''s deletions, and the decisions export to CSV' {
+            $csv = Join-Path $TestDrive 'retention.csv'
+            Invoke-RetentionPolicy -Collection kept -ErrorVariable err | Export-Csv -LiteralPath $csv
+            $err | Should -BeNullOrEmpty
+            $rows = @(Import-Csv -LiteralPath $csv)
+            $rows.Count | Should -Be 3
+            ($rows | Where-Object BackupId -eq $oldIncremental.Id).Deleted | Should -Be 'True'
+            ($rows | Where-Object BackupId -eq $newFull.Id).Reasons | Should -Be 'last 1; newest full'
+            (@(Get-Backup -Collection kept).Id -join ',') | Should -Be (@($oldFull.Id, $newFull.Id) -join ',')
+            Test-Path -LiteralPath (Join-Path $backupsFolder $oldIncremental.Id) | Should -BeFalse
+        }
+
+        It 'a second run deletes nothing' {
+            $again = @(Invoke-RetentionPolicy -Collection kept)
+            $again | Where-Object Action -eq 'Delete' | Should -BeNullOrEmpty
+        }
+
+        It 'Get-BackupCollection | Invoke-RetentionPolicy -KeepLast overrides the stored policy' {
+            $null = Set-Backup -Id $oldFull.Id -Pinned:$false
+            $result = @(Get-BackupCollection -Name kept | Invoke-RetentionPolicy -KeepLast 2 -WhatIf)
+            $result | Where-Object Action -eq 'Delete' | Should -BeNullOrEmpty
+        }
+
+        It 'without a stored policy it fails with NoRetentionPolicy' {
+            Set-BackupCollection -Name kept -RetentionPolicy $null
+            (Get-BackupCollection -Name kept).RetentionPolicy | Should -BeNullOrEmpty
+            $out = Invoke-RetentionPolicy -Collection kept -ErrorVariable err -ErrorAction SilentlyContinue
+            $out | Should -BeNullOrEmpty
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'NoRetentionPolicy*'
+            @(Get-Backup -Collection kept).Count | Should -Be 2
+        }
+    }
 }

@@ -25,13 +25,13 @@ internal static class BackupCatalog
         var result = new List<BackupInfo>();
         foreach (var collection in collections)
         {
-            var backups = (await repository.ListBackupsAsync(collection, ct).ConfigureAwait(false))
-                .Where(m => query.Type == null || m.Type == query.Type)
-                .Where(m => query.Id == null || m.Id == query.Id)
+            var backups = (await repository.ListCommittedAsync(collection, withLabels: true, ct).ConfigureAwait(false))
+                .Where(b => query.Type == null || b.Manifest.Type == query.Type)
+                .Where(b => query.Id == null || b.Manifest.Id == query.Id)
                 .ToList();
             if (query.Latest && backups.Count > 1)
                 backups = [backups[^1]];
-            result.AddRange(backups.Select(m => CollectionAccess.Describe(m, repository, now)));
+            result.AddRange(backups.Select(b => CollectionAccess.Describe(b.Manifest, repository, now, b.Labels)));
         }
         return result;
     }

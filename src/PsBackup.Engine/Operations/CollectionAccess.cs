@@ -34,9 +34,10 @@ internal static class CollectionAccess
         StorageClass = definition.Storage?.StorageClass,
         ServerSideEncryption = definition.Storage?.ServerSideEncryption,
         Created = definition.Created,
+        RetentionPolicy = definition.Retention == null ? null : Retention.RetentionPolicyJson.FromJson(definition.Retention, definition.Name, strict: false),
     };
 
-    public static BackupInfo Describe(BackupManifest manifest, BackupRepository repository, DateTimeOffset now) => new()
+    public static BackupInfo Describe(BackupManifest manifest, BackupRepository repository, DateTimeOffset now, BackupLabels? labels = null) => new()
     {
         Id = manifest.Id,
         Collection = manifest.Collection,
@@ -53,6 +54,8 @@ internal static class CollectionAccess
         Status = manifest.Status,
         Encrypted = manifest.Encrypted,
         Compression = manifest.Compression,
+        Pinned = labels?.Pinned ?? false,
+        Tags = labels == null ? [] : [.. labels.Tags],
     };
 
     /// <summary>The backups <paramref name="id"/> needs, full first, itself last.</summary>

@@ -13,6 +13,8 @@ internal sealed class CollectionManager(EngineOptions options)
         Names.Validate(request.Name, "Collection");
         Validate(request.Targets);
         request.Storage?.Validate();
+        if (request.RetentionPolicy != null)
+            Retention.RetentionRules.From(request.RetentionPolicy);
         if (request.Passphrase is { Length: 0 })
             throw new InvalidBackupRequestException("EmptyPassphrase", "The encryption passphrase is empty; give a real passphrase, or none for an unencrypted collection.");
         var repository = await BackupRepository.OpenAsync(RepositoryLocation.OpenStore(request.Repository), create: true, ct).ConfigureAwait(false);
@@ -23,6 +25,7 @@ internal sealed class CollectionManager(EngineOptions options)
             IncrementalBackupEnabled = request.IncrementalBackupEnabled,
             Compression = request.Compression,
             Storage = request.Storage,
+            Retention = request.RetentionPolicy == null ? null : Retention.RetentionPolicyJson.ToJson(request.RetentionPolicy),
             Targets = new(request.Targets.Select(TargetSerializer.ToJson)),
         };
         if (request.Passphrase != null)
@@ -86,6 +89,33 @@ internal sealed class CollectionManager(EngineOptions options)
                 yield return await resources.GetStatusAsync(repository.Config.Id, definition.Name, target, (credentials ?? TargetCredentials.None).For(target.Name), ct).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Changes a collection's mutable settings, holding its lock. collection.json is patched as
+    /// JSON, so fields this version does not know survive the rewrite.
+    /// </summary>
+    public async Task<BackupCollectionInfo> SetAsync(SetCollectionRequest request, CancellationToken ct)
+    {
+        if (request.RetentionPolicy != null && !request.RemoveRetentionPolicy)
+            Retention.RetentionRules.From(request.RetentionPolicy); // validates it, time zone included
+        var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
+        var name = (await repository.GetCollectionAsync(request.Name, ct).ConfigureAwait(false)).Name;
+        await using (await CollectionLock.AcquireAsync(repository.Store, name, "Set-BackupCollection", options.LockLease, ct).ConfigureAwait(false))
+        {
+            await repository.GetCollectionAsync(name, ct).ConfigureAwait(false); // re-checks the format version under the lock
+            var document = await repository.ReadCollectionDocumentAsync(name, ct).ConfigureAwait(false);
+            if (request.RemoveRetentionPolicy)
+                document.Remove("retention");
+            else if (request.RetentionPolicy != null)
+                document["retention"] = Retention.RetentionPolicyJson.ToJson(request.RetentionPolicy);
+            if (request.IncrementalBackupEnabled is { } incremental)
+                document["incrementalBackupEnabled"] = incremental;
+            if (request.Compression is { } compression)
+                document["compression"] = Newtonsoft.Json.Linq.JToken.FromObject(compression, Json.Serializer);
+            await repository.WriteCollectionDocumentAsync(name, document, ct).ConfigureAwait(false);
+        }
+        return CollectionAccess.Describe(await repository.GetCollectionAsync(name, ct).ConfigureAwait(false), repository);
+    }
+
     private static void Validate(IReadOnlyList<BackupTarget> targets)
     {
         if (targets.Count == 0)
@@ -93,6 +123,8 @@ internal sealed class CollectionManager(EngineOptions options)
         foreach (var target in targets)
         {
             Names.Validate(target.Name, "Target");
+            if (target.Name is RepositoryKeys.ManifestName or RepositoryKeys.LabelsName)
+                throw new InvalidBackupRequestException("InvalidName", $"Target name '{target.Name}' is reserved (it names a file of every backup folder).");
             if (target is FileTreeTarget tree && !Path.IsPathFullyQualified(tree.Path))
                 throw new InvalidBackupRequestException("RelativeTargetPath", $"Target '{target.Name}': path '{tree.Path}' must be absolute.");
         }

@@ -12,6 +12,9 @@ public sealed record NewCollectionRequest(string Name, IReadOnlyList<BackupTarge
 
     /// <summary>Storage class, server-side encryption and tags for data objects (S3 repositories).</summary>
     public Storage.ObjectWriteSettings? Storage { get; init; }
+
+    /// <summary>The policy Invoke-RetentionPolicy applies to the collection by default.</summary>
+    public RetentionPolicy? RetentionPolicy { get; init; }
 }
 
 public sealed record BackupRequest(string Collection)
@@ -123,4 +126,45 @@ public sealed record RecoveryWindowQuery
 
     /// <summary>Needed for encrypted collections whose WAL crosses a timeline switch (the history files are read).</summary>
     public string? Passphrase { get; init; }
+}
+
+public sealed record RetentionRequest(string Collection)
+{
+    public RepositoryAddress? Repository { get; init; }
+
+    /// <summary>The policy to apply; null: the one stored on the collection (Set-BackupCollection -RetentionPolicy).</summary>
+    public RetentionPolicy? Policy { get; init; }
+
+    /// <summary>Overrides the policy's time zone (IANA or Windows id).</summary>
+    public string? TimeZone { get; init; }
+
+    /// <summary>Unfinished (manifest-less) folders last written longer ago than this are deleted.</summary>
+    public TimeSpan UnfinishedGracePeriod { get; init; } = TimeSpan.FromDays(1);
+
+    /// <summary>The clock; null for now. Tests set it.</summary>
+    public DateTimeOffset? Now { get; init; }
+}
+
+/// <summary>Set-Backup: null leaves a label as it is.</summary>
+public sealed record SetBackupRequest(string Id)
+{
+    public RepositoryAddress? Repository { get; init; }
+    public string? Collection { get; init; }
+    public bool? Pinned { get; init; }
+
+    /// <summary>Replaces the backup's tags; an empty array removes them all.</summary>
+    public IReadOnlyList<string>? Tags { get; init; }
+}
+
+/// <summary>Set-BackupCollection: null leaves a setting as it is.</summary>
+public sealed record SetCollectionRequest(string Name)
+{
+    public RepositoryAddress? Repository { get; init; }
+    public RetentionPolicy? RetentionPolicy { get; init; }
+
+    /// <summary>Removes the stored retention policy (wins over <see cref="RetentionPolicy"/>).</summary>
+    public bool RemoveRetentionPolicy { get; init; }
+
+    public bool? IncrementalBackupEnabled { get; init; }
+    public CompressionKind? Compression { get; init; }
 }

@@ -68,6 +68,18 @@ public sealed class BackupRepository
         }
     }
 
+    /// <summary>collection.json as a JSON tree, dates and all values as written (for patching without losing fields).</summary>
+    internal async Task<Newtonsoft.Json.Linq.JObject> ReadCollectionDocumentAsync(string name, CancellationToken ct)
+    {
+        var bytes = await Store.ReadAllBytesAsync(RepositoryKeys.Definition(name), ct).ConfigureAwait(false);
+        using var reader = new Newtonsoft.Json.JsonTextReader(new StreamReader(new MemoryStream(bytes))) { DateParseHandling = Newtonsoft.Json.DateParseHandling.None };
+        return Newtonsoft.Json.Linq.JObject.Load(reader);
+    }
+
+    /// <summary>Replaces collection.json (atomically). Callers hold the collection's lock.</summary>
+    internal Task WriteCollectionDocumentAsync(string name, Newtonsoft.Json.Linq.JObject document, CancellationToken ct) =>
+        Store.PutAsync(RepositoryKeys.Definition(name), Json.ToBytes(document), ct);
+
     /// <summary>Creates the definition only if the name is free; false when a collection of that name exists.</summary>
     public Task<bool> TryCreateCollectionAsync(CollectionDefinition definition, CancellationToken ct) =>
         Store.TryCreateAsync(RepositoryKeys.Definition(definition.Name), Json.ToBytes(definition), ct);
@@ -86,13 +98,24 @@ public sealed class BackupRepository
     }
 
     /// <summary>Committed backups of a collection (those with a manifest), oldest first.</summary>
-    public async Task<List<BackupManifest>> ListBackupsAsync(string collection, CancellationToken ct)
+    public async Task<List<BackupManifest>> ListBackupsAsync(string collection, CancellationToken ct) =>
+        [.. (await ListCommittedAsync(collection, withLabels: false, ct).ConfigureAwait(false)).Select(b => b.Manifest)];
+
+    /// <summary>Committed backups, oldest first, with their labels (pinned, tags) when <paramref name="withLabels"/>.</summary>
+    public async Task<List<CommittedBackup>> ListCommittedAsync(string collection, bool withLabels, CancellationToken ct)
     {
-        var manifests = new List<BackupManifest>();
-        await foreach (var id in ListBackupFoldersAsync(collection, committedOnly: true, ct).ConfigureAwait(false))
-            manifests.Add(await ReadManifestAsync(collection, id, ct).ConfigureAwait(false));
-        manifests.Sort((a, b) => a.StartTime != b.StartTime ? a.StartTime.CompareTo(b.StartTime) : string.CompareOrdinal(a.Id, b.Id));
-        return manifests;
+        var backups = new List<CommittedBackup>();
+        foreach (var folder in await ScanBackupFoldersAsync(collection, ct).ConfigureAwait(false))
+        {
+            if (!folder.Committed) continue;
+            var manifest = await ReadManifestAsync(collection, folder.Id, ct).ConfigureAwait(false);
+            var labels = withLabels && folder.Labelled ? await ReadLabelsAsync(collection, folder.Id, ct).ConfigureAwait(false) : null;
+            backups.Add(new CommittedBackup(manifest, labels ?? new BackupLabels(), folder.StoredBytes));
+        }
+        backups.Sort((a, b) => a.Manifest.StartTime != b.Manifest.StartTime
+            ? a.Manifest.StartTime.CompareTo(b.Manifest.StartTime)
+            : string.CompareOrdinal(a.Manifest.Id, b.Manifest.Id));
+        return backups;
     }
 
     public async Task<BackupManifest> ReadManifestAsync(string collection, string id, CancellationToken ct)
@@ -133,31 +156,64 @@ public sealed class BackupRepository
         }
     }
 
+    /// <summary>The labels of a backup; null when it has none.</summary>
+    public async Task<BackupLabels?> ReadLabelsAsync(string collection, string id, CancellationToken ct)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = await Store.ReadAllBytesAsync(RepositoryKeys.Labels(collection, id), ct).ConfigureAwait(false);
+        }
+        catch (ObjectNotFoundException)
+        {
+            return null;
+        }
+        var labels = Json.FromBytes<BackupLabels>(bytes, $"Labels of backup '{id}'");
+        FormatVersion.Check($"Labels of backup '{id}'", labels.Format, BackupLabels.FormatName, labels.Version, FormatVersion.Labels, Location);
+        return labels;
+    }
+
+    /// <summary>Replaces a backup's labels (atomically). Callers hold the collection's lock and have checked the manifest exists.</summary>
+    internal Task WriteLabelsAsync(string collection, string id, BackupLabels labels, CancellationToken ct) =>
+        Store.PutAsync(RepositoryKeys.Labels(collection, id), Json.ToBytes(labels), ct);
+
+    /// <summary>
+    /// Deletes a committed backup: the manifest first, so from that moment the backup is
+    /// unfinished and invisible (an interruption leaves no half-deleted backup that looks
+    /// whole), then its data. Only while holding the collection's lock.
+    /// </summary>
+    internal async Task DeleteBackupAsync(string collection, string id, CancellationToken ct)
+    {
+        await Store.DeleteAsync(RepositoryKeys.Manifest(collection, id), ct).ConfigureAwait(false);
+        await Store.DeletePrefixAsync(RepositoryKeys.Backup(collection, id), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Folders without a manifest: backups that never finished, copies to resume, interrupted deletions.</summary>
+    internal async Task<List<BackupFolder>> ListUnfinishedAsync(string collection, CancellationToken ct) =>
+        [.. (await ScanBackupFoldersAsync(collection, ct).ConfigureAwait(false)).Where(f => !f.Committed)];
+
+    /// <summary>Deletes an unfinished folder. Only while holding the collection's lock (then no writer is filling it).</summary>
+    internal Task DeleteUnfinishedAsync(string collection, string id, CancellationToken ct) =>
+        Store.DeletePrefixAsync(RepositoryKeys.Backup(collection, id), ct);
+
     /// <summary>
     /// Deletes backup folders that never got a manifest (a writer died or was cancelled). Only
     /// safe while holding the collection's lock: then no other writer can be filling one.
     /// </summary>
     internal async Task<int> DeleteUnfinishedAsync(string collection, CancellationToken ct)
     {
-        var unfinished = new List<string>();
-        await foreach (var id in ListBackupFoldersAsync(collection, committedOnly: false, ct).ConfigureAwait(false))
-            unfinished.Add(id);
-        var committed = new HashSet<string>();
-        await foreach (var id in ListBackupFoldersAsync(collection, committedOnly: true, ct).ConfigureAwait(false))
-            committed.Add(id);
-        var removed = 0;
-        foreach (var id in unfinished.Where(id => !committed.Contains(id)))
-        {
-            await Store.DeletePrefixAsync(RepositoryKeys.Backup(collection, id), ct).ConfigureAwait(false);
-            removed++;
-        }
-        return removed;
+        var unfinished = await ListUnfinishedAsync(collection, ct).ConfigureAwait(false);
+        foreach (var folder in unfinished)
+            await DeleteUnfinishedAsync(collection, folder.Id, ct).ConfigureAwait(false);
+        return unfinished.Count;
     }
 
-    private async IAsyncEnumerable<string> ListBackupFoldersAsync(string collection, bool committedOnly, [EnumeratorCancellation] CancellationToken ct)
+    /// <summary>Every backup folder of a collection, from one listing: committed or not, labelled, newest write, stored bytes.</summary>
+    internal async Task<List<BackupFolder>> ScanBackupFoldersAsync(string collection, CancellationToken ct)
     {
         var prefix = RepositoryKeys.Backups(collection);
-        string? last = null;
+        var folders = new List<BackupFolder>();
+        BackupFolder? current = null;
         await foreach (var entry in Store.ListAsync(prefix, ct).ConfigureAwait(false))
         {
             var rest = entry.Key[prefix.Length..];
@@ -165,9 +221,30 @@ public sealed class BackupRepository
             if (slash <= 0) continue;
             var id = rest[..slash];
             if (!BackupId.IsValid(id)) continue;
-            if (committedOnly ? rest[(slash + 1)..] != RepositoryKeys.ManifestName : id == last) continue;
-            last = id;
-            yield return id;
+            if (current?.Id != id)
+            {
+                current = new BackupFolder(id);
+                folders.Add(current);
+            }
+            var name = rest[(slash + 1)..];
+            current.Committed |= name == RepositoryKeys.ManifestName;
+            current.Labelled |= name == RepositoryKeys.LabelsName;
+            current.StoredBytes += entry.Size;
+            if (entry.LastModified > current.LastWritten) current.LastWritten = entry.LastModified;
         }
+        return folders;
     }
+}
+
+/// <summary>A committed backup with its labels and the bytes its folder holds.</summary>
+public sealed record CommittedBackup(BackupManifest Manifest, BackupLabels Labels, long StoredBytes);
+
+/// <summary>One backups/&lt;id&gt;/ folder as a listing shows it.</summary>
+internal sealed class BackupFolder(string id)
+{
+    public string Id { get; } = id;
+    public bool Committed { get; set; }
+    public bool Labelled { get; set; }
+    public long StoredBytes { get; set; }
+    public DateTimeOffset LastWritten { get; set; } = DateTimeOffset.MinValue;
 }

@@ -23,6 +23,9 @@ public sealed class CollectionDefinition
     /// <summary>How data objects are stored (storage class, SSE, tags); null for the store's defaults.</summary>
     public ObjectWriteSettings? Storage { get; set; }
 
+    /// <summary>The retention policy Invoke-RetentionPolicy applies by default (see <see cref="Retention.RetentionPolicyJson"/>); null for none.</summary>
+    public JObject? Retention { get; set; }
+
     /// <summary>Each target as a JSON object with a "kind" discriminator (see <see cref="TargetSerializer"/>).</summary>
     public JArray Targets { get; set; } = [];
 }

@@ -51,6 +51,10 @@ public sealed class NewBackupCollectionCommand : RepositoryCmdlet
     [Parameter]
     public System.Collections.Hashtable? Tag { get; set; }
 
+    /// <summary>The retention policy Invoke-RetentionPolicy applies to this collection by default.</summary>
+    [Parameter]
+    public RetentionPolicy? RetentionPolicy { get; set; }
+
     /// <summary>Returns the existing collection instead of failing when the name is taken.</summary>
     [Parameter]
     public SwitchParameter IfNotExists { get; set; }
@@ -67,6 +71,7 @@ public sealed class NewBackupCollectionCommand : RepositoryCmdlet
             Compression = Compression,
             Passphrase = PlainText(EncryptionPassphrase),
             IfNotExists = IfNotExists,
+            RetentionPolicy = RetentionPolicy,
             Storage = StorageClass == null && ServerSideEncryption == null && KmsKeyId == null && Tag == null ? null : new ObjectWriteSettings
             {
                 StorageClass = StorageClass,

@@ -1,0 +1,181 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using PsBackup.Engine.Errors;
+using PsBackup.Engine.Providers;
+using PsBackup.Engine.Repository;
+using PsBackup.Engine.Retention;
+
+namespace PsBackup.Engine.Operations;
+
+/// <summary>
+/// Invoke-RetentionPolicy. Planning reads and changes nothing (that is -WhatIf). Applying takes
+/// the collection's lock, plans again under it (the repository may have changed since), and
+/// deletes only what both plans agree on and the caller approved: children before parents,
+/// each backup manifest first, and never a backup that something not deleted still needs.
+/// </summary>
+internal sealed class RetentionRunner(EngineOptions options)
+{
+    public const string Operation = "Invoke-RetentionPolicy";
+
+    public async Task<List<RetentionDecision>> PlanAsync(RetentionRequest request, CancellationToken ct)
+    {
+        var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
+        return await PlanAsync(repository, request, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes the approved deletions; yields each deleted backup as it goes, then every other decision.</summary>
+    public async IAsyncEnumerable<RetentionDecision> ApplyAsync(RetentionRequest request, IReadOnlySet<string> approved,
+        IProgress<BackupProgress>? progress, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
+        var (definition, _) = await ResolveAsync(repository, request, ct).ConfigureAwait(false); // a bad policy or collection fails before locking
+        await using var collectionLock = await CollectionLock.AcquireAsync(repository.Store, definition.Name, Operation, options.LockLease, ct).ConfigureAwait(false);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, collectionLock.Lost);
+        var token = linked.Token;
+        var plan = await PlanAsync(repository, request, token).ConfigureAwait(false);
+
+        var order = DeletionOrder(plan.Where(d => d.Action == RetentionAction.Delete && approved.Contains(d.BackupId)));
+        var deleting = order.ToHashSet();
+        var survivors = plan.Where(d => !deleting.Contains(d)).ToHashSet();
+        var neededBy = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var survivor in survivors)
+            if (survivor.ParentId != null) neededBy.TryAdd(survivor.ParentId, survivor.BackupId);
+        var done = 0;
+        foreach (var decision in order)
+        {
+            // A backup that something surviving builds on stays (its deletion was declined, or it is new since the first plan).
+            if (neededBy.TryGetValue(decision.BackupId, out var dependant))
+            {
+                decision.ReasonList = [.. decision.ReasonList, $"not deleted: {dependant} builds on it"];
+                decision.Reasons = string.Join("; ", decision.ReasonList);
+                survivors.Add(decision);
+                if (decision.ParentId != null) neededBy.TryAdd(decision.ParentId, decision.BackupId);
+                continue;
+            }
+            progress?.Report(new BackupProgress(Operation, $"Deleting {(decision.Unfinished ? "unfinished " : "")}backup {decision.BackupId}", decision.BackupId, done, order.Count));
+            await DeleteAsync(repository, collectionLock, decision, ct, token).ConfigureAwait(false);
+            decision.Deleted = true;
+            done++;
+            yield return decision;
+        }
+        foreach (var decision in plan.Where(survivors.Contains))
+            yield return decision;
+    }
+
+    private static async Task DeleteAsync(BackupRepository repository, CollectionLock collectionLock, RetentionDecision decision, CancellationToken ct, CancellationToken token)
+    {
+        try
+        {
+            await collectionLock.EnsureHeldAsync(token).ConfigureAwait(false);
+            if (decision.Unfinished)
+                await repository.DeleteUnfinishedAsync(decision.Collection, decision.BackupId, token).ConfigureAwait(false);
+            else
+                await repository.DeleteBackupAsync(decision.Collection, decision.BackupId, token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (collectionLock.Lost.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw new LockLostException($"Collection '{decision.Collection}': the lock was taken over during retention; it stopped before deleting '{decision.BackupId}'.");
+        }
+    }
+
+    /// <summary>Unfinished folders first (nothing depends on them), then children before their parents.</summary>
+    private static List<RetentionDecision> DeletionOrder(IEnumerable<RetentionDecision> deletions)
+    {
+        var list = deletions.ToList();
+        var byId = list.ToDictionary(d => d.BackupId);
+        var depth = new Dictionary<string, int>();
+        int Depth(RetentionDecision d)
+        {
+            if (depth.TryGetValue(d.BackupId, out var known)) return known;
+            depth[d.BackupId] = 0; // a cycle (corrupt parents) ends here
+            var value = d.ParentId != null && byId.TryGetValue(d.ParentId, out var parent) ? Depth(parent) + 1 : 0;
+            return depth[d.BackupId] = value;
+        }
+        return [.. list.OrderByDescending(d => d.Unfinished).ThenByDescending(Depth).ThenByDescending(d => d.StartTime).ThenByDescending(d => d.BackupId, StringComparer.Ordinal)];
+    }
+
+    /// <summary>The collection and the rules to apply: the request's policy, else the stored one.</summary>
+    private static async Task<(CollectionDefinition Definition, RetentionRules Rules)> ResolveAsync(BackupRepository repository, RetentionRequest request, CancellationToken ct)
+    {
+        var definition = await repository.GetCollectionAsync(request.Collection, ct).ConfigureAwait(false);
+        var policy = request.Policy
+                     ?? (definition.Retention is { } stored ? RetentionPolicyJson.FromJson(stored, definition.Name, strict: true) : null)
+                     ?? throw new InvalidBackupRequestException("NoRetentionPolicy",
+                         $"Collection '{definition.Name}' has no retention policy. Give one (-KeepDaily 30 -KeepWeekly 12 …, or -RetentionPolicy), or store one with Set-BackupCollection -RetentionPolicy.")
+                     { TargetObject = definition.Name };
+        return (definition, RetentionRules.From(policy, request.TimeZone));
+    }
+
+    private static async Task<List<RetentionDecision>> PlanAsync(BackupRepository repository, RetentionRequest request, CancellationToken ct)
+    {
+        var (definition, rules) = await ResolveAsync(repository, request, ct).ConfigureAwait(false);
+        var now = request.Now ?? DateTimeOffset.UtcNow;
+
+        var backups = await repository.ListCommittedAsync(definition.Name, withLabels: true, ct).ConfigureAwait(false);
+        var byId = backups.ToDictionary(b => b.Manifest.Id);
+        var decisions = RetentionPlanner.Plan(backups.Select(Candidate).ToList(), rules, now)
+            .Select(v => Describe(byId[v.Backup.Id], v, repository)).ToList();
+
+        var cutoff = now - request.UnfinishedGracePeriod;
+        foreach (var folder in await repository.ListUnfinishedAsync(definition.Name, ct).ConfigureAwait(false))
+            decisions.Add(Describe(folder, definition.Name, repository, cutoff, request.UnfinishedGracePeriod));
+        return [.. decisions.OrderBy(d => d.StartTime).ThenBy(d => d.BackupId, StringComparer.Ordinal)];
+    }
+
+    private static RetentionCandidate Candidate(CommittedBackup backup)
+    {
+        var manifest = backup.Manifest;
+        var required = manifest.Targets
+            .SelectMany(t => ProviderRegistry.For(t.Kind) is IRetentionDependencies provider ? provider.RequiredBackups(manifest, t) : [])
+            .Distinct(StringComparer.Ordinal).ToList();
+        return new RetentionCandidate(manifest.Id, manifest.Type, manifest.StartTime, manifest.Parent)
+        {
+            Complete = manifest.Status == BackupStatus.Complete,
+            Pinned = backup.Labels.Pinned,
+            Tags = backup.Labels.Tags,
+            Requires = required,
+        };
+    }
+
+    private static RetentionDecision Describe(CommittedBackup backup, RetentionVerdict verdict, BackupRepository repository)
+    {
+        string[] reasons = verdict.Keep ? [.. verdict.Reasons] : ["no rule keeps it"];
+        return new RetentionDecision
+        {
+            BackupId = backup.Manifest.Id,
+            Collection = backup.Manifest.Collection,
+            Repository = repository.Location,
+            Type = backup.Manifest.Type,
+            StartTime = backup.Manifest.StartTime,
+            ParentId = backup.Manifest.Parent,
+            Action = verdict.Keep ? RetentionAction.Keep : RetentionAction.Delete,
+            ReasonList = reasons,
+            Reasons = string.Join("; ", reasons),
+            Pinned = backup.Labels.Pinned,
+            Tags = [.. backup.Labels.Tags],
+            StoredBytes = backup.StoredBytes,
+        };
+    }
+
+    private static RetentionDecision Describe(BackupFolder folder, string collection, BackupRepository repository, DateTimeOffset cutoff, TimeSpan grace)
+    {
+        var expired = folder.LastWritten <= cutoff;
+        var written = folder.LastWritten.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        string[] reasons = expired
+            ? [$"unfinished: no manifest, last written {written}"]
+            : [$"unfinished: no manifest, last written {written}, within the grace period of {CalendarBuckets.Span(grace)}"];
+        return new RetentionDecision
+        {
+            BackupId = folder.Id,
+            Collection = collection,
+            Repository = repository.Location,
+            Type = folder.Id.Contains("_full_", StringComparison.Ordinal) ? BackupType.Full : BackupType.Incremental,
+            StartTime = DateTimeOffset.ParseExact(folder.Id[..16], "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+            Action = expired ? RetentionAction.Delete : RetentionAction.Keep,
+            ReasonList = reasons,
+            Reasons = string.Join("; ", reasons),
+            Unfinished = true,
+            StoredBytes = folder.StoredBytes,
+        };
+    }
+}

@@ -1,0 +1,15 @@
+using PsBackup.Engine.Repository;
+
+namespace PsBackup.Engine.Retention;
+
+/// <summary>
+/// Implemented by a provider (<see cref="Providers.IBackupProvider"/>) whose target data in a
+/// backup needs other backups besides the parent chain, which retention always follows. A kept
+/// backup keeps what its targets declare here, with the reason "required by &lt;id&gt;".
+/// The PostgreSQL WAL rule (docs/design.md, "Retention") is the reason this hook exists.
+/// </summary>
+public interface IRetentionDependencies
+{
+    /// <summary>Ids of the backups <paramref name="target"/> of <paramref name="backup"/> cannot be restored without.</summary>
+    IEnumerable<string> RequiredBackups(BackupManifest backup, TargetRecord target);
+}

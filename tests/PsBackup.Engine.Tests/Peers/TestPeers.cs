@@ -37,7 +37,7 @@ public static class TestPeers
             Port = port,
             Username = PgUser,
             Database = database,
-            Timeout = 5,
+            Timeout = 15,
         }.ConnectionString;
 
     /// <summary>Opens a connection to the primary, failing clearly when it is not running.</summary>
@@ -135,11 +135,12 @@ public static class TestPeers
     /// <summary>Throws a clear "start it with tests/peers/start.sh" error when nothing answers on host:port.</summary>
     public static void RequireReachable(string name, string host, int port)
     {
-        using var client = new TcpClient();
+        // A synchronous connect: waiting on ConnectAsync from a busy thread pool (many tests at once)
+        // can time out although the server answered at once.
+        using var client = new TcpClient { SendTimeout = 15000, ReceiveTimeout = 15000 };
         try
         {
-            if (!client.ConnectAsync(host, port).Wait(TimeSpan.FromSeconds(3)))
-                throw new TimeoutException("no answer within 3 s");
+            client.Connect(host, port);
         }
         catch (Exception ex)
         {

@@ -38,13 +38,14 @@ internal static class ClusterRestorer
             Directory.CreateDirectory(staging);
             long walBytes = 0;
             var progress = new ProgressReporter(context.Progress, $"Staging WAL for '{context.Target.Name}'", -1);
-            foreach (var name in plan.Files)
+            // Segments are independent verified artifacts: fetch them in parallel (-ThrottleLimit).
+            await Workers.RunAsync(plan.Files, context.ThrottleLimit, async (name, token) =>
             {
-                var entry = await archive.ReadEntryAsync(name, ct).ConfigureAwait(false);
-                await archive.FetchAsync(entry, key, Path.Combine(staging, name), ct).ConfigureAwait(false);
-                walBytes += entry.Size;
+                var entry = await archive.ReadEntryAsync(name, token).ConfigureAwait(false);
+                await archive.FetchAsync(entry, key, Path.Combine(staging, name), token).ConfigureAwait(false);
+                Interlocked.Add(ref walBytes, entry.Size);
                 progress.Add(entry.Size, name);
-            }
+            }, ct).ConfigureAwait(false);
             WriteRecoverySettings(dataDirectory, plan, context);
             if (Posix.IsRoot && extracted.Uid >= 0)
                 foreach (var path in Directory.EnumerateFileSystemEntries(staging).Append(staging)

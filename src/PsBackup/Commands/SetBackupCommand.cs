@@ -9,16 +9,8 @@ namespace PsBackup.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "Backup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(BackupInfo))]
-public sealed class SetBackupCommand : RepositoryCmdlet
+public sealed class SetBackupCommand : BackupAddressCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("BackupId")]
-    public string Id { get; set; } = "";
-
-    /// <summary>The backup's collection; found from the id when omitted.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    public string? Collection { get; set; }
-
     /// <summary>-Pinned pins the backup; -Pinned:$false unpins it; omitted leaves it as it is.</summary>
     [Parameter]
     public SwitchParameter Pinned { get; set; }

@@ -3,20 +3,9 @@ using System.Security;
 
 namespace PsBackup.Infrastructure;
 
-/// <summary>
-/// Base of the cmdlets that act on one committed backup (Restore-Backup, Test-Backup): the
-/// parameters that address it bind by property name from Get-Backup's objects.
-/// </summary>
-public abstract class BackupIdCmdlet : RepositoryCmdlet
+/// <summary>Base of the cmdlets that read one committed backup (Restore-Backup, Test-Backup): its address plus the passphrase.</summary>
+public abstract class BackupIdCmdlet : BackupAddressCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("BackupId")]
-    public string Id { get; set; } = "";
-
-    /// <summary>The backup's collection; found from the id when omitted.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    public string? Collection { get; set; }
-
     /// <summary>Unlocks an encrypted collection; $env:PSBACKUP_PASSPHRASE is used when omitted.</summary>
     [Parameter]
     public SecureString? EncryptionPassphrase { get; set; }

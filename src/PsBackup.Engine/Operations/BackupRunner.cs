@@ -108,24 +108,24 @@ internal sealed class BackupRunner(EngineOptions options)
     private static BaseBackup? FindPrevious(List<BackupManifest> history, BackupTarget target)
     {
         for (var i = history.Count - 1; i >= 0; i--)
-        {
-            var record = history[i].Targets.FirstOrDefault(t => t.Name == target.Name);
-            if (record is { Status: TargetStatus.Complete } && record.Kind == target.Kind)
-                return new BaseBackup(history[i], record);
-        }
+            if (CompleteIn(history[i], target) is { } found)
+                return found;
         return null;
     }
+
+    /// <summary>The target's record in a backup where it succeeded (with the same kind), else null.</summary>
+    private static BaseBackup? CompleteIn(BackupManifest manifest, BackupTarget target) =>
+        manifest.Targets.FirstOrDefault(t => t.Name == target.Name) is { Status: TargetStatus.Complete } record && record.Kind == target.Kind
+            ? new BaseBackup(manifest, record)
+            : null;
 
     /// <summary>The nearest backup at or before <paramref name="parentId"/> in the chain where the target succeeded.</summary>
     private static BaseBackup FindBase(List<BackupManifest> history, string parentId, BackupTarget target)
     {
         var byId = history.ToDictionary(m => m.Id);
         for (var id = parentId; id != null && byId.TryGetValue(id, out var manifest); id = manifest.Parent)
-        {
-            var record = manifest.Targets.FirstOrDefault(t => t.Name == target.Name);
-            if (record is { Status: TargetStatus.Complete } && record.Kind == target.Kind)
-                return new BaseBackup(manifest, record);
-        }
+            if (CompleteIn(manifest, target) is { } found)
+                return found;
         throw new InvalidBackupRequestException("NoBaseForTarget",
             $"Target '{target.Name}' has no complete backup in the chain to build an incremental on. Run a full backup.");
     }

@@ -19,7 +19,7 @@ public sealed class TargetRestoreContext
         Head = chain[^1];
         Target = target;
         Destination = destination;
-        DestinationPath = destinationPath ?? (destination == null ? null : Path.GetFullPath(destination));
+        DestinationPath = destinationPath;
         Force = force;
         Credential = credential;
         Progress = progress;

@@ -14,36 +14,28 @@ namespace PsBackup.Engine.Providers.PostgreSql;
 internal sealed class PgChangeReplayer(NpgsqlConnection connection, IReadOnlyList<PgTableDefinition> tables, string prefix)
 {
     private const string Staging = "pg_temp.psbackup_changes";
+    private string? _script; // the same tables for every incremental of the chain: generated once
 
     public async Task PrepareAsync(CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand(
-            $"CREATE TEMP TABLE IF NOT EXISTS psbackup_changes (seq bigint, rel int, op text, old text[], new text[], present text) ON COMMIT DROP", connection);
-        await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        await connection.ExecuteAsync(
+            "CREATE TEMP TABLE IF NOT EXISTS psbackup_changes (seq bigint, rel int, op text, old text[], new text[], present text) ON COMMIT DROP", ct).ConfigureAwait(false);
     }
 
-    public async Task<long> ApplyAsync(Stream changes, string backupId, CancellationToken ct)
+    public async Task ApplyAsync(Stream changes, string backupId, CancellationToken ct)
     {
-        await Execute($"TRUNCATE {Staging}", ct).ConfigureAwait(false);
+        await connection.ExecuteAsync($"TRUNCATE {Staging}", ct).ConfigureAwait(false);
         await using (var copy = await connection.BeginRawBinaryCopyAsync($"COPY {Staging} FROM STDIN (FORMAT binary)", ct).ConfigureAwait(false))
             await changes.CopyToAsync(copy, ct).ConfigureAwait(false);
         try
         {
-            await Execute(Script(), ct).ConfigureAwait(false);
+            await connection.ExecuteAsync(_script ??= Script(), ct).ConfigureAwait(false);
         }
         catch (PostgresException e) when (e.MessageText.StartsWith("psbackup:", StringComparison.Ordinal) || e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
             throw new RestoreFailedException(
                 $"The changes of backup '{backupId}' do not fit the restored rows ({e.MessageText}). The chain does not belong to this data; nothing was replayed.", e);
         }
-        await using var count = new NpgsqlCommand($"SELECT count(*) FROM {Staging}", connection);
-        return (long)(await count.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
-    }
-
-    private async Task Execute(string sql, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
     private string Script()

@@ -71,6 +71,20 @@ internal static class PgConnections
         }
     }
 
+    /// <summary>Runs one statement (or several, separated by ';') for its effect.</summary>
+    public static async Task ExecuteAsync(this NpgsqlConnection connection, string sql, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The first column of the first row.</summary>
+    public static async Task<T> ScalarAsync<T>(this NpgsqlConnection connection, string sql, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+    }
+
     /// <summary>A PsBackupException naming the server and what to do, for failures worth explaining; other exceptions as they are.</summary>
     public static Exception Translate(Exception e, NpgsqlConnectionStringBuilder builder)
     {

@@ -24,8 +24,8 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
         if (!context.IncrementalEnabled)
         {
             await using var transaction = await control.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct).ConfigureAwait(false);
-            var snapshot = await ScalarAsync<string>(control, "SELECT pg_export_snapshot()", ct).ConfigureAwait(false);
-            var lsn = await ScalarAsync<string>(control, "SELECT pg_current_wal_lsn()::text", ct).ConfigureAwait(false);
+            var snapshot = await control.ScalarAsync<string>("SELECT pg_export_snapshot()", ct).ConfigureAwait(false);
+            var lsn = await control.ScalarAsync<string>("SELECT pg_current_wal_lsn()::text", ct).ConfigureAwait(false);
             var tables = await ReadSchemaAsync(snapshot, ct).ConfigureAwait(false);
             return await CopyAsync(tables, snapshot, new PgState { Lsn = lsn }, ct).ConfigureAwait(false);
         }
@@ -167,9 +167,8 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
         var connection = await PgConnections.OpenAsync(builder, ct).ConfigureAwait(false);
         try
         {
-            await using var command = new NpgsqlCommand(
-                $"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT {PgSql.Literal(snapshot)}", connection);
-            await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            await connection.ExecuteAsync(
+                $"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT {PgSql.Literal(snapshot)}", ct).ConfigureAwait(false);
             return connection;
         }
         catch
@@ -190,12 +189,6 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
         {
             context.Warn($"could not drop replication slot '{slot}' ({e.Message}); the next backup drops it");
         }
-    }
-
-    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
     }
 }
 

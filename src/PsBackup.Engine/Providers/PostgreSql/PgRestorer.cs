@@ -47,7 +47,7 @@ internal sealed class PgRestorer(TargetRestoreContext context)
                 created.Add(plan.Ddl);
                 await using var create = await control.BeginTransactionAsync(ct).ConfigureAwait(false);
                 foreach (var statement in plan.Ddl.CreateStatements())
-                    await ExecuteAsync(control, statement, ct).ConfigureAwait(false);
+                    await control.ExecuteAsync(statement, ct).ConfigureAwait(false);
                 await create.CommitAsync(ct).ConfigureAwait(false);
             }
             var loads = plans.SelectMany(p => p.Exists
@@ -60,7 +60,7 @@ internal sealed class PgRestorer(TargetRestoreContext context)
             {
                 await using var connection = await PgConnections.OpenAsync(builder, token).ConfigureAwait(false);
                 foreach (var statement in plan.Ddl.IndexStatements())
-                    await ExecuteAsync(connection, statement, token).ConfigureAwait(false);
+                    await connection.ExecuteAsync(statement, token).ConfigureAwait(false);
             }, ct).ConfigureAwait(false);
 
             await using var transaction = await control.BeginTransactionAsync(ct).ConfigureAwait(false);
@@ -76,7 +76,7 @@ internal sealed class PgRestorer(TargetRestoreContext context)
             }
             foreach (var plan in plans)
             foreach (var statement in plan.Ddl.SequenceStatements(SequenceValues(latest, plan.Table)))
-                await ExecuteAsync(control, statement, ct).ConfigureAwait(false);
+                await control.ExecuteAsync(statement, ct).ConfigureAwait(false);
             await transaction.CommitAsync(ct).ConfigureAwait(false);
         }
         catch (Exception e)
@@ -112,8 +112,7 @@ internal sealed class PgRestorer(TargetRestoreContext context)
             var hasRows = false;
             if (exists)
             {
-                await using var rows = new NpgsqlCommand($"SELECT EXISTS (SELECT 1 FROM {ddl.QualifiedName})", control);
-                hasRows = (bool)(await rows.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+                hasRows = await control.ScalarAsync<bool>($"SELECT EXISTS (SELECT 1 FROM {ddl.QualifiedName})", ct).ConfigureAwait(false);
             }
             plans.Add(new TablePlan(table, ddl, exists, hasRows));
         }
@@ -122,7 +121,7 @@ internal sealed class PgRestorer(TargetRestoreContext context)
             throw new RestoreConflictException(
                 $"{where}: {string.Join(", ", full)} already hold rows. Use -Force to replace their rows, restore into another database (-Destination) or next to them (-TablePrefix). Nothing was changed.");
         foreach (var schema in plans.Where(p => !p.Exists).Select(p => p.Table.Schema).Distinct())
-            await ExecuteAsync(control, $"CREATE SCHEMA IF NOT EXISTS {PgSql.Ident(schema)}", ct).ConfigureAwait(false);
+            await control.ExecuteAsync($"CREATE SCHEMA IF NOT EXISTS {PgSql.Ident(schema)}", ct).ConfigureAwait(false);
         return plans;
     }
 
@@ -132,7 +131,7 @@ internal sealed class PgRestorer(TargetRestoreContext context)
         await using var connection = await PgConnections.OpenAsync(builder, ct).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
         if (plan.HasRows)
-            await ExecuteAsync(connection, $"TRUNCATE {plan.Ddl.QualifiedName}", ct).ConfigureAwait(false);
+            await connection.ExecuteAsync($"TRUNCATE {plan.Ddl.QualifiedName}", ct).ConfigureAwait(false);
         var columns = PgSql.ColumnList(plan.Table.StoredColumns.Select(c => c.Name));
         long bytes = 0;
         var buffer = new byte[1 << 18];
@@ -162,17 +161,11 @@ internal sealed class PgRestorer(TargetRestoreContext context)
         {
             await using var connection = await PgConnections.OpenAsync(builder, CancellationToken.None).ConfigureAwait(false);
             foreach (var ddl in created)
-                await ExecuteAsync(connection, $"DROP TABLE IF EXISTS {ddl.QualifiedName}", CancellationToken.None).ConfigureAwait(false);
+                await connection.ExecuteAsync($"DROP TABLE IF EXISTS {ddl.QualifiedName}", CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is NpgsqlException or PsBackupException)
         {
             // The restore's own error is what the user needs; leftover tables are named in it.
         }
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 }

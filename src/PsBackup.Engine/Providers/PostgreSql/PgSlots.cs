@@ -53,6 +53,9 @@ internal static class PgSlots
         await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
+    /// <summary>A LIKE pattern for the target's slots: prefix_ plus anything, with '_' taken literally.</summary>
+    private static string SlotsLike(string prefix) => prefix.Replace("_", "\\_") + "\\_%";
+
     /// <summary>Drops the target's slots other than <paramref name="keep"/> (leftovers of failed or superseded fulls).</summary>
     public static async Task DropOthersAsync(NpgsqlConnection connection, string prefix, string? keep, CancellationToken ct)
     {
@@ -60,7 +63,7 @@ internal static class PgSlots
             SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
             WHERE slot_name LIKE @pattern AND slot_name IS DISTINCT FROM @keep AND NOT active AND database = current_database()
             """, connection);
-        command.Parameters.AddWithValue("pattern", prefix.Replace("_", "\\_") + "\\_%");
+        command.Parameters.AddWithValue("pattern", SlotsLike(prefix));
         command.Parameters.AddWithValue("keep", (object?)keep ?? DBNull.Value);
         await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
@@ -103,7 +106,7 @@ internal static class PgSlots
                    pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint
             FROM pg_replication_slots WHERE slot_name LIKE @pattern ORDER BY slot_name
             """, connection);
-        command.Parameters.AddWithValue("pattern", prefix.Replace("_", "\\_") + "\\_%");
+        command.Parameters.AddWithValue("pattern", SlotsLike(prefix));
         var slots = new List<PgSlotStatus>();
         await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
         while (await reader.ReadAsync(ct).ConfigureAwait(false))

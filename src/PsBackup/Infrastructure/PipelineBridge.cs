@@ -8,7 +8,7 @@ namespace PsBackup.Infrastructure;
 /// WriteProgress from the pipeline thread. The bridge queues those calls and replays them on
 /// the pipeline thread while the work runs.
 /// </summary>
-internal sealed class PipelineBridge : IProgress<BackupProgress>
+internal sealed class PipelineBridge : IProgress<BackupProgress>, IDisposable
 {
     private const int ActivityId = 0x5053; // "PS"
     private readonly BlockingCollection<Action<Cmdlet>> _queue = new();
@@ -23,6 +23,8 @@ internal sealed class PipelineBridge : IProgress<BackupProgress>
             CurrentOperation = value.CurrentItem ?? "",
         });
     });
+
+    public void Dispose() => _queue.Dispose();
 
     public void Output(object value) => _queue.Add(cmdlet => cmdlet.WriteObject(value));
 

@@ -134,7 +134,7 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
     /// workers (a TID range scan reads only its blocks). The last part is open-ended: blocks added
     /// since the size was taken hold no row the snapshot sees, but nothing depends on that.
     /// </summary>
-    private List<PgDataPart> Parts(PgTableDefinition table, string artifact)
+    private static List<PgDataPart> Parts(PgTableDefinition table, string artifact)
     {
         var blocks = table.Bytes / BlockSize;
         var count = (int)Math.Clamp(table.Bytes / PartBytes, 1, MaxParts);

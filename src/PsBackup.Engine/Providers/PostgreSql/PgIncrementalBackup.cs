@@ -51,7 +51,7 @@ internal sealed class PgIncrementalBackup(TargetBackupContext context, NpgsqlCon
         var state = new PgState { Slot = baseState.Slot, Publication = baseState.Publication, Tables = baseState.Tables };
         await context.WriteArtifactAsync(PgTableProvider.ChangesArtifact, async artifact =>
         {
-            var writer = new PgChangeWriter(artifact);
+            using var writer = new PgChangeWriter(artifact);
             state.Lsn = (await CaptureAsync(baseState, baseLsn, schema, writer, state, ct).ConfigureAwait(false)).ToString();
             await writer.CompleteAsync(ct).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);

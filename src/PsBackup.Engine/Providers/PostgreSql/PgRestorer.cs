@@ -16,7 +16,7 @@ namespace PsBackup.Engine.Providers.PostgreSql;
 internal sealed class PgRestorer(TargetRestoreContext context)
 {
     private readonly PostgreSqlTarget _target = (PostgreSqlTarget)context.Target;
-    private readonly string _prefix = context.TablePrefix ?? "";
+    private readonly string _prefix = context.OptionsOr<PgTableRestoreOptions>().TablePrefix ?? "";
 
     public async Task<RestoreResult> RunAsync(CancellationToken ct)
     {

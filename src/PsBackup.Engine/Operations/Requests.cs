@@ -72,6 +72,9 @@ public sealed record RestoreRequest(string Id)
     /// <summary>PostgreSQL: restore each table as prefix + name, next to the originals (a restore drill).</summary>
     public string? TablePrefix { get; init; }
 
+    /// <summary>PostgreSQL tables: -IncludePrivileges, -IncludeExternalForeignKeys.</summary>
+    public Providers.PostgreSql.PgRestoreOptions PostgreSql { get; init; } = Providers.PostgreSql.PgRestoreOptions.Default;
+
     /// <summary>Restore only these targets; null or empty for all.</summary>
     public IReadOnlyList<string>? Targets { get; init; }
 

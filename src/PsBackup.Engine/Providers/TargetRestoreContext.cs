@@ -64,6 +64,17 @@ public sealed class TargetRestoreContext
     /// <summary>PostgreSQL: prefix for the names of restored tables.</summary>
     public string? TablePrefix { get; init; }
 
+    /// <summary>PostgreSQL tables: privileges, foreign keys to tables outside the collection.</summary>
+    public PsBackup.Engine.Providers.PostgreSql.PgRestoreOptions PostgreSql { get; init; } = PsBackup.Engine.Providers.PostgreSql.PgRestoreOptions.Default;
+
+    internal List<string> Warnings { get; } = [];
+
+    /// <summary>Something the user should know that does not fail the target (a foreign key left out …).</summary>
+    public void Warn(string message)
+    {
+        lock (Warnings) Warnings.Add(message);
+    }
+
     /// <summary>Every backup of the chain, oldest (the full) first, ending with <see cref="Head"/>.</summary>
     public IReadOnlyList<BackupManifest> Chain { get; }
 

@@ -40,6 +40,14 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
     [ValidatePattern("^[A-Za-z_][A-Za-z0-9_$]*$")]
     public string? TablePrefix { get; set; }
 
+    /// <summary>PostgreSQL tables: also restore owners and privileges (the roles must exist at the destination).</summary>
+    [Parameter]
+    public SwitchParameter IncludePrivileges { get; set; }
+
+    /// <summary>PostgreSQL tables: also restore foreign keys to tables outside the collection, where those tables exist.</summary>
+    [Parameter]
+    public SwitchParameter IncludeExternalForeignKeys { get; set; }
+
     /// <summary>How many parts of a target (PostgreSQL tables …) are restored at once.</summary>
     [Parameter]
     [ValidateRange(1, 64)]
@@ -79,6 +87,7 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
             DestinationPath = destinationPath,
             Credentials = Credentials(Credential, TargetCredential),
             TablePrefix = TablePrefix,
+            PostgreSql = new Engine.Providers.PostgreSql.PgRestoreOptions { IncludePrivileges = IncludePrivileges, IncludeExternalForeignKeys = IncludeExternalForeignKeys },
             ThrottleLimit = ThrottleLimit,
             Targets = Target,
             Force = Force,
@@ -91,6 +100,7 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
         {
             await foreach (var outcome in engine.RestoreAsync(request, bridge, ct))
             {
+                foreach (var warning in outcome.Warnings) bridge.Warning(warning);
                 if (outcome.Error != null) bridge.Error(ErrorMapping.ToRecord(outcome.Error, outcome.Target));
                 else bridge.Output(outcome.Result!);
             }

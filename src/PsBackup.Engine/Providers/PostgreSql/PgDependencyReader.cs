@@ -31,19 +31,23 @@ internal static class PgDependencyReader
     {
         if (wanted.Kind == PgDependency.SchemaKind)
             return (await ReadSchemasAsync(connection, [name], ct).ConfigureAwait(false)).FirstOrDefault();
-        var qualified = PgSql.Table(wanted.Schema, name);
-        var (sql, catalog, value) = wanted.Kind switch
+        // Catalog lookups, not to_regtype/to_regprocedure: PostgreSQL before 16 raises an error
+        // instead of returning null when an argument type of the name does not exist.
+        var (sql, catalog) = wanted.Kind switch
         {
-            PgDependency.ExtensionKind => ("SELECT oid FROM pg_extension WHERE extname = @name", "pg_extension", name),
-            PgDependency.FunctionKind => ("SELECT to_regprocedure(@name)::oid", "pg_proc", wanted.Signature!),
-            PgDependency.SequenceKind => ("SELECT oid FROM pg_class WHERE oid = to_regclass(@name) AND relkind = 'S'", "pg_class", qualified),
-            _ => ("SELECT to_regtype(@name)::oid", "pg_type", qualified),
+            PgDependency.ExtensionKind => ("SELECT oid FROM pg_extension WHERE extname = @name", "pg_extension"),
+            PgDependency.FunctionKind => ("SELECT p.oid FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = @schema AND p.proname = @name AND p.oid::regprocedure::text = @signature", "pg_proc"),
+            PgDependency.SequenceKind => ("SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = @schema AND c.relname = @name AND c.relkind = 'S'", "pg_class"),
+            _ => ("SELECT t.oid FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = @schema AND t.typname = @name", "pg_type"),
         };
         await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.AddWithValue("name", value);
+        command.Parameters.AddWithValue("schema", wanted.Schema);
+        command.Parameters.AddWithValue("name", name);
+        command.Parameters.AddWithValue("signature", wanted.Signature ?? "");
         if (await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is not uint oid) return null;
         var node = new Node(catalog, oid);
-        return (await ReadNodesAsync(connection, [node], ct).ConfigureAwait(false)).GetValueOrDefault(node);
+        // Something of that name this reader does not describe (a base type, a table's row type …) is no match either.
+        return (await ReadNodesAsync(connection, [node], ct).ConfigureAwait(false)).GetValueOrDefault(node) ?? new PgDependency { Kind = "other" };
     }
 
     private static async Task<Dictionary<Node, PgDependency>> ReadNodesAsync(NpgsqlConnection connection, List<Node> nodes, CancellationToken ct)

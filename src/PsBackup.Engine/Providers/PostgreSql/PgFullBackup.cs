@@ -111,6 +111,11 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
             await using var connection = await OpenInSnapshotAsync(snapshot, token).ConfigureAwait(false);
             await context.WriteArtifactAsync(work.Part.Artifact, async artifact =>
             {
+                if (work.Table.CopyFormat == "text")
+                {
+                    await PgTextCopy.ExportAsync(connection, CopyCommand(work.Table, work.Part), artifact, n => progress.Add(n, work.Table.QualifiedName), token).ConfigureAwait(false);
+                    return;
+                }
                 await using var copy = await connection.BeginRawBinaryCopyAsync(CopyCommand(work.Table, work.Part), token).ConfigureAwait(false);
                 // PostgreSQL sends one message per row and a read returns at most one: fill a large
                 // buffer with synchronous reads (cheap once the socket has data) before each write.

@@ -134,8 +134,13 @@ internal sealed class PgRestorer(TargetRestoreContext context)
             foreach (var part in parts)
             {
                 await using var data = await context.OpenArtifactAsync(fullId, part.Artifact, ct).ConfigureAwait(false);
+                if (plan.Table.CopyFormat == "text")
+                {
+                    bytes += await PgTextCopy.ImportAsync(connection, $"COPY {plan.Ddl.QualifiedName} ({columns}) FROM STDIN (FORMAT text)", data, ct).ConfigureAwait(false);
+                    continue;
+                }
                 await using var copy = await connection.BeginRawBinaryCopyAsync(
-                    $"COPY {plan.Ddl.QualifiedName} ({columns}) FROM STDIN (FORMAT {plan.Table.CopyFormat ?? "binary"})", ct).ConfigureAwait(false);
+                    $"COPY {plan.Ddl.QualifiedName} ({columns}) FROM STDIN (FORMAT binary)", ct).ConfigureAwait(false);
                 int n;
                 while ((n = await data.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
                 {

@@ -60,6 +60,12 @@ public sealed class PgSchemaBehaviourTests : IDisposable
                 "SELECT pg_get_userbyid(relowner) || '|' || (relacl IS NULL) FROM pg_class WHERE oid = 'sec.docs'::regclass"));
         }
 
+        // Next to the originals: the prefixed table, its sequence and its privileges; the shared type and function keep theirs.
+        var drill = await RestoreAsync(full.Id, null, new PgRestoreOptions { IncludePrivileges = true }, prefix: "rx_");
+        Assert.Null(drill.Error);
+        await PgSchemaDump.AssertSameSchemaAsync(source.Name, source.Name, new PgSchemaDump.Scope { Relations = ["sec.docs"], Privileges = true }, "rx_");
+        Assert.Equal(rows, await PgSchemaDump.RowsAsync(source, ["sec.docs"], "rx_"));
+
         // A role granted at backup time and gone since: refused before anything is written.
         await source.ExecAsync("""
             DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'psb13_gone') THEN CREATE ROLE psb13_gone; END IF; END $$;
@@ -147,6 +153,12 @@ public sealed class PgSchemaBehaviourTests : IDisposable
         Assert.Empty(outcome.Warnings);
         await PgSchemaDump.AssertSameSchemaAsync(source.Name, present.Name, new PgSchemaDump.Scope());
         Assert.Equal(await source.FingerprintAsync("children", "id"), await present.FingerprintAsync("children", "id"));
+
+        // Next to the originals, the prefixed table's key references the original table outside the collection.
+        outcome = await RestoreAsync(id, null, new PgRestoreOptions { IncludeExternalForeignKeys = true }, prefix: "rx_");
+        Assert.Null(outcome.Error);
+        Assert.Equal("FOREIGN KEY (parent_id) REFERENCES parents(id)", await source.ScalarAsync<string>(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'rx_children_parent_fkey' AND conrelid = 'rx_children'::regclass"));
     }
 
     [Fact]

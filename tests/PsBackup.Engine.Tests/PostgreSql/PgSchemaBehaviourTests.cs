@@ -220,6 +220,22 @@ public sealed class PgSchemaBehaviourTests : IDisposable
     }
 
     [Fact]
+    public async Task UnloggedTablesAndStorageParametersComeBack()
+    {
+        await using var source = await PgTestDatabase.CreateAsync("unlogged");
+        await source.ExecAsync("""
+            CREATE UNLOGGED TABLE cache (k text PRIMARY KEY, v jsonb) WITH (fillfactor = 60, autovacuum_enabled = false);
+            INSERT INTO cache SELECT 'k' || g, jsonb_build_object('g', g) FROM generate_series(1, 100) g;
+            """);
+        await _fx.NewCollectionAsync("unlogged", incremental: false, targets: source.Target("db", "cache")); // unlogged tables cannot be published
+        var full = await _fx.BackupAsync("unlogged");
+        await using var restored = await PgTestDatabase.CreateAsync("unloggeddst");
+        Assert.Null((await RestoreAsync(full.Id, restored.Name)).Error);
+        await PgSchemaDump.AssertSameSchemaAsync(source.Name, restored.Name, new PgSchemaDump.Scope());
+        Assert.Equal(await source.FingerprintAsync("cache", "k"), await restored.FingerprintAsync("cache", "k"));
+    }
+
+    [Fact]
     public async Task ABackupWithAVersion1SchemaArtifactStillRestores()
     {
         await using var source = await PgTestDatabase.CreateAsync("v1");
@@ -261,7 +277,7 @@ public sealed class PgSchemaBehaviourTests : IDisposable
         schema["formatVersion"] = 1;
         schema.Remove("dependencies");
         string[] added = ["partitionKey", "partitionOf", "partitionBound", "copyFormat", "foreignKeys", "triggers", "comment", "owner", "grants",
-                          "printedName", "typeOid", "printed", "parentIndex"];
+                          "printedName", "typeOid", "printed", "parentIndex", "replicaIdentityIndex", "unlogged", "options"];
         foreach (var property in schema.Descendants().OfType<JProperty>().Where(p => added.Contains(p.Name)).ToList())
             property.Remove();
         var bytes = System.Text.Encoding.UTF8.GetBytes(schema.ToString());

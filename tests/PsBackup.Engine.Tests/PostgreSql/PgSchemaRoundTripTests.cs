@@ -97,7 +97,9 @@ public sealed class PgSchemaRoundTripTests : IDisposable
             name text NOT NULL, manager integer, changed timestamptz,
             CONSTRAINT people_manager_fkey FOREIGN KEY (manager) REFERENCES app.people ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED);
         CREATE TABLE app.memberships (person_id integer REFERENCES app.people ON DELETE CASCADE, team_id integer REFERENCES app.teams (id) MATCH FULL ON DELETE CASCADE,
-            since date, PRIMARY KEY (person_id, team_id));
+            since date, PRIMARY KEY (person_id, team_id)) WITH (fillfactor = 70);
+        ALTER TABLE app.teams REPLICA IDENTITY USING INDEX teams_name_key;
+        ALTER TABLE app.memberships REPLICA IDENTITY FULL;
         CREATE TRIGGER touch BEFORE INSERT OR UPDATE ON app.teams FOR EACH ROW EXECUTE FUNCTION app.touch();
         CREATE TRIGGER touch BEFORE UPDATE OF name ON app.people FOR EACH ROW WHEN (OLD.name IS DISTINCT FROM NEW.name) EXECUTE FUNCTION app.touch();
         CREATE TRIGGER no_shouting BEFORE INSERT ON app.people FOR EACH ROW EXECUTE FUNCTION app.no_shouting();

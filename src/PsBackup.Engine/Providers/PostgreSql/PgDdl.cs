@@ -28,7 +28,7 @@ internal sealed class PgDdl(PgTableDefinition table, string prefix, PgRenames re
         foreach (var sequence in serials)
             yield return $"CREATE SEQUENCE {SequenceName(sequence)} AS {sequence.Type}{SequenceOptions(sequence)}";
 
-        var sql = new StringBuilder($"CREATE TABLE {QualifiedName} (");
+        var sql = new StringBuilder($"CREATE {(table.Unlogged ? "UNLOGGED " : "")}TABLE {QualifiedName} (");
         for (var i = 0; i < table.Columns.Count; i++)
         {
             var column = table.Columns[i];
@@ -47,6 +47,7 @@ internal sealed class PgDdl(PgTableDefinition table, string prefix, PgRenames re
         }
         sql.Append("\n)");
         if (table.PartitionKey != null) sql.Append(" PARTITION BY ").Append(table.PartitionKey);
+        if (table.Options is { Count: > 0 } options) sql.Append(" WITH (").Append(string.Join(", ", options)).Append(')');
         yield return sql.ToString();
 
         foreach (var sequence in serials)
@@ -65,6 +66,14 @@ internal sealed class PgDdl(PgTableDefinition table, string prefix, PgRenames re
                 : $"ALTER TABLE ONLY {QualifiedName} ADD CONSTRAINT {PgSql.Ident(prefix + constraint.Name)} {constraint.Definition}";
         foreach (var index in table.Indexes)
             yield return $"CREATE {(index.Unique ? "UNIQUE " : "")}INDEX {PgSql.Ident(prefix + index.Name)} ON {only}{QualifiedName} {index.Definition}";
+        var identity = table.ReplicaIdentity switch
+        {
+            "f" => "FULL",
+            "n" => "NOTHING",
+            "i" when table.ReplicaIdentityIndex != null => $"USING INDEX {PgSql.Ident(prefix + table.ReplicaIdentityIndex)}",
+            _ => null,
+        };
+        if (identity != null) yield return $"ALTER TABLE ONLY {QualifiedName} REPLICA IDENTITY {identity}";
     }
 
     /// <summary>A partition's key and index copies attached to the parent's (ALTER INDEX … ATTACH PARTITION).</summary>

@@ -6,7 +6,8 @@ namespace PsBackup.Engine.Providers.PostgreSql;
 /// <summary>
 /// The "schema" artifact of a PostgreSQL table target (JSON). Version 1: the tables. Version 2
 /// adds what the tables depend on (<see cref="Dependencies"/>) and, per table, partitioning,
-/// foreign keys, triggers, comments, privileges and the COPY format. Both are read.
+/// foreign keys, triggers, comments, privileges, UNLOGGED, storage parameters, the replica
+/// identity's index and the COPY format. Both are read.
 /// </summary>
 internal sealed class PgSchemaDocument
 {

@@ -55,7 +55,7 @@ internal static class PgSchemaReader
                    coalesce(i.inhparent, 0), pn.nspname, p.relname,
                    CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
                    obj_description(c.oid, 'pg_class'), pg_get_userbyid(c.relowner), {PgCatalog.GrantsJson("c.relacl")},
-                   quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+                   quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relpersistence = 'u', c.reloptions
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             LEFT JOIN pg_inherits i ON i.inhrelid = c.oid AND c.relispartition
             LEFT JOIN pg_class p ON p.oid = i.inhparent
@@ -73,7 +73,8 @@ internal static class PgSchemaReader
                     PartitionOf = reader.IsDBNull(8) ? null : new PgName { Schema = reader.GetString(7), Name = reader.GetString(8) },
                     PartitionBound = reader.NullableString(9),
                     Comment = reader.NullableString(10), Owner = reader.GetString(11), Grants = PgCatalog.Grants(reader, 12),
-                    PrintedName = reader.GetString(13),
+                    PrintedName = reader.GetString(13), Unlogged = reader.GetBoolean(14),
+                    Options = reader.IsDBNull(15) ? null : [.. reader.GetFieldValue<string[]>(15)],
                 }));
 
         if (target.Tables.Length == 0) return all.Select(t => (t.Oid, t.Table)).ToList();
@@ -147,18 +148,25 @@ internal static class PgSchemaReader
         var primary = new Dictionary<uint, List<string>>();
         var chosen = new Dictionary<uint, List<string>>();
         await using (var command = new NpgsqlCommand("""
-            SELECT i.indrelid, i.indisprimary, array_agg(a.attname ORDER BY k.ord)
+            SELECT i.indrelid, i.indisprimary, i.indisreplident, ic.relname, array_agg(a.attname ORDER BY k.ord)
             FROM pg_index i
+            JOIN pg_class ic ON ic.oid = i.indexrelid
             CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
             WHERE i.indrelid = ANY(@oids) AND (i.indisprimary OR i.indisreplident)
-            GROUP BY i.indrelid, i.indexrelid, i.indisprimary
+            GROUP BY i.indrelid, i.indexrelid, i.indisprimary, i.indisreplident, ic.relname
             """, connection))
         {
             command.Parameters.Add(PgCatalog.Oids("oids", oids));
             await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                (reader.GetBoolean(1) ? primary : chosen)[reader.GetFieldValue<uint>(0)] = [.. reader.GetFieldValue<string[]>(2)];
+            {
+                var (oid, columns) = (reader.GetFieldValue<uint>(0), reader.GetFieldValue<string[]>(4).ToList());
+                if (reader.GetBoolean(1)) primary[oid] = columns;
+                if (!reader.GetBoolean(2)) continue;
+                chosen[oid] = columns;
+                byOid[oid].ReplicaIdentityIndex = reader.GetString(3);
+            }
         }
         foreach (var (oid, table) in byOid)
             table.KeyColumns = table.ReplicaIdentity switch

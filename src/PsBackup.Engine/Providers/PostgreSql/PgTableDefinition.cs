@@ -31,6 +31,15 @@ internal sealed class PgTableDefinition
     /// <summary>d (primary key), i (index), f (full row) or n (nothing: updates and deletes cannot be captured).</summary>
     public string ReplicaIdentity { get; set; } = "d";
 
+    /// <summary>The index of REPLICA IDENTITY USING INDEX (i).</summary>
+    public string? ReplicaIdentityIndex { get; set; }
+
+    /// <summary>CREATE UNLOGGED TABLE.</summary>
+    public bool Unlogged { get; set; }
+
+    /// <summary>Storage parameters (reloptions: "fillfactor=70" …), null when none.</summary>
+    public List<string>? Options { get; set; }
+
     /// <summary>"RANGE (payment_date)" for a partitioned table (pg_get_partkeydef); null otherwise. A partitioned table holds no rows itself.</summary>
     public string? PartitionKey { get; set; }
 

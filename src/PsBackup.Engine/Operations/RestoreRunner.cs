@@ -37,6 +37,7 @@ internal static class RestoreRunner
         foreach (var record in selected)
         {
             RestoreOutcome outcome;
+            TargetRestoreContext? context = null;
             try
             {
                 if (record.Status != TargetStatus.Complete)
@@ -50,7 +51,7 @@ internal static class RestoreRunner
                     recovery.ValidateRecoveryTarget(request.Recovery);
                 }
                 var target = targets.TryGetValue(record.Name, out var defined) ? defined : throw new IntegrityException($"Collection '{head.Collection}' no longer defines target '{record.Name}'.");
-                var context = new TargetRestoreContext(backup.Reader, backup.Chain, target, request.Destination, request.Force, progress,
+                context = new TargetRestoreContext(backup.Reader, backup.Chain, target, request.Destination, request.Force, progress,
                     DestinationPath(request, record, selected.Count), request.Credentials.For(record.Name), request.Recovery)
                 {
                     ThrottleLimit = request.ThrottleLimit,
@@ -62,7 +63,7 @@ internal static class RestoreRunner
             {
                 outcome = new RestoreOutcome(record.Name, null, Failures.Of(e, record.Name, OperationKind.Restore));
             }
-            yield return outcome;
+            yield return outcome with { Warnings = context?.Warnings.Select(w => $"{record.Name}: {w}").ToList() ?? [] };
         }
     }
 

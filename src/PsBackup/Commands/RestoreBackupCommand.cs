@@ -43,6 +43,14 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
     [ValidatePattern("^[A-Za-z_][A-Za-z0-9_$]*$")]
     public string? TablePrefix { get; set; }
 
+    /// <summary>PostgreSQL tables: also restore owners and privileges (the roles must exist at the destination).</summary>
+    [Parameter]
+    public SwitchParameter IncludePrivileges { get; set; }
+
+    /// <summary>PostgreSQL tables: also restore foreign keys to tables outside the collection, where those tables exist.</summary>
+    [Parameter]
+    public SwitchParameter IncludeExternalForeignKeys { get; set; }
+
     /// <summary>How many parts of a target (PostgreSQL tables …) are restored at once.</summary>
     [Parameter]
     [ValidateRange(1, 64)]
@@ -99,6 +107,7 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
         {
             await foreach (var outcome in engine.RestoreAsync(request with { Targets = approved }, bridge, ct))
             {
+                foreach (var warning in outcome.Warnings) bridge.Warning(warning);
                 if (outcome.Error != null) bridge.Error(ErrorMapping.ToRecord(outcome.Error, outcome.Target));
                 else bridge.Output(outcome.Result!);
             }
@@ -109,8 +118,8 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
     private List<object> KindOptions()
     {
         var options = new List<object>();
-        if (TablePrefix != null)
-            options.Add(new PgTableRestoreOptions { TablePrefix = TablePrefix });
+        if (TablePrefix != null || IncludePrivileges || IncludeExternalForeignKeys)
+            options.Add(new PgTableRestoreOptions { TablePrefix = TablePrefix, IncludePrivileges = IncludePrivileges, IncludeExternalForeignKeys = IncludeExternalForeignKeys });
         if (KeyPrefix != null || DatabaseMap != null)
             options.Add(new RedisRestoreOptions { KeyPrefix = KeyPrefix, DatabaseMap = DatabaseNumbers(DatabaseMap) });
         return options;

@@ -24,8 +24,7 @@ internal sealed class BackupCopier(EngineOptions options)
     public async IAsyncEnumerable<CopyResult> RunAsync(CopyRequest request, IProgress<BackupProgress>? progress, [EnumeratorCancellation] CancellationToken ct)
     {
         Names.Validate(request.Collection, "Collection");
-        if (request.Id != null && !BackupId.IsValid(request.Id))
-            throw new InvalidBackupRequestException("InvalidBackupId", $"'{request.Id}' is not a backup id (expected yyyyMMddTHHmmssZ_full|incremental_xxxxxxxx).");
+        if (request.Id != null) BackupId.Validate(request.Id);
 
         var source = await CollectionAccess.OpenRepositoryAsync(request.Source, ct).ConfigureAwait(false);
         var definition = await source.GetCollectionAsync(request.Collection, ct).ConfigureAwait(false);
@@ -34,6 +33,7 @@ internal sealed class BackupCopier(EngineOptions options)
         var backups = request.Id != null
             ? await CollectionAccess.ResolveChainAsync(source, definition.Name, request.Id, ct).ConfigureAwait(false)
             : await source.ListBackupsAsync(definition.Name, ct).ConfigureAwait(false);
+        CollectionAccess.CheckManifests(definition, backups, key);
 
         var destination = await BackupRepository.OpenAsync(RepositoryLocation.OpenStore(request.Destination), create: true, ct).ConfigureAwait(false);
         var destinationDefinition = await EnsureCollectionAsync(destination, definition, definitionBytes, ct).ConfigureAwait(false);
@@ -145,7 +145,9 @@ internal sealed class BackupCopier(EngineOptions options)
                 }
 
             await collectionLock.EnsureHeldAsync(token).ConfigureAwait(false);
-            await destination.CommitManifestAsync(manifest, token).ConfigureAwait(false);
+            // Verbatim, so its digest (and an encrypted collection's MAC) holds at the destination too.
+            var manifestBytes = await source.ReadManifestBytesAsync(manifest.Collection, manifest.Id, token).ConfigureAwait(false);
+            await destination.CommitManifestBytesAsync(manifest.Collection, manifest.Id, manifestBytes, token).ConfigureAwait(false);
             result.Status = CopyStatus.Copied;
             if (archived)
                 result.Message = $"Stored in {storage!.StorageClass}: the copies were checked by size only (they cannot be read back before an S3 restore).";

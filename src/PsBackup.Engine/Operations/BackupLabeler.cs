@@ -10,9 +10,11 @@ internal sealed partial class BackupLabeler(EngineOptions options)
     public async Task<BackupInfo> SetAsync(SetBackupRequest request, CancellationToken ct)
     {
         foreach (var tag in request.Tags ?? [])
-            if (!TagPattern().IsMatch(tag))
+            if (!IsValidTag(tag))
                 throw new InvalidBackupRequestException("InvalidTag",
                     $"Tag '{tag}' is not valid: use 1-100 letters, digits and . _ - : @ + =, starting with a letter or digit.") { TargetObject = tag };
+        BackupId.Validate(request.Id);
+        if (request.Collection != null) Names.Validate(request.Collection, "Collection");
         var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
         var collection = request.Collection ?? await CollectionAccess.FindCollectionOfAsync(repository, request.Id, ct).ConfigureAwait(false);
         await repository.GetCollectionAsync(collection, ct).ConfigureAwait(false);
@@ -28,6 +30,9 @@ internal sealed partial class BackupLabeler(EngineOptions options)
         return CollectionAccess.Describe(manifest, repository, DateTimeOffset.UtcNow, labels);
     }
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,99}$")]
+    /// <summary>Tags are what Set-Backup accepts; labels.json read back must hold only such tags.</summary>
+    internal static bool IsValidTag(string? tag) => tag != null && TagPattern().IsMatch(tag);
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,99}\\z")]
     private static partial Regex TagPattern();
 }

@@ -43,11 +43,19 @@ internal static class RestoreRunner
                     ThrottleLimit = request.ThrottleLimit,
                     TablePrefix = request.TablePrefix,
                 };
-                outcome = new RestoreOutcome(record.Name, await ProviderRegistry.For(record.Kind).RestoreAsync(context, ct).ConfigureAwait(false), null);
+                var result = await ProviderRegistry.For(record.Kind).RestoreAsync(context, ct).ConfigureAwait(false);
+                result.BackupId = head.Id;
+                result.Collection = head.Collection;
+                result.Destination = SecretMasker.Hide(result.Destination);
+                outcome = new RestoreOutcome(record.Name, result, null);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                outcome = new RestoreOutcome(record.Name, null, CollectionAccess.AsPsBackupError(e, record.Name, restoring: true));
+                var error = CollectionAccess.AsPsBackupError(e, record.Name, restoring: true);
+                // A destination that refused damaged data (COPY …) says less than the damage itself: the same check as Test-Backup.
+                if (error is RestoreFailedException)
+                    error = await BackupVerifier.FirstDamageAsync(backup, record.Name, ct).ConfigureAwait(false) ?? error;
+                outcome = new RestoreOutcome(record.Name, null, error);
             }
             yield return outcome;
         }

@@ -13,12 +13,14 @@ internal sealed class ArtifactCodec(IObjectStore store, CompressionKind compress
     public CompressionKind Compression => compression;
 
     /// <summary>The stored file name's suffix: ".gz", ".br" or "", then ".aes" when encrypted.</summary>
-    public string Extension => (compression switch
+    public string Extension => ExtensionFor(compression, key != null);
+
+    public static string ExtensionFor(CompressionKind compression, bool encrypted) => (compression switch
     {
         CompressionKind.Gzip => ".gz",
         CompressionKind.Brotli => ".br",
         _ => "",
-    }) + (key != null ? ".aes" : "");
+    }) + (encrypted ? ".aes" : "");
 
     public async Task<ArtifactWriter> CreateAsync(string objectKey, string name, CancellationToken ct)
     {

@@ -26,6 +26,13 @@ public sealed class BackupManifest
     public string Tool { get; set; } = "";
     public List<TargetRecord> Targets { get; set; } = [];
 
+    /// <summary>Encrypted collections: HMAC-SHA256 of the manifest's digest under a key derived from the data key (see Crypto/ManifestMac).</summary>
+    public string? Mac { get; set; }
+
+    /// <summary>SHA-256 of the canonical content as read (what <see cref="Mac"/> authenticates); null for a manifest being written.</summary>
+    [Newtonsoft.Json.JsonIgnore]
+    internal byte[]? ContentHash { get; set; }
+
     public BackupStatus Status => Targets.All(t => t.Status == TargetStatus.Complete) ? BackupStatus.Complete : BackupStatus.Partial;
 }
 

@@ -26,7 +26,7 @@ internal sealed class VerifyingReadStream(Stream decoded, ArtifactRecord expecte
         {
             n = decoded.Read(buffer);
         }
-        catch (Exception e) when (e is InvalidDataException or AuthenticationTagMismatchException or EndOfStreamException)
+        catch (Exception e) when (IsDecodingFailure(e))
         {
             throw new IntegrityException($"Artifact {name} is corrupt: {e.Message}", e);
         }
@@ -41,6 +41,16 @@ internal sealed class VerifyingReadStream(Stream decoded, ArtifactRecord expecte
         _hash.AppendData(buffer[..n]);
         return n;
     }
+
+    /// <summary>
+    /// What the decoders throw on damaged input: gzip InvalidDataException, brotli
+    /// InvalidOperationException ("Decoder ran into invalid data"), AES-GCM tag mismatches. The
+    /// stores' own failures (IOException, PsBackupException) and cancellation are not damage.
+    /// </summary>
+    internal static bool IsDecodingFailure(Exception e) =>
+        e is InvalidDataException or InvalidOperationException or CryptographicException or EndOfStreamException
+            or ArgumentOutOfRangeException or IndexOutOfRangeException or OverflowException
+        && e is not ObjectDisposedException;
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
     {

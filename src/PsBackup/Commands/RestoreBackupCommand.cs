@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using PsBackup.Engine;
 using PsBackup.Engine.Operations;
 using PsBackup.Infrastructure;
 
@@ -70,7 +71,7 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
             ? new Engine.Providers.RecoveryTarget { Time = PointInTime, Lsn = TargetLsn, EndOfArchive = EndOfArchive }
             : null;
         var destinationPath = Destination == null ? null : TryResolvePath(Destination);
-        if (!ShouldProcess(Id, Destination == null ? "Restore backup to its original location" : $"Restore backup to '{destinationPath ?? Destination}'")) return;
+        if (!ShouldProcess(Id, Destination == null ? "Restore backup to its original location" : $"Restore backup to '{SecretMasker.Hide(destinationPath ?? Destination)}'")) return;
         var request = new RestoreRequest(Id)
         {
             Repository = Address(),

@@ -52,7 +52,7 @@ internal static class FileIndex
             if (!json.Read() || json.TokenType != JsonToken.StartObject)
                 throw new JsonException("no header");
             var header = JObject.Load(json).ToObject<FileIndexHeader>(Json.Serializer)!;
-            FormatVersion.Check(what, header.Format, FileIndexHeader.FormatName, header.Version, FormatVersion.FileIndex, what);
+            FormatVersion.Check(DocumentType.FileIndex, header.Format, header.Version, what, what);
             var entries = new List<FileEntry>();
             var pool = new Dictionary<string, string>(StringComparer.Ordinal);
             while (json.Read())

@@ -91,8 +91,7 @@ public sealed class PgTableProvider : IBackupProvider, ITargetResources
         using var buffer = new MemoryStream();
         await stream.CopyToAsync(buffer, ct).ConfigureAwait(false);
         var document = Json.FromBytes<PgSchemaDocument>(buffer.ToArray(), "A PostgreSQL schema artifact");
-        if (document.FormatVersion > 1)
-            throw new RepositoryFormatException($"A PostgreSQL schema artifact has format version {document.FormatVersion}; this PsBackup reads version 1. Upgrade the PsBackup module.");
+        FormatVersion.Check(DocumentType.PgSchema, null, document.FormatVersion, "A PostgreSQL schema artifact", "its backup");
         return document;
     }
 }

@@ -48,7 +48,8 @@ public sealed class S3ObjectStore : IObjectStore
     public string Location => _location.ToString();
 
     internal S3Location S3Location => _location;
-    internal string ObjectKey(string key) => _location.Prefix + key;
+    /// <summary>The S3 key of a repository key: refused unless it stays below the prefix, as the local store refuses it.</summary>
+    internal string ObjectKey(string key) => _location.Prefix + Storage.ObjectKey.Validate(key);
 
     /// <summary>
     /// Every S3 request goes through here: one place for retries (S3Resilience) and error mapping.
@@ -74,6 +75,7 @@ public sealed class S3ObjectStore : IObjectStore
 
     public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken)
     {
+        Storage.ObjectKey.Validate(key);
         return await S3ReadStream.OpenAsync(this, key, _options.MaxRetries, cancellationToken).ConfigureAwait(false);
     }
 
@@ -81,7 +83,7 @@ public sealed class S3ObjectStore : IObjectStore
         OpenWriteAsync(key, null, cancellationToken);
 
     public Task<ObjectWriteStream> OpenWriteAsync(string key, ObjectWriteSettings? settings, CancellationToken cancellationToken) =>
-        Task.FromResult<ObjectWriteStream>(new S3UploadStream(this, key, _options, settings));
+        Task.FromResult<ObjectWriteStream>(new S3UploadStream(this, Storage.ObjectKey.Validate(key), _options, settings));
 
     /// <summary>
     /// PUT with If-None-Match: * — atomic on AWS S3. S3-compatible servers that ignore the header
@@ -89,6 +91,7 @@ public sealed class S3ObjectStore : IObjectStore
     /// </summary>
     public async Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
+        Storage.ObjectKey.Validate(key);
         if (await StatAsync(key, cancellationToken).ConfigureAwait(false) != null)
             return false;
         var body = content.ToArray();
@@ -114,6 +117,7 @@ public sealed class S3ObjectStore : IObjectStore
 
     public async Task<ObjectEntry?> StatAsync(string key, CancellationToken cancellationToken)
     {
+        Storage.ObjectKey.Validate(key);
         return await SendAsync(async (s3, ct) =>
         {
             try
@@ -130,7 +134,7 @@ public sealed class S3ObjectStore : IObjectStore
 
     public async IAsyncEnumerable<ObjectEntry> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var request = new ListObjectsV2Request { BucketName = _location.Bucket, Prefix = ObjectKey(prefix) };
+        var request = new ListObjectsV2Request { BucketName = _location.Bucket, Prefix = _location.Prefix + Storage.ObjectKey.ValidatePrefix(prefix) };
         while (true)
         {
             var page = await SendAsync((s3, ct) => s3.ListObjectsV2Async(request, ct), null, cancellationToken).ConfigureAwait(false);
@@ -176,6 +180,7 @@ public sealed class S3ObjectStore : IObjectStore
 
     public async Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
+        Storage.ObjectKey.Validate(key);
         await SendAsync(async (s3, ct) =>
         {
             try

@@ -10,6 +10,7 @@ internal static class WalOperations
     public static async Task<bool> ArchiveAsync(WalArchiveRequest request, CancellationToken ct)
     {
         WalFileName.Validate(request.Name);
+        Names.Validate(request.Collection, "Collection");
         if (!File.Exists(request.File))
             throw new InvalidBackupRequestException("WalFileNotFound", $"WAL file '{request.File}' does not exist (archive_command passes %p, relative to the data directory).");
         var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
@@ -20,6 +21,7 @@ internal static class WalOperations
 
     public static async Task<List<RecoveryWindow>> WindowsAsync(RecoveryWindowQuery query, CancellationToken ct)
     {
+        if (query.Collection != null) Names.ValidatePattern(query.Collection, "Collection");
         var repository = await CollectionAccess.OpenRepositoryAsync(query.Repository, ct).ConfigureAwait(false);
         var glob = new Glob(query.Collection ?? "*", ignoreCase: true);
         var windows = new List<RecoveryWindow>();

@@ -199,6 +199,9 @@ internal sealed class BackupCopier(EngineOptions options)
             if (copied != artifact.StoredSize)
                 throw new IntegrityException($"Source artifact {display} holds {copied} stored bytes; its manifest records {artifact.StoredSize}.");
             sourceSha = Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
+            // Format 2 manifests record the stored bytes' hash: damage at rest is found even without the passphrase.
+            if (artifact.StoredSha256 != null && !string.Equals(sourceSha, artifact.StoredSha256, StringComparison.OrdinalIgnoreCase))
+                throw new IntegrityException($"Source artifact {display} is corrupt: the SHA-256 of its stored bytes does not match its manifest's.");
             await writing.CommitAsync(ct).ConfigureAwait(false);
         }
         result.ArtifactsCopied++;

@@ -63,4 +63,7 @@ public sealed class ArtifactRecord
     public long Size { get; set; }
     public long StoredSize { get; set; }
     public string Sha256 { get; set; } = "";
+
+    /// <summary>SHA-256 of the stored bytes (format 2; null in format 1 manifests): damage that still decodes is found too.</summary>
+    public string? StoredSha256 { get; set; }
 }

@@ -65,6 +65,9 @@ internal static partial class ManifestValidator
                     Fail($"artifact '{artifact.Path}' has a negative size");
                 if (artifact.Sha256 == null || !Sha256Pattern().IsMatch(artifact.Sha256))
                     Fail($"artifact '{artifact.Path}' has no valid SHA-256");
+                // Format 1 manifests predate the stored bytes' hash.
+                if ((m.Version >= 2 || artifact.StoredSha256 != null) && (artifact.StoredSha256 == null || !Sha256Pattern().IsMatch(artifact.StoredSha256)))
+                    Fail($"artifact '{artifact.Path}' has no valid SHA-256 of its stored bytes");
             }
         }
     }

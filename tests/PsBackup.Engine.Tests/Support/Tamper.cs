@@ -7,15 +7,12 @@ namespace PsBackup.Engine.Tests.Support;
 /// <summary>
 /// Edits repository documents as someone with write access to the repository can: a naive edit
 /// (the digest no longer matches) or an edit that recomputes the unkeyed digest as docs/design.md
-/// describes (`jq -cjS 'del(.digest, .mac)' doc.json | sha256sum`). A MAC cannot be recomputed.
+/// describes (`jq -cjS 'del(.digest, .mac)' doc.json | sha256sum`; DocumentDigestTests checks the
+/// engine computes exactly that). A MAC cannot be recomputed without the passphrase.
 /// </summary>
 public static class Tamper
 {
-    public static JObject Read(string path)
-    {
-        using var reader = new JsonTextReader(new StringReader(File.ReadAllText(path))) { DateParseHandling = DateParseHandling.None };
-        return JObject.Load(reader);
-    }
+    public static JObject Read(string path) => Parse(File.ReadAllText(path));
 
     /// <summary>Applies <paramref name="edit"/> and writes the document back; with <paramref name="reseal"/> its digest matches again.</summary>
     public static void Edit(string path, Action<JObject> edit, bool reseal = true)
@@ -37,5 +34,19 @@ public static class Tamper
         if (reseal && document["digest"] != null)
             document["digest"] = DocumentDigest.Format(DocumentDigest.ContentHash(document));
         File.WriteAllText(path, document.ToString(Formatting.Indented) + "\n");
+    }
+
+    /// <summary>The same content, members reversed and compact: what another JSON tool might write.</summary>
+    public static byte[] Reformat(byte[] bytes)
+    {
+        var document = Parse(System.Text.Encoding.UTF8.GetString(bytes));
+        var reversed = new JObject(document.Properties().Reverse());
+        return System.Text.Encoding.UTF8.GetBytes(reversed.ToString(Formatting.None));
+    }
+
+    private static JObject Parse(string text)
+    {
+        using var reader = new JsonTextReader(new StringReader(text)) { DateParseHandling = DateParseHandling.None };
+        return JObject.Load(reader);
     }
 }

@@ -81,7 +81,9 @@ internal static class BackupVerifier
             string? problem = null;
             try
             {
-                await repository.ReadLabelsAsync(backup.Collection, backup.Id, ct).ConfigureAwait(false);
+                // A HEAD first: most backups have no labels, and a GET of an absent object costs an error response.
+                if (await repository.Store.StatAsync(RepositoryKeys.Labels(backup.Collection, backup.Id), ct).ConfigureAwait(false) != null)
+                    await repository.ReadLabelsAsync(backup.Collection, backup.Id, ct).ConfigureAwait(false);
             }
             catch (DocumentCorruptException e)
             {

@@ -52,8 +52,9 @@ internal static class RestoreRunner
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 var error = CollectionAccess.AsPsBackupError(e, record.Name, restoring: true);
-                // A destination that refused damaged data (COPY …) says less than the damage itself: the same check as Test-Backup.
-                if (error is RestoreFailedException)
+                // A destination that refused damaged data (COPY …), or a damaged header read as another format, says less
+                // than the damage itself: the same check as Test-Backup.
+                if (error is RestoreFailedException or RepositoryFormatException)
                     error = await BackupVerifier.FirstDamageAsync(backup, record.Name, ct).ConfigureAwait(false) ?? error;
                 outcome = new RestoreOutcome(record.Name, null, error);
             }

@@ -167,10 +167,14 @@ public sealed class BackupRepository
     /// The commit point of a backup: until this object exists, the backup does not. With the
     /// collection's data key (encrypted collections) the manifest also gets its MAC.
     /// </summary>
-    public Task CommitManifestAsync(BackupManifest manifest, CancellationToken ct, byte[]? key = null) =>
-        Store.PutAsync(RepositoryKeys.Manifest(manifest.Collection, manifest.Id),
+    public Task CommitManifestAsync(BackupManifest manifest, CancellationToken ct, byte[]? key = null)
+    {
+        // Complete by construction: what readers would refuse is never committed.
+        ManifestValidator.Validate(manifest, manifest.Collection, manifest.Id, "(being committed)");
+        return Store.PutAsync(RepositoryKeys.Manifest(manifest.Collection, manifest.Id),
             RepositoryDocuments.ToBytes(manifest, DocumentType.Manifest, key == null ? null : hash => Crypto.ManifestMac.Compute(key, hash)),
             ObjectWriteSettings.Manifest, ct);
+    }
 
     /// <summary>A manifest's stored bytes, checked like <see cref="ReadManifestAsync"/>: what Copy-Backup commits verbatim (digest and MAC intact).</summary>
     internal async Task<byte[]> ReadManifestBytesAsync(string collection, string id, CancellationToken ct)

@@ -278,6 +278,7 @@ public sealed class BadInputTests : IDisposable
             artifact["size"] = plain.Length;
             artifact["storedSize"] = new FileInfo(indexPath).Length;
             artifact["sha256"] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(plain)).ToLowerInvariant();
+            artifact["storedSha256"] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(indexPath))).ToLowerInvariant();
         });
     }
 

@@ -44,10 +44,13 @@ public sealed class CrashConsistencyTests(ITestOutputHelper output) : IDisposabl
             runs++;
             tree.RandomFile($"d{runs % 5}/f{runs % 30}.bin", 300_000, 1000 + runs, compressible: runs % 2 == 0).TouchDirectories();
             var incremental = runs % 4 != 0;
-            var killAfter = TimeSpan.FromMilliseconds(random.NextDouble() * duration.TotalMilliseconds * 1.5);
+            // Every other run is killed at a random moment after its first object started streaming (mid-write for sure),
+            // the others at a random moment of the whole run (before the lock, while writing, around the commit, after).
+            var afterFirstObject = runs % 2 == 0;
+            var killAfter = TimeSpan.FromMilliseconds(random.NextDouble() * duration.TotalMilliseconds * (afterFirstObject ? 0.5 : 1.5));
             clock.Restart();
             var before = (await ListAsync()).Count;
-            var exit = await RunAsync(environment, incremental ? "backup --incremental" : "backup", killAfter);
+            var exit = await RunAsync(environment, incremental ? "backup --incremental" : "backup", killAfter, afterFirstObject ? backups : null);
             if (exit == 0) duration = clock.Elapsed;
             counts[exit switch { null => "killed", 0 => "finished", _ => "refused" }]++;
             // After every kill: nothing half-written is visible.
@@ -77,12 +80,15 @@ public sealed class CrashConsistencyTests(ITestOutputHelper output) : IDisposabl
     private Task<List<BackupInfo>> ListAsync() => _fx.Engine.GetBackupsAsync(new BackupQuery { Repository = _fx.Repository, Collection = "crash" });
 
     /// <summary>Runs psbackup-cli; null when it was killed before it exited.</summary>
-    private async Task<int?> RunAsync(Dictionary<string, string> environment, string command, TimeSpan? killAfter)
+    /// <summary>Runs psbackup-cli; null when it was killed before it exited. With <paramref name="streamingIn"/>, the delay counts from its first object being written there.</summary>
+    private async Task<int?> RunAsync(Dictionary<string, string> environment, string command, TimeSpan? killAfter, string? streamingIn = null)
     {
         using var process = CliProcess.Start(environment, [.. command.Split(' '), "crash", "--repository", _fx.Repository]);
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var exited = process.WaitForExitAsync();
+        while (streamingIn != null && !exited.IsCompleted && !(Directory.Exists(streamingIn) && Directory.EnumerateFiles(streamingIn, "*.tmp-*", SearchOption.AllDirectories).Any()))
+            await Task.Delay(1);
         if (killAfter != null && await Task.WhenAny(exited, Task.Delay(killAfter.Value)) != exited)
         {
             process.Kill(); // SIGKILL

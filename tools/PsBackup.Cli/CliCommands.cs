@@ -148,15 +148,21 @@ internal static class CliCommands
             Console.Error.WriteLine($"error: {e.ErrorId}: {e.Message}");
             return 1;
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
         {
-            Console.Error.WriteLine($"{e.Message}\n{Usage}");
+            // Bad arguments (an unknown enum value, a number that is not one): usage, no stack trace.
+            Console.Error.WriteLine($"{SecretMasker.Hide(e.Message)}\n{Usage}");
             return 2;
         }
         catch (OperationCanceledException)
         {
             Console.Error.WriteLine("cancelled");
             return 130;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: IOError: {SecretMasker.Hide(e.Message)}");
+            return 1;
         }
     }
 

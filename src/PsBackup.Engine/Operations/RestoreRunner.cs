@@ -21,9 +21,9 @@ internal static class RestoreRunner
         var targets = Targets(backup);
         var steps = selected.Select(record =>
         {
-            var destination = request.Destination == null ? null : DestinationPath(request, record, selected.Count) ?? Secrets.Mask(request.Destination);
+            var destination = request.Destination == null ? null : DestinationPath(request, record, selected.Count) ?? SecretMasker.Hide(request.Destination);
             var location = targets.TryGetValue(record.Name, out var target) ? target.Location : record.Name;
-            return new RestorePlanStep(record.Name, record.Kind, destination ?? $"its original location ({Secrets.Mask(location)})");
+            return new RestorePlanStep(record.Name, record.Kind, destination ?? $"its original location ({SecretMasker.Hide(location)})");
         }).ToList();
         return new RestorePlan(backup.Head.Id, backup.Head.Collection, request.Recovery?.ToString(), steps);
     }
@@ -57,11 +57,20 @@ internal static class RestoreRunner
                     ThrottleLimit = request.ThrottleLimit,
                     Options = request.Options.FirstOrDefault(o => o.GetType() == kind.RestoreOptionsType),
                 };
-                outcome = new RestoreOutcome(record.Name, await kind.RestoreAsync(context, ct).ConfigureAwait(false), null);
+                var result = await kind.RestoreAsync(context, ct).ConfigureAwait(false);
+                result.BackupId = head.Id;
+                result.Collection = head.Collection;
+                result.Destination = SecretMasker.Hide(result.Destination);
+                outcome = new RestoreOutcome(record.Name, result, null);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                outcome = new RestoreOutcome(record.Name, null, Failures.Of(e, record.Name, OperationKind.Restore));
+                var error = Failures.Of(e, record.Name, OperationKind.Restore);
+                // A destination that refused damaged data (COPY …), or a damaged header read as another format, says less
+                // than the damage itself: the same check as Test-Backup.
+                if (error is RestoreFailedException or RepositoryFormatException)
+                    error = await BackupVerifier.FirstDamageAsync(backup, record.Name, ct).ConfigureAwait(false) ?? error;
+                outcome = new RestoreOutcome(record.Name, null, error);
             }
             yield return outcome with { Warnings = context?.Warnings.Select(w => $"{record.Name}: {w}").ToList() ?? [] };
         }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using PsBackup.Engine;
 using PsBackup.Engine.Operations;
 using PsBackup.Engine.Providers;
 using PsBackup.Engine.Providers.PostgreSql;
@@ -85,7 +86,7 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
             Collection = Collection,
             Destination = Destination,
             ResolvePath = _ => destinationPath ?? throw new Engine.Errors.InvalidBackupRequestException("InvalidDestination",
-                $"-Destination '{Engine.Secrets.Mask(Destination!)}' is not a file-system path, which a target of this backup restores to."),
+                $"-Destination '{Engine.SecretMasker.Hide(Destination!)}' is not a file-system path, which a target of this backup restores to."),
             Credentials = Credentials(Credential, TargetCredential),
             ThrottleLimit = ThrottleLimit,
             Targets = Target,

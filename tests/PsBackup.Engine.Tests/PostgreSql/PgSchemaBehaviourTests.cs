@@ -270,7 +270,7 @@ public sealed class PgSchemaBehaviourTests : IDisposable
     {
         var folder = Path.Combine(_fx.Repository, "collections", "v1", "backups", backupId);
         var manifestPath = Path.Combine(folder, "manifest.json");
-        var manifest = JObject.Parse(File.ReadAllText(manifestPath));
+        var manifest = Tamper.Read(manifestPath);
         var artifact = (JObject)manifest["targets"]![0]!["artifacts"]!.First(a => (string)a["name"]! == "schema");
         var path = Path.Combine(folder, (string)artifact["path"]!);
         var schema = JObject.Parse(File.ReadAllText(path));
@@ -285,7 +285,9 @@ public sealed class PgSchemaBehaviourTests : IDisposable
         artifact["size"] = bytes.Length;
         artifact["storedSize"] = bytes.Length;
         artifact["sha256"] = Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
-        File.WriteAllText(manifestPath, manifest.ToString());
+        if (artifact["storedSha256"] != null) artifact["storedSha256"] = artifact["sha256"];
+        Tamper.Write(manifestPath, manifest); // resealed, as PsBackup wrote it
+
     }
 
     private Task<BackupRunResult> IncrementalAsync(string collection) =>

@@ -42,7 +42,7 @@ public sealed class FileIndexHeader
     public const string FormatName = "psbackup-file-index";
 
     public string Format { get; set; } = FormatName;
-    public int Version { get; set; } = Repository.FormatVersion.FileIndex;
+    public int Version { get; set; } = FileIndex.CurrentVersion;
 
     /// <summary>The tree's root when it was backed up (the default restore location).</summary>
     public string Root { get; set; } = "";

@@ -14,6 +14,10 @@ namespace PsBackup.Engine.Providers.Files;
 /// </summary>
 internal static class FileIndex
 {
+    public const int CurrentVersion = 1;
+
+    internal static readonly DocumentType DocumentType = new("File index", "psbackup-file-index", CurrentVersion);
+
     private const string TimeFormat = "yyyy'-'MM'-'dd'T'HH':'mm':'ss.fffffff'Z'";
 
     public static void Write(Stream stream, FileIndexHeader header, IEnumerable<FileEntry> entries)
@@ -52,7 +56,7 @@ internal static class FileIndex
             if (!json.Read() || json.TokenType != JsonToken.StartObject)
                 throw new JsonException("no header");
             var header = JObject.Load(json).ToObject<FileIndexHeader>(Json.Serializer)!;
-            FormatVersion.Check(what, header.Format, FileIndexHeader.FormatName, header.Version, FormatVersion.FileIndex, what);
+            FormatVersion.Check(DocumentType, header.Format, header.Version, what, what);
             var entries = new List<FileEntry>();
             var pool = new Dictionary<string, string>(StringComparer.Ordinal);
             while (json.Read())

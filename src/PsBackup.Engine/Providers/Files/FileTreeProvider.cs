@@ -21,6 +21,8 @@ public sealed class FileTreeProvider : EngineKind<FileTreeTarget>, IIncrementalB
     private const int MaxPacks = 4;
     private const long SmallTarget = 16 << 20; // below this, one pack: parallelism would not pay
 
+    public override IReadOnlyList<string> RequiredArtifacts(BackupType type) => [IndexArtifact];
+
     /// <summary>-Destination is the directory the tree is restored into.</summary>
     public override bool IsPathDestination(string destination) => true;
 

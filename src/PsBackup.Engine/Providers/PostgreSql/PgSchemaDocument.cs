@@ -13,6 +13,8 @@ internal sealed class PgSchemaDocument
 {
     public const int CurrentVersion = 2;
 
+    internal static readonly Repository.DocumentType DocumentType = new("PostgreSQL schema artifact", null, CurrentVersion);
+
     public int FormatVersion { get; set; } = CurrentVersion;
     public List<PgTableDefinition> Tables { get; set; } = [];
 
@@ -28,9 +30,7 @@ internal sealed class PgSchemaDocument
         using var buffer = new MemoryStream();
         await stream.CopyToAsync(buffer, ct).ConfigureAwait(false);
         var document = Json.FromBytes<PgSchemaDocument>(buffer.ToArray(), "A PostgreSQL schema artifact");
-        if (document.FormatVersion > CurrentVersion)
-            throw new RepositoryFormatException(
-                $"A PostgreSQL schema artifact has format version {document.FormatVersion}; this PsBackup reads versions 1 to {CurrentVersion}. Upgrade the PsBackup module.");
+        Repository.FormatVersion.Check(DocumentType, null, document.FormatVersion, "A PostgreSQL schema artifact", "its backup");
         return document;
     }
 }

@@ -20,6 +20,8 @@ public sealed class PgTableProvider : EngineKind<PostgreSqlTarget>, IIncremental
 
     public override Type RestoreOptionsType => typeof(PgTableRestoreOptions);
 
+    public override IReadOnlyList<string> RequiredArtifacts(BackupType type) => [SchemaArtifact];
+
     /// <summary>-Destination is a database: a name on the target's server, a postgresql:// URI or a connection string (<see cref="PgDestination"/>).</summary>
     public override bool IsPathDestination(string destination) => false;
 

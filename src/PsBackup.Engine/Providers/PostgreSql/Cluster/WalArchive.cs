@@ -52,7 +52,7 @@ internal sealed class WalArchive(IObjectStore store, string collection)
             Compression = definition.Compression, Encrypted = key != null, Archived = DateTimeOffset.UtcNow,
             Host = Environment.MachineName, FirstCommit = scanner?.FirstCommit, LastCommit = scanner?.LastCommit,
         };
-        if (await store.TryCreateAsync(EntryKey(name), Json.ToBytes(entry), ct).ConfigureAwait(false))
+        if (await store.TryCreateAsync(EntryKey(name), RepositoryDocuments.ToBytes(entry, WalEntry.DocumentType), ct).ConfigureAwait(false))
             return true;
         // Another archiver committed the same name first: ours is surplus either way.
         await store.DeleteAsync(Folder(name) + path, ct).ConfigureAwait(false);
@@ -104,7 +104,11 @@ internal sealed class WalArchive(IObjectStore store, string collection)
     {
         try
         {
-            return Json.FromBytes<WalEntry>(await store.ReadAllBytesAsync(EntryKey(name), ct).ConfigureAwait(false), $"WAL entry '{name}'");
+            var bytes = await RepositoryDocuments.ReadBytesAsync(store, EntryKey(name), ct).ConfigureAwait(false);
+            var where = $"{store.Location}/{EntryKey(name)}";
+            var entry = RepositoryDocuments.Read<WalEntry>(bytes, WalEntry.DocumentType, $"WAL entry '{name}'", where).Value;
+            entry.Validate(name, where);
+            return entry;
         }
         catch (ObjectNotFoundException)
         {

@@ -89,6 +89,9 @@ public sealed record RestoreRequest(string Id)
 
     /// <summary>Redis: source database number to destination database number.</summary>
     public IReadOnlyDictionary<int, int>? DatabaseMap { get; init; }
+
+    /// <summary>File trees: owners by number, xattrs left out.</summary>
+    public Providers.Files.FileRestoreOptions FileTree { get; init; } = new();
 }
 
 public sealed record VerifyRequest(string Id)

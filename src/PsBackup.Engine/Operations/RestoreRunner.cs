@@ -27,6 +27,7 @@ internal static class RestoreRunner
         foreach (var record in selected)
         {
             RestoreOutcome outcome;
+            TargetRestoreContext? context = null;
             try
             {
                 if (record.Status != TargetStatus.Complete)
@@ -35,13 +36,14 @@ internal static class RestoreRunner
                     throw new InvalidBackupRequestException("RecoveryTargetNotSupported",
                         $"Target '{record.Name}' is a {record.Kind} target: -PointInTime, -TargetLsn and -EndOfArchive apply to PostgreSQL cluster targets only; restore it with -Target and without them.");
                 var target = targets.TryGetValue(record.Name, out var defined) ? defined : throw new IntegrityException($"Collection '{head.Collection}' no longer defines target '{record.Name}'.");
-                var context = new TargetRestoreContext(backup.Reader, backup.Chain, target, request.Destination, request.Force, progress,
+                context = new TargetRestoreContext(backup.Reader, backup.Chain, target, request.Destination, request.Force, progress,
                     DestinationPath(request, record, selected.Count), request.Credentials.For(record.Name), request.Recovery)
                 {
                     KeyPrefix = request.KeyPrefix,
                     DatabaseMap = request.DatabaseMap,
                     ThrottleLimit = request.ThrottleLimit,
                     TablePrefix = request.TablePrefix,
+                    FileTree = request.FileTree,
                 };
                 outcome = new RestoreOutcome(record.Name, await ProviderRegistry.For(record.Kind).RestoreAsync(context, ct).ConfigureAwait(false), null);
             }
@@ -49,7 +51,7 @@ internal static class RestoreRunner
             {
                 outcome = new RestoreOutcome(record.Name, null, CollectionAccess.AsPsBackupError(e, record.Name, restoring: true));
             }
-            yield return outcome;
+            yield return outcome with { Warnings = context?.Warnings ?? [] };
         }
     }
 

@@ -8,8 +8,11 @@ public sealed record TargetFailure(string Target, PsBackupException Error);
 /// <summary>The committed backup, plus what went wrong or was noteworthy on the way.</summary>
 public sealed record BackupRunResult(BackupInfo Backup, IReadOnlyList<TargetFailure> Failures, IReadOnlyList<string> Warnings, int RemovedUnfinished);
 
-/// <summary>One target's restore: a result or the error that stopped it.</summary>
-public sealed record RestoreOutcome(string Target, RestoreResult? Result, PsBackupException? Error);
+/// <summary>One target's restore: a result or the error that stopped it, and what the user should know (owners not restored …).</summary>
+public sealed record RestoreOutcome(string Target, RestoreResult? Result, PsBackupException? Error)
+{
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}
 
 /// <summary>
 /// What setting or removing a repository's lifecycle would do, worked out without changing

@@ -64,6 +64,17 @@ public sealed class TargetRestoreContext
     /// <summary>PostgreSQL: prefix for the names of restored tables.</summary>
     public string? TablePrefix { get; init; }
 
+    /// <summary>File trees: owners by number, xattrs left out.</summary>
+    public Files.FileRestoreOptions FileTree { get; init; } = new();
+
+    internal List<string> Warnings { get; } = [];
+
+    /// <summary>Something the user should know that does not fail the restore (owners not restored …).</summary>
+    public void Warn(string message)
+    {
+        lock (Warnings) Warnings.Add(message);
+    }
+
     /// <summary>Every backup of the chain, oldest (the full) first, ending with <see cref="Head"/>.</summary>
     public IReadOnlyList<BackupManifest> Chain { get; }
 

@@ -11,7 +11,7 @@ internal static class FormatVersion
     public const int Repository = 1;
     public const int Collection = 1;
     public const int Manifest = 1;
-    public const int FileIndex = 1;
+    public const int FileIndex = 2;
     public const int Labels = 1;
 
     public static void Check(string what, string format, string expectedFormat, int version, int supported, string location)

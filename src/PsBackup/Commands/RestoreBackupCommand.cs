@@ -64,6 +64,14 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
     [Parameter]
     public System.Collections.Hashtable? DatabaseMap { get; set; }
 
+    /// <summary>File trees, as root: give files their recorded uid/gid numbers, not the ids of the recorded user and group names here (tar --numeric-owner).</summary>
+    [Parameter]
+    public SwitchParameter NumericOwner { get; set; }
+
+    /// <summary>File trees: restore no extended attributes (POSIX ACLs, SELinux labels and file capabilities included).</summary>
+    [Parameter]
+    public SwitchParameter SkipXattrs { get; set; }
+
     protected override void ProcessRecord()
     {
         var recovery = PointInTime != null || TargetLsn != null || EndOfArchive
@@ -86,11 +94,13 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
             Recovery = recovery,
             KeyPrefix = KeyPrefix,
             DatabaseMap = DatabaseNumbers(DatabaseMap),
+            FileTree = new Engine.Providers.Files.FileRestoreOptions { NumericOwner = NumericOwner, SkipXattrs = SkipXattrs },
         };
         RunEngine(Id, async (engine, bridge, ct) =>
         {
             await foreach (var outcome in engine.RestoreAsync(request, bridge, ct))
             {
+                foreach (var warning in outcome.Warnings) bridge.Warning($"{outcome.Target}: {warning}");
                 if (outcome.Error != null) bridge.Error(ErrorMapping.ToRecord(outcome.Error, outcome.Target));
                 else bridge.Output(outcome.Result!);
             }

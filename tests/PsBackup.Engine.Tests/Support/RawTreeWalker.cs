@@ -87,28 +87,50 @@ public static class RawTreeWalker
     }
 
     /// <summary>
-    /// The differences between two walks (empty when equal). Allocated sizes may differ by one
-    /// block per hole of the original (file systems round holes to blocks differently), and by
-    /// one block for a file without holes. With <paramref name="owners"/> false, uid/gid are not compared.
+    /// The differences between two walks (empty when equal), one per path and aspect: "missing",
+    /// "unexpected", "type", "mode", "owner", "mtime", "content" (size or bytes), "symlink target",
+    /// "xattrs", "hard links" and "holes" (number of holes, or allocated bytes beyond one block per
+    /// hole of the original — file systems round holes to blocks — or one block without holes).
+    /// With <paramref name="owners"/> false, uid/gid are not compared; xattrs whose name starts
+    /// with one of <paramref name="ignoreXattrs"/> are left out.
     /// </summary>
-    public static List<string> Compare(SortedDictionary<string, RawItem> expected, SortedDictionary<string, RawItem> actual, bool owners = true, bool xattrs = true)
+    public static List<RawDifference> Compare(SortedDictionary<string, RawItem> expected, SortedDictionary<string, RawItem> actual,
+        bool owners = true, params string[] ignoreXattrs)
     {
-        var differences = new List<string>();
+        var differences = new List<RawDifference>();
         foreach (var (path, e) in expected)
         {
             if (!actual.TryGetValue(path, out var a))
             {
-                differences.Add($"missing {path}");
+                differences.Add(new(path, "missing", e.ToString(), ""));
                 continue;
             }
+            void Check(string aspect, object? x, object? y)
+            {
+                if (!Equals(x, y)) differences.Add(new(path, aspect, $"{x}", $"{y}"));
+            }
+            Check("type", e.Type, a.Type);
+            Check("mode", Convert.ToString(e.Mode, 8), Convert.ToString(a.Mode, 8));
+            if (owners) Check("owner", $"{e.Uid}:{e.Gid}", $"{a.Uid}:{a.Gid}");
+            Check("mtime", e.Mtime100ns, a.Mtime100ns);
+            Check("content", $"{e.Size} {e.Sha256}", $"{a.Size} {a.Sha256}");
+            Check("symlink target", e.LinkTarget, a.LinkTarget);
+            Check("xattrs", Filter(e.Xattrs, ignoreXattrs), Filter(a.Xattrs, ignoreXattrs));
+            Check("hard links", $"{e.LinkGroup}/{e.LinkCount}", $"{a.LinkGroup}/{a.LinkCount}");
             var tolerance = (long)Math.Max(e.BlockSize, 4096) * Math.Max(1, e.Holes);
-            var same = e with { Allocated = 0, BlockSize = 0, Uid = owners ? e.Uid : 0, Gid = owners ? e.Gid : 0, Xattrs = xattrs ? e.Xattrs : "" };
-            var other = a with { Allocated = 0, BlockSize = 0, Uid = owners ? a.Uid : 0, Gid = owners ? a.Gid : 0, Xattrs = xattrs ? a.Xattrs : "" };
-            if (same != other) differences.Add($"differs {path}:\n  expected {e}\n  actual   {a}");
-            else if (Math.Abs(e.Allocated - a.Allocated) > tolerance)
-                differences.Add($"allocation differs {path}: expected {e.Allocated} bytes ({e.Holes} holes), actual {a.Allocated}");
+            if (e.Holes != a.Holes || Math.Abs(e.Allocated - a.Allocated) > tolerance)
+                differences.Add(new(path, "holes", $"{e.Holes} holes, {e.Allocated} bytes allocated", $"{a.Holes} holes, {a.Allocated} bytes allocated"));
         }
-        differences.AddRange(actual.Keys.Where(k => !expected.ContainsKey(k)).Select(k => $"unexpected {k}"));
+        differences.AddRange(actual.Where(p => !expected.ContainsKey(p.Key)).Select(p => new RawDifference(p.Key, "unexpected", "", p.Value.ToString())));
         return differences;
     }
+
+    private static string Filter(string xattrs, string[] ignore) =>
+        ignore.Length == 0 ? xattrs : string.Join(",", xattrs.Split(',').Where(x => !ignore.Any(prefix => x.StartsWith(prefix, StringComparison.Ordinal))));
+}
+
+/// <summary>One way a path of a restored tree differs from the original.</summary>
+public sealed record RawDifference(string Path, string Aspect, string Expected, string Actual)
+{
+    public override string ToString() => $"{Aspect} differs at {Path}: expected {Expected}, actual {Actual}";
 }

@@ -12,12 +12,14 @@
 # (allocation within one block per hole). Then one sparse file (64 MiB, 72 KiB of data) alone:
 # stored size, plain and compressed.
 #
-# Contenders: tar in its default format (gnu) and in pax (--format=posix), both
-#   tar --xattrs --xattrs-include='*' --acls --sparse -cpf / -xpf    (extracted as root: same owners)
-# and psbackup-cli (default brotli, and --compression none for the plain sizes).
+# Contenders (GNU tar extracts as root, so with the same owners): `tar --sparse -cpf` (its default
+# gnu format, no xattrs), `tar --xattrs --xattrs-include='*' --acls --sparse -cpf` (gnu format,
+# with pax headers for what gnu cannot hold), the same with --format=posix, and psbackup-cli
+# (default brotli; --compression none for the plain sizes).
 # Results: bench/.work/fidelity/results.tsv and markdown tables on stdout.
 # Environment: BENCH_WORK (default bench/.work), BENCH_KEEP=1 keeps the trees, BENCH_BUILD=worktree.
 set -uo pipefail
+set -f   # no globbing: --xattrs-include=* travels in a variable
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
@@ -53,14 +55,21 @@ compare() {
   head -5 "$RUN/diff-$1.txt" | sed "s/^/  $1: /" >&2
 }
 
-TAR_FLAGS=(--xattrs "--xattrs-include=*" --acls --sparse)
-for format in gnu posix; do
-  log "tar --format=$format"
-  tar --format=$format "${TAR_FLAGS[@]}" -cpf "$RUN/tree-$format.tar" -C "$TREE" . 2>"$RUN/tar-$format.err" || { cat "$RUN/tar-$format.err" >&2; }
-  mkdir "$RUN/restore-tar-$format"
-  tar "${TAR_FLAGS[@]}" -xpf "$RUN/tree-$format.tar" -C "$RUN/restore-tar-$format" 2>>"$RUN/tar-$format.err" || { cat "$RUN/tar-$format.err" >&2; }
-  compare "tar-$format" "$RUN/restore-tar-$format"
-done
+# tar_run NAME CREATE_FLAGS EXTRACT_FLAGS: archive the tree, extract it as root, compare
+tar_run() {
+  local name=$1 create=$2 extract=$3
+  log "$name: tar $create -cpf / tar $extract -xpf"
+  # shellcheck disable=SC2086
+  tar $create -cpf "$RUN/$name.tar" -C "$TREE" . 2>"$RUN/$name.err" || cat "$RUN/$name.err" >&2
+  mkdir "$RUN/restore-$name"
+  # shellcheck disable=SC2086
+  tar $extract -xpf "$RUN/$name.tar" -C "$RUN/restore-$name" 2>>"$RUN/$name.err" || cat "$RUN/$name.err" >&2
+  compare "$name" "$RUN/restore-$name"
+}
+XATTRS="--xattrs --xattrs-include=* --acls --sparse"
+tar_run tar-plain "--sparse" "--sparse"                      # the default gnu format, what `tar -cpf` keeps
+tar_run tar-xattrs "$XATTRS" "$XATTRS"                       # gnu format; --xattrs/--acls add pax headers
+tar_run tar-posix "--format=posix $XATTRS" "$XATTRS"          # pax throughout
 
 log "psbackup"
 CLI=$WORK/cli/psbackup-cli

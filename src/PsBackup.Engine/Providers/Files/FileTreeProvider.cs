@@ -58,6 +58,8 @@ public sealed class FileTreeProvider : IBackupProvider
         if (vanished.Count > 0)
         {
             var gone = vanished.Select(e => e.Path).ToHashSet(StringComparer.Ordinal);
+            foreach (var link in entries.Where(e => e.Type == FileEntryType.Hardlink && gone.Contains(e.Link!)))
+                context.Warn($"Skipped '{FsName.Display(link.Path)}': '{FsName.Display(link.Link!)}', the first path of its hard links, was deleted while the backup ran; the next backup reads it.");
             entries.RemoveAll(e => vanished.Contains(e) || (e.Type == FileEntryType.Hardlink && gone.Contains(e.Link!)));
         }
 

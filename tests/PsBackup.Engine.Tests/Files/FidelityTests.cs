@@ -110,6 +110,30 @@ public sealed class FidelityTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task A_root_or_destination_that_is_a_symlink_gives_and_gets_the_directory_s_metadata_not_the_link_s()
+    {
+        var real = _fx.Temp.Combine("real");
+        Directory.CreateDirectory(real);
+        File.WriteAllText(Path.Combine(real, "f"), "f");
+        Chown(B(real), 1001, 1002);
+        Chmod(B(real), FidelityTree.Octal("750"));
+        SetXattr(B(real), "user.root", B("r"));
+        var root = _fx.Temp.Combine("root-link");
+        File.CreateSymbolicLink(root, real);
+        var before = RawTreeWalker.Walk(real);
+        await _fx.NewCollectionAsync("linked", targets: EngineFixture.Tree("src", root));
+        var backup = await _fx.BackupAsync("linked");
+
+        var directory = _fx.Temp.Combine("restored");
+        Directory.CreateDirectory(directory);
+        var destination = _fx.Temp.Combine("destination-link");
+        File.CreateSymbolicLink(destination, directory);
+        Assert.Null(Assert.Single(await _fx.RestoreAsync(backup.Id, destination)).Error);
+        AssertSame(before, RawTreeWalker.Walk(directory));
+        Assert.True(LStat(B(destination)).IsLink);
+    }
+
+    [Fact]
     public async Task Owners_are_restored_by_name_with_the_number_as_fallback_or_by_number_with_NumericOwner()
     {
         var source = _fx.Temp.Combine("src");

@@ -63,7 +63,8 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
             if (staging != null && Directory.Exists(staging))
                 NativeTree.Delete(FsName.ToBytes(staging));
         }
-        metadata.Apply(FsName.ToCString(destination), RootEntry(header)); // after staging is gone
+        // After staging is gone; to the directory itself, should the destination be a symlink to it.
+        metadata.Apply(FsName.ToCString(Directory.ResolveLinkTarget(destination, returnFinalTarget: true)?.FullName ?? destination), RootEntry(header));
         return new RestoreResult
         {
             BackupId = headId,

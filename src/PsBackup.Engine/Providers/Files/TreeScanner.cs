@@ -37,10 +37,10 @@ internal sealed class TreeScanner
         return scanner._result;
     }
 
-    /// <summary>The root directory's own metadata, for the index header.</summary>
+    /// <summary>The root directory's own metadata (of the directory a symlinked root leads to), for the index header.</summary>
     public static FileIndexHeader Header(string root, ScanOptions options, Action<string> warn)
     {
-        var cRoot = FsName.ToCString(root);
+        var cRoot = FsName.ToCString(Directory.ResolveLinkTarget(root, returnFinalTarget: true)?.FullName ?? root);
         if (!FileStatus.TryGet(cRoot, out var status, out var errno))
             throw new TargetUnavailableException($"Cannot read '{root}': {NativeError.Describe(errno)}.") { TargetObject = root };
         var xattrs = options.Xattrs ? ReadXattrs(cRoot, root, warn) : null;

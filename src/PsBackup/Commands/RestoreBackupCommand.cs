@@ -2,6 +2,7 @@ using System.Management.Automation;
 using PsBackup.Engine;
 using PsBackup.Engine.Operations;
 using PsBackup.Engine.Providers;
+using PsBackup.Engine.Providers.Files;
 using PsBackup.Engine.Providers.PostgreSql;
 using PsBackup.Engine.Providers.Redis;
 using PsBackup.Infrastructure;
@@ -76,6 +77,14 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
     [Parameter]
     public System.Collections.Hashtable? DatabaseMap { get; set; }
 
+    /// <summary>File trees, as root: give files their recorded uid/gid numbers, not the ids of the recorded user and group names here (tar --numeric-owner).</summary>
+    [Parameter]
+    public SwitchParameter NumericOwner { get; set; }
+
+    /// <summary>File trees: restore no extended attributes (POSIX ACLs, SELinux labels and file capabilities included).</summary>
+    [Parameter]
+    public SwitchParameter SkipXattrs { get; set; }
+
     protected override void ProcessRecord()
     {
         // Resolved here, on the pipeline thread (PowerShell's paths are not thread-safe); used only by kinds that read -Destination as a path.
@@ -121,6 +130,8 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
         var options = new List<object>();
         if (TablePrefix != null || IncludePrivileges || IncludeExternalForeignKeys)
             options.Add(new PgTableRestoreOptions { TablePrefix = TablePrefix, IncludePrivileges = IncludePrivileges, IncludeExternalForeignKeys = IncludeExternalForeignKeys });
+        if (NumericOwner || SkipXattrs)
+            options.Add(new FileRestoreOptions { NumericOwner = NumericOwner, SkipXattrs = SkipXattrs });
         if (KeyPrefix != null || DatabaseMap != null)
             options.Add(new RedisRestoreOptions { KeyPrefix = KeyPrefix, DatabaseMap = DatabaseNumbers(DatabaseMap) });
         return options;

@@ -306,9 +306,8 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public async Task Two_concurrent_backups_of_one_collection_one_runs_the_other_gets_a_lock_error()
     {
-        // A 2 GB sparse file: no disk space, but the first backup runs for a while whatever the load.
-        using (var sparse = File.Create(_tree.PathOf("sparse.bin")))
-            sparse.SetLength(2L << 30);
+        // 2 GB allocated, never written (no holes to skip): the first backup runs for a while whatever the load.
+        RawFs.Preallocate(_tree.PathOf("preallocated.bin"), 2L << 30);
         await CreateAsync();
         var first = _fx.Engine.InvokeBackupAsync(new BackupRequest("c") { Repository = _fx.Repository });
         var lockFile = Path.Combine(_fx.Repository, "collections", "c", "lock.json");

@@ -9,7 +9,7 @@ Describe 'PostgreSQL tables' {
         Import-Module (Get-PsBackupModuleManifest) -Force -ErrorAction Stop
 
         $pgHost = $env:PSBACKUP_TEST_PG_HOST ?? '127.0.0.1'
-        $pgPort = [int]($env:PSBACKUP_TEST_PG_PORT ?? '54320')
+        $pgPort = [int]($env:PSBACKUP_TEST_PG_PORT ?? '15432')
         $pgUser = $env:PSBACKUP_TEST_PG_USER ?? 'postgres'
         $psql = Join-Path ($env:PSBACKUP_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin') 'psql'
         function Invoke-Sql([string] $Database, [string] $Sql) {

@@ -2,7 +2,7 @@
 # Pester 5: point-in-time recovery of a PostgreSQL cluster as an administrator would run it.
 # Needs what the engine tests need: root, PostgreSQL 15 in $env:PSBACKUP_TEST_PG_BIN
 # (default /usr/lib/postgresql/15/bin) and the built psbackup-cli (tools/PsBackup.Cli, Release).
-# A throwaway cluster on a free port (from 55600) is started for this file and always stopped.
+# A throwaway cluster on a free port (Get-FreeTestPort: 30000-32767) is started for this file and always stopped.
 
 Describe 'PostgreSQL cluster: base backup, WAL archive, point-in-time restore' {
     BeforeAll {
@@ -23,12 +23,7 @@ Describe 'PostgreSQL cluster: base backup, WAL archive, point-in-time restore' {
         Copy-Item -LiteralPath (Split-Path -Parent $cli) -Destination (Join-Path $work 'cli') -Recurse
         $cli = Join-Path $work 'cli' 'psbackup-cli.dll'
         & chmod -R a+rX (Join-Path $work 'cli')
-        function Get-NetTcpPortInUse([int] $Port) {
-            $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, $Port)
-            try { $listener.Start(); $false } catch { $true } finally { $listener.Stop() }
-        }
-        $port = 55600
-        while (Get-NetTcpPortInUse $port) { $port++ }
+        $port = Get-FreeTestPort
 
         function Invoke-Pg([string] $Sql, [int] $Port = $port) {
             $out = & psql -h 127.0.0.1 -p $Port -U postgres -Atqc $Sql
@@ -112,8 +107,7 @@ fsync = off
         $result.Destination | Should -Be $restored
         Join-Path $restored 'recovery.signal' | Should -Exist
 
-        $restoredPort = $port + 1
-        while (Get-NetTcpPortInUse $restoredPort) { $restoredPort++ }
+        $restoredPort = Get-FreeTestPort -Exclude $port
         & runuser -u postgres -- (Join-Path $pgBin 'pg_ctl') -D $restored -o "-p $restoredPort" -l "$work/restored.log" -w -t 120 start | Out-Null
         try {
             # pg_ctl -w returns once read-only connections are accepted, possibly before recovery has finished.

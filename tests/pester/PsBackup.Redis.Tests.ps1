@@ -15,8 +15,7 @@ Describe 'PsBackup with Redis' {
 
         function Start-TestRedis {
             param([string[]] $Arguments = @())
-            $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-            $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
+            $port = Get-FreeTestPort -Exclude $servers.Port
             $dir = Join-Path $TestDrive "redis-$port"
             $null = New-Item -ItemType Directory -Path $dir
             $process = Start-Process -FilePath redis-server -PassThru -ArgumentList (@(

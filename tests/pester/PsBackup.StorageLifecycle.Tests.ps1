@@ -1,6 +1,6 @@
 #Requires -Version 7.4
 # Pester 5: the bucket lifecycle cmdlets against the S3-compatible test server of tests/peers
-# (s3rver at $env:PSBACKUP_TEST_S3_ENDPOINT, default http://127.0.0.1:45690; start it with
+# (s3rver at $env:PSBACKUP_TEST_S3_ENDPOINT, default http://127.0.0.1:14569; start it with
 # tests/peers/install.sh and start.sh). install.sh patches s3rver to store and return lifecycle
 # configurations and to refuse GET of GLACIER objects as S3 does; s3rver never executes the
 # rules, so these tests check the rules, not transitions or expirations.
@@ -10,7 +10,7 @@ Describe 'Bucket lifecycle of an S3 repository' {
         . (Join-Path $PSScriptRoot 'PsBackup.TestHelpers.ps1')
         Import-Module (Get-PsBackupModuleManifest) -Force -ErrorAction Stop
 
-        $endpoint = if ($env:PSBACKUP_TEST_S3_ENDPOINT) { $env:PSBACKUP_TEST_S3_ENDPOINT } else { 'http://127.0.0.1:45690' }
+        $endpoint = if ($env:PSBACKUP_TEST_S3_ENDPOINT) { $env:PSBACKUP_TEST_S3_ENDPOINT } else { 'http://127.0.0.1:14569' }
         $saved = @{}
         foreach ($name in 'PSBACKUP_S3_ENDPOINT', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION') {
             $saved[$name] = [Environment]::GetEnvironmentVariable($name)

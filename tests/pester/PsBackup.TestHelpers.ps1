@@ -70,3 +70,24 @@ function Get-TreeSnapshot {
     }
     (@($lines) | Sort-Object) -join "`n"
 }
+
+function Get-FreeTestPort {
+    # A TCP port on 127.0.0.1 that binds now, from 30000-32767: below Linux's ephemeral range
+    # (32768-60999), where any outgoing connection may hold a port. The scan starts at a random
+    # point and moves up (wrapping), so test runs at the same time rarely try the same ports;
+    # -Exclude skips ports this run already handed out to a server that is not listening yet.
+    [CmdletBinding()]
+    [OutputType([int])]
+    param([int[]] $Exclude = @())
+    $first = 30000; $count = 2768
+    $start = Get-Random -Minimum 0 -Maximum $count
+    for ($i = 0; $i -lt $count; $i++) {
+        $port = $first + ($start + $i) % $count
+        if ($port -in $Exclude) { continue }
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, $port)
+        try { $listener.Start(); return $port }
+        catch [System.Net.Sockets.SocketException] { }
+        finally { $listener.Stop() }
+    }
+    throw "No free TCP port on 127.0.0.1 in 30000-32767."
+}

@@ -5,13 +5,24 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$here/env.sh"
 
-# --- Debian packages: redis-server (with redis-tools: redis-check-rdb) and openssl (the Redis TLS
-# test makes a certificate) for the tests; zstd, restic, pigz for the benchmarks.
+# --- Debian packages: PostgreSQL 15 and Node.js + npm (the peers themselves), redis-server (with
+# redis-tools: redis-check-rdb) and openssl (the Redis TLS test makes a certificate) for the tests;
+# zstd, restic, pigz for the benchmarks. A fresh Debian 12 has none of them.
 apt_pkgs=(redis-server zstd restic pigz openssl)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == "install ok installed" ]] || missing+=("$p")
 done
+# PostgreSQL and Node count as present when their programs are, however they were installed
+# (NodeSource's nodejs ships npm and conflicts with Debian's npm package).
+[[ -x "$PSBACKUP_TEST_PG_BIN/postgres" ]] || missing+=(postgresql-15)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+if [[ " ${missing[*]} " == *" postgresql-15 "* && ! -e /etc/postgresql-common/createcluster.conf ]]; then
+  # No system cluster on port 5432: the peers run their own clusters.
+  mkdir -p /etc/postgresql-common
+  echo 'create_main_cluster = false' >/etc/postgresql-common/createcluster.conf
+fi
 if ((${#missing[@]})); then
   echo "install.sh: apt-get install ${missing[*]}"
   # A fresh machine has empty apt lists: update only when apt knows no candidate for a package.

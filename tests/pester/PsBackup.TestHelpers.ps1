@@ -91,3 +91,66 @@ function Get-FreeTestPort {
     }
     throw "No free TCP port on 127.0.0.1 in 30000-32767."
 }
+
+function Import-PinnedPester {
+    # Imports Pester 5.9.1, the version the repository pins: restored by NuGet into the packages
+    # folder (tests/PsBackup.Contract.Tests has <PackageDownload Include="Pester" Version="[5.9.1]" />),
+    # else one installed as a module. Throws when neither exists: a test run without Pester must fail.
+    [CmdletBinding()]
+    param()
+    $version = [version]'5.9.1'
+    $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget' 'packages' }
+    $manifest = Join-Path $packages 'pester' $version 'tools' 'Pester.psd1'
+    if (-not (Test-Path -LiteralPath $manifest -PathType Leaf)) {
+        $manifest = Get-Module -ListAvailable -Name Pester | Where-Object Version -eq $version | Select-Object -First 1 -ExpandProperty Path
+    }
+    if (-not $manifest) {
+        throw "Pester $version is not installed, so the tests in tests/pester cannot run. Restore it with 'dotnet restore tests/PsBackup.Contract.Tests' (a PackageDownload into $packages/pester/$version) or 'Install-Module Pester -RequiredVersion $version'."
+    }
+    Import-Module -Name $manifest -Force -Global -ErrorAction Stop
+}
+
+function Get-PsBackupCli {
+    # The built psbackup-cli.dll of the configuration the imported module was built with
+    # (Debug or Release: the AssemblyConfiguration of PsBackup.dll), so the tests run against
+    # whichever configuration build.ps1 or .ci/run built.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+    $module = Get-Module -Name PsBackup
+    if (-not $module) { throw 'Import the PsBackup module first.' }
+    $assembly = $module.ImplementingAssembly
+    $configuration = ($assembly.GetCustomAttributes([System.Reflection.AssemblyConfigurationAttribute], $false) | Select-Object -First 1).Configuration
+    $cli = Join-Path (Get-PsBackupRepoRoot) 'tools' 'PsBackup.Cli' 'bin' $configuration 'net10.0' 'psbackup-cli.dll'
+    if (-not (Test-Path -LiteralPath $cli -PathType Leaf)) {
+        throw "psbackup-cli is not built for the module's configuration ($configuration): dotnet build tools/PsBackup.Cli -c $configuration"
+    }
+    $cli
+}
+
+function Invoke-WhatIf {
+    # Runs a -WhatIf command and returns what it did: Output (objects), Errors (error records,
+    # non-terminating included) and WhatIf (the "What if: ..." lines ShouldProcess wrote to the
+    # host, read back from a transcript). A cmdlet that does nothing writes no such line, so a
+    # test asserting the line fails against it.
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [scriptblock] $ScriptBlock)
+    $transcript = Join-Path ([System.IO.Path]::GetTempPath()) "psbackup-whatif-$([guid]::NewGuid().ToString('N')).txt"
+    $rendering = $PSStyle.OutputRendering
+    $PSStyle.OutputRendering = 'PlainText'
+    $null = Start-Transcript -LiteralPath $transcript -UseMinimalHeader
+    try {
+        $all = @(& $ScriptBlock 2>&1)
+    }
+    finally {
+        $null = Stop-Transcript
+        $PSStyle.OutputRendering = $rendering
+    }
+    $lines = @(Get-Content -LiteralPath $transcript | Where-Object { $_ -like 'What if: *' })
+    Remove-Item -LiteralPath $transcript
+    [pscustomobject]@{
+        Output = @($all | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] })
+        Errors = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+        WhatIf = $lines
+    }
+}

@@ -197,7 +197,9 @@ public sealed class BackupRepository
         Store.DeletePrefixAsync(RepositoryKeys.Backup(collection, id), ct);
 
     /// <summary>
-    /// Deletes backup folders that never got a manifest (a writer died or was cancelled). Only
+    /// Deletes backup folders that never got a manifest (a writer died or was cancelled), and
+    /// the empty folders such a writer may leave (a target folder created before its first
+    /// byte), which no listing of objects shows. Returns how many backup folders went. Only
     /// safe while holding the collection's lock: then no other writer can be filling one.
     /// </summary>
     internal async Task<int> DeleteUnfinishedAsync(string collection, CancellationToken ct)
@@ -205,7 +207,10 @@ public sealed class BackupRepository
         var unfinished = await ListUnfinishedAsync(collection, ct).ConfigureAwait(false);
         foreach (var folder in unfinished)
             await DeleteUnfinishedAsync(collection, folder.Id, ct).ConfigureAwait(false);
-        return unfinished.Count;
+        var backups = RepositoryKeys.Backups(collection);
+        var empty = await Store.DeleteEmptyFoldersAsync(backups, ct).ConfigureAwait(false);
+        return unfinished.Count + empty.Count(key => key.Length > backups.Length && key.IndexOf('/', backups.Length) == key.Length - 1
+            && unfinished.All(f => f.Id != key[backups.Length..^1]));
     }
 
     /// <summary>Every backup folder of a collection, from one listing: committed or not, labelled, newest write, stored bytes.</summary>

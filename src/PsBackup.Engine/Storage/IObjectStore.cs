@@ -31,4 +31,12 @@ public interface IObjectStore
 
     /// <summary>Deletes an object; deleting an absent object is not an error.</summary>
     Task DeleteAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Removes the folders below <paramref name="prefix"/> (a key ending in '/') that hold no
+    /// object, which a listing of objects never shows (a writer stopped before its first byte
+    /// leaves one). Returns their keys, deepest first. Stores without folders (S3) have none.
+    /// </summary>
+    Task<IReadOnlyList<string>> DeleteEmptyFoldersAsync(string prefix, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<string>>([]);
 }

@@ -103,6 +103,37 @@ public sealed class LocalObjectStore : IObjectStore
         return Task.CompletedTask;
     }
 
+    public Task<IReadOnlyList<string>> DeleteEmptyFoldersAsync(string prefix, CancellationToken cancellationToken)
+    {
+        if (!prefix.EndsWith('/'))
+            throw new ArgumentException($"Not a folder key: '{prefix}'.", nameof(prefix));
+        var top = PathOf(prefix.TrimEnd('/'));
+        var removed = new List<string>();
+        if (Directory.Exists(top))
+            DeleteIfEmpty(new DirectoryInfo(top), removed, cancellationToken);
+        return Task.FromResult<IReadOnlyList<string>>(removed);
+    }
+
+    /// <summary>Deletes the empty folders below and including <paramref name="dir"/>, deepest first; true when <paramref name="dir"/> went.</summary>
+    private bool DeleteIfEmpty(DirectoryInfo dir, List<string> removed, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        var empty = true;
+        foreach (var entry in dir.EnumerateFileSystemInfos())
+            empty &= entry is DirectoryInfo { LinkTarget: null } child && DeleteIfEmpty(child, removed, ct);
+        if (!empty || dir.FullName.Length <= _root.Length) return false;
+        try
+        {
+            dir.Delete();
+        }
+        catch (IOException)
+        {
+            return false; // a writer put something in it meanwhile
+        }
+        removed.Add(System.IO.Path.GetRelativePath(_root, dir.FullName).Replace('\\', '/') + "/");
+        return true;
+    }
+
     private string PathOf(string key)
     {
         if (key.Length == 0 || key.StartsWith('/') || key.Split('/').Any(part => part is "" or "." or ".."))

@@ -15,7 +15,7 @@ internal static class BackupVerifier
         var (repository, _, chain, reader) = await OpenedBackup.OpenAsync(request.Repository, request.Collection, request.Id, request.Passphrase, ct).ConfigureAwait(false);
         var artifacts = chain.SelectMany(m => m.Targets.Where(t => t.Status == TargetStatus.Complete)
             .SelectMany(t => t.Artifacts.Select(a => (Backup: m, Target: t, Artifact: a)))).ToList();
-        var reporter = new ProgressReporter(progress, $"Verifying backup '{request.Id}'", artifacts.Sum(a => a.Artifact.Size));
+        var reporter = new ProgressReporter(progress, $"Verifying backup '{request.Id}'", artifacts.Sum(a => a.Artifact.Size), artifacts.Count);
 
         foreach (var (backup, target, artifact) in artifacts)
         {
@@ -42,7 +42,7 @@ internal static class BackupVerifier
                 int n;
                 while ((n = await stream.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
                     reporter.Add(n, $"{backup.Id}/{artifact.Path}");
-                reporter.ItemDone();
+                reporter.ItemDone($"{backup.Id}/{artifact.Path}");
                 finding.ActualSha256 = stream.ActualSha256;
                 finding.Status = VerificationStatus.Ok;
             }
@@ -58,5 +58,6 @@ internal static class BackupVerifier
             }
             yield return finding;
         }
+        reporter.Complete();
     }
 }

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using System.Security;
 using PsBackup.Engine.Operations;
+using PsBackup.Completers;
 using PsBackup.Infrastructure;
 
 namespace PsBackup.Commands;
@@ -15,6 +16,7 @@ public sealed class InvokeBackupCommand : RepositoryCmdlet
     /// <summary>The collection; binds from Get-BackupCollection's Name.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Collection")]
+    [ArgumentCompleter(typeof(CollectionNameCompleter))]
     public string Name { get; set; } = "";
 
     /// <summary>Back up only what changed since the collection's latest backup.</summary>

@@ -1,14 +1,15 @@
 using System.Collections.Concurrent;
 using System.Management.Automation;
+using PsBackup.Engine;
 
 namespace PsBackup.Infrastructure;
 
 /// <summary>
 /// Engine work runs on the thread pool, but PowerShell only accepts WriteObject/WriteError/
-/// WriteProgress from the pipeline thread. The bridge queues those calls and replays them on
-/// the pipeline thread while the work runs.
+/// WriteProgress/WriteVerbose from the pipeline thread. The bridge queues those calls and replays
+/// them on the pipeline thread while the work runs.
 /// </summary>
-internal sealed class PipelineBridge : IProgress<BackupProgress>
+internal sealed class PipelineBridge : IVerboseProgress
 {
     private const int ActivityId = 0x5053; // "PS"
     private readonly BlockingCollection<Action<Cmdlet>> _queue = new();
@@ -24,24 +25,57 @@ internal sealed class PipelineBridge : IProgress<BackupProgress>
         });
     });
 
+    public void Verbose(string message) => _queue.Add(cmdlet => cmdlet.WriteVerbose(message));
+
     public void Output(object value) => _queue.Add(cmdlet => cmdlet.WriteObject(value));
 
     public void Warning(string message) => _queue.Add(cmdlet => cmdlet.WriteWarning(message));
 
     public void Error(ErrorRecord record) => _queue.Add(cmdlet => cmdlet.WriteError(record));
 
-    /// <summary>Runs <paramref name="work"/> and pumps its queued calls on the calling (pipeline) thread; rethrows its exception.</summary>
-    public void Run(Cmdlet cmdlet, Func<Task> work)
+    /// <summary>
+    /// Runs <paramref name="work"/> and pumps its queued calls on the calling (pipeline) thread;
+    /// rethrows its exception. When the pipeline stops taking output first (Select-Object -First n
+    /// downstream, Ctrl+C), cancels the work through <paramref name="cancel"/> and waits for it
+    /// (so it cleans up), then lets the pipeline's exception go on. Either way the progress bar
+    /// is completed, so it does not stay on screen after the cmdlet.
+    /// </summary>
+    public void Run(Cmdlet cmdlet, Func<Task> work, CancellationTokenSource cancel)
     {
         var task = Task.Run(async () =>
         {
             try { await work().ConfigureAwait(false); }
             finally { _queue.CompleteAdding(); }
         });
-        foreach (var call in _queue.GetConsumingEnumerable())
-            call(cmdlet);
-        if (_activity != null)
-            cmdlet.WriteProgress(new ProgressRecord(ActivityId, _activity, "Done") { RecordType = ProgressRecordType.Completed });
+        try
+        {
+            foreach (var call in _queue.GetConsumingEnumerable())
+                call(cmdlet);
+        }
+        catch
+        {
+            cancel.Cancel();
+            try { task.Wait(); }
+            catch (AggregateException) { /* cancelled or failed after nobody listens: the pipeline's exception wins */ }
+            throw;
+        }
+        finally
+        {
+            CompleteProgress(cmdlet);
+        }
         task.GetAwaiter().GetResult();
+    }
+
+    private void CompleteProgress(Cmdlet cmdlet)
+    {
+        if (_activity == null) return;
+        try
+        {
+            cmdlet.WriteProgress(new ProgressRecord(ActivityId, _activity, "Done") { RecordType = ProgressRecordType.Completed });
+        }
+        catch (PipelineStoppedException)
+        {
+            // Ctrl+C: the host clears its progress display itself.
+        }
     }
 }

@@ -22,9 +22,10 @@ public abstract class PsBackupCmdlet : PSCmdlet
     internal void RunEngine(object? target, Func<BackupEngine, PipelineBridge, CancellationToken, Task> work)
     {
         var bridge = new PipelineBridge();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token); // also when the pipeline stops taking output
         try
         {
-            bridge.Run(this, () => work(new BackupEngine(), bridge, _stopping.Token));
+            bridge.Run(this, () => work(new BackupEngine(), bridge, cancel.Token), cancel);
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {

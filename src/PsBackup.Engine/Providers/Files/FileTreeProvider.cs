@@ -66,8 +66,9 @@ public sealed class FileTreeProvider : IBackupProvider
         baseEntries.Clear();
         present.Clear();
 
-        var progress = new ProgressReporter(context.Progress, $"Backing up '{target.Name}'", toRead.Sum(e => e.Size));
+        var progress = new ProgressReporter(context.Progress, $"Backing up '{target.Name}'", toRead.Sum(e => e.Size), toRead.Count);
         var vanished = await WritePacksAsync(target.Path, toRead, context, progress, ct).ConfigureAwait(false);
+        progress.Complete();
         if (vanished.Count > 0)
             entries.RemoveAll(vanished.Contains);
 

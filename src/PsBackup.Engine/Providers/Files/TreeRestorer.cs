@@ -143,12 +143,13 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
     {
         var files = entries.Where(e => e.Type == FileEntryType.File).ToList();
         var staged = files.Select((file, i) => (file, path: Path.Combine(staging, inPlace ? file.Path : i.ToString()))).ToDictionary(x => x.file, x => x.path);
-        var progress = new ProgressReporter(context.Progress, $"Restoring '{context.Target.Name}'", files.Sum(f => f.Size));
+        var progress = new ProgressReporter(context.Progress, $"Restoring '{context.Target.Name}'", files.Sum(f => f.Size), files.Count);
         var packs = files.GroupBy(f => (
             Backup: f.Backup ?? throw new IntegrityException($"Index entry '{f.Path}' names no backup."),
             Pack: f.Pack ?? throw new IntegrityException($"Index entry '{f.Path}' names no pack.")));
         await Parallel.ForEachAsync(packs, new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = ct },
             (pack, token) => new ValueTask(StagePackAsync(pack.Key.Backup, pack.Key.Pack, pack.OrderBy(f => f.Offset).ToList(), staged, progress, token))).ConfigureAwait(false);
+        progress.Complete();
         return staged;
     }
 

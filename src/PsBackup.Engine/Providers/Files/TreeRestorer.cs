@@ -91,8 +91,13 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
     {
         if (!Directory.Exists(destination))
         {
-            if (File.Exists(destination))
-                throw new RestoreConflictException($"Restore destination '{destination}' is a file, not a directory.") { TargetObject = destination };
+            // A new destination: neither it nor the folder it would be created in may be a file.
+            for (var path = destination; path != null && !Directory.Exists(path); path = Path.GetDirectoryName(path))
+                if (File.Exists(path))
+                    throw new InvalidBackupRequestException("DestinationIsFile", (path == destination
+                        ? $"Restore destination '{destination}' is a file."
+                        : $"Restore destination '{destination}' would be inside '{path}', which is a file.")
+                        + " Give a directory, existing or new, as -Destination. Nothing was changed.") { TargetObject = destination };
             return;
         }
         var conflicts = new List<string>();

@@ -14,6 +14,9 @@ public sealed record BackupProgress(string Activity, string Status, string? Curr
     /// <summary>The target being backed up, restored or verified; null for work of the whole collection.</summary>
     public string? Target { get; init; }
 
+    /// <summary>Set when several collections are worked on at once (Invoke-Backup of several): each gets a progress bar of its own.</summary>
+    public string? Collection { get; init; }
+
     /// <summary>0–100 from the bytes, else from the items; -1 when neither total is known.</summary>
     public int PercentComplete =>
         BytesTotal > 0 ? (int)Math.Clamp(BytesDone * 100 / BytesTotal, 0, 100)

@@ -11,14 +11,16 @@ namespace PsBackup.Infrastructure;
 /// </summary>
 internal sealed class PipelineBridge : IVerboseProgress
 {
-    private const int ActivityId = 0x5053; // "PS"
+    private const int ActivityId = 0x5053; // "PS"; several collections at once: one bar each, from here up
     private readonly BlockingCollection<Action<Cmdlet>> _queue = new();
-    private string? _activity;
+    private readonly Dictionary<string, (int Id, string Activity)> _bars = new(StringComparer.Ordinal);
 
     public void Report(BackupProgress value) => _queue.Add(cmdlet =>
     {
-        _activity = value.Activity;
-        cmdlet.WriteProgress(new ProgressRecord(ActivityId, value.Activity, value.Status)
+        var key = value.Collection ?? "";
+        var id = _bars.TryGetValue(key, out var bar) ? bar.Id : ActivityId + _bars.Count;
+        _bars[key] = (id, value.Activity);
+        cmdlet.WriteProgress(new ProgressRecord(id, value.Activity, value.Status)
         {
             PercentComplete = value.PercentComplete,
             CurrentOperation = value.CurrentItem ?? "",
@@ -68,14 +70,15 @@ internal sealed class PipelineBridge : IVerboseProgress
 
     private void CompleteProgress(Cmdlet cmdlet)
     {
-        if (_activity == null) return;
         try
         {
-            cmdlet.WriteProgress(new ProgressRecord(ActivityId, _activity, "Done") { RecordType = ProgressRecordType.Completed });
+            foreach (var (id, activity) in _bars.Values)
+                cmdlet.WriteProgress(new ProgressRecord(id, activity, "Done") { RecordType = ProgressRecordType.Completed });
         }
         catch (PipelineStoppedException)
         {
             // Ctrl+C: the host clears its progress display itself.
         }
+        _bars.Clear();
     }
 }

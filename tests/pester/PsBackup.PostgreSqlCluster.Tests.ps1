@@ -1,7 +1,7 @@
 #Requires -Version 7.4
 # Pester 5: point-in-time recovery of a PostgreSQL cluster as an administrator would run it.
 # Needs what the engine tests need: root, PostgreSQL 15 in $env:PSBACKUP_TEST_PG_BIN
-# (default /usr/lib/postgresql/15/bin) and the built psbackup-cli (tools/PsBackup.Cli, Release).
+# (default /usr/lib/postgresql/15/bin) and the built psbackup-cli of the module's configuration.
 # A throwaway cluster on a free port (Get-FreeTestPort: 30000-32767) is started for this file and always stopped.
 
 Describe 'PostgreSQL cluster: base backup, WAL archive, point-in-time restore' {
@@ -10,9 +10,8 @@ Describe 'PostgreSQL cluster: base backup, WAL archive, point-in-time restore' {
         Import-Module (Get-PsBackupModuleManifest) -Force -ErrorAction Stop
 
         $pgBin = if ($env:PSBACKUP_TEST_PG_BIN) { $env:PSBACKUP_TEST_PG_BIN } else { '/usr/lib/postgresql/15/bin' }
-        $cli = Get-ChildItem -Path (Join-Path (Get-PsBackupRepoRoot) 'tools/PsBackup.Cli/bin/Release') -Filter psbackup-cli.dll -Recurse |
-            Select-Object -First 1 -ExpandProperty FullName
-        if (-not $cli) { throw 'psbackup-cli is not built: dotnet build tools/PsBackup.Cli -c Release' }
+        $cli = Get-PsBackupCli
+        $psql = Join-Path $pgBin 'psql'
 
         # Everything in a /tmp folder the postgres user may use ($TestDrive may sit below a private home).
         $work = Join-Path '/tmp' "psbackup-pester-pg-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
@@ -26,14 +25,17 @@ Describe 'PostgreSQL cluster: base backup, WAL archive, point-in-time restore' {
         $port = Get-FreeTestPort
 
         function Invoke-Pg([string] $Sql, [int] $Port = $port) {
-            $out = & psql -h 127.0.0.1 -p $Port -U postgres -Atqc $Sql
+            $out = & $psql -h 127.0.0.1 -p $Port -U postgres -Atqc $Sql
             if ($LASTEXITCODE -ne 0) { throw "psql failed: $Sql" }
             $out
         }
         function Wait-Archived {
             $segment = Invoke-Pg 'SELECT pg_walfile_name(pg_switch_wal())'
             foreach ($i in 1..300) {
-                if ((Invoke-Pg "SELECT coalesce(last_archived_wal, '') >= '$segment' FROM pg_stat_archiver") -eq 't') { return }
+                $archived, $failed = (Invoke-Pg "SELECT coalesce(last_archived_wal, '') >= '$segment', failed_count FROM pg_stat_archiver") -split '\|'
+                if ($archived -eq 't') { return }
+                # archive_command (psbackup-cli archive-wal) does not fail when all is well: no need to wait out the minute.
+                if ([int]$failed -gt 0) { throw "archive_command failed $failed time(s); see $work/primary.log" }
                 Start-Sleep -Milliseconds 200
             }
             throw "WAL segment $segment was not archived"
@@ -64,7 +66,6 @@ fsync = off
         Invoke-Pg 'INSERT INTO orders VALUES (3)' | Out-Null
         Wait-Archived
         $incremental = Invoke-Backup -Name orders-pitr -Repository $repository -Incremental
-        $window = Get-BackupRecoveryWindow -Collection orders-pitr -Repository $repository
     }
 
     AfterAll {
@@ -92,12 +93,19 @@ fsync = off
     }
 
     It 'Get-BackupRecoveryWindow spans the base backup to the last archived commit' {
+        $window = Get-BackupRecoveryWindow -Collection orders-pitr -Repository $repository -ErrorVariable err
+        $err | Should -BeNullOrEmpty
         $window.Collection | Should -Be 'orders-pitr'
         $window.Target | Should -Be 'orders-db'
         $window.Earliest | Should -Be $full.EndTime
         $window.Latest | Should -BeGreaterThan $point
         $window.MissingSegment | Should -BeNullOrEmpty
         $window.Timeline | Should -Be 1
+        # The default view at 80 columns: grouped by collection, both ends of the window to the second.
+        $lines = @($window | Get-ViewLine)
+        $lines[0] | Should -Be '   Collection: orders-pitr'
+        $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 80 }
+        $lines[-1] | Should -BeLike "orders-db    $($window.Earliest.ToLocalTime().ToString('yyyy-MM-dd HH:mm:ss')) $($window.Latest.ToLocalTime().ToString('yyyy-MM-dd HH:mm:ss')) *"
     }
 
     It 'Restore-Backup -PointInTime gives a cluster with exactly the rows committed before that moment' {
@@ -137,9 +145,12 @@ fsync = off
         $err[0].FullyQualifiedErrorId | Should -BeLike 'ConflictingRecoveryTargets*'
     }
 
-    It 'Restore-Backup -WhatIf restores nothing' {
+    It 'Restore-Backup -WhatIf says what it would restore, and restores nothing' {
         $destination = Join-Path $work 'whatif'
-        $incremental | Restore-Backup -Destination $destination -EndOfArchive -WhatIf
+        $run = Invoke-WhatIf { $incremental | Restore-Backup -Destination $destination -EndOfArchive -WhatIf }
+        $run.Errors | Should -BeNullOrEmpty
+        $run.Output | Should -BeNullOrEmpty
+        $run.WhatIf | Should -Be "What if: Performing the operation ""Restore backup to '$destination'"" on target ""$($incremental.Id)""."
         $destination | Should -Not -Exist
     }
 }

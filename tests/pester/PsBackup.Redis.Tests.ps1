@@ -90,9 +90,13 @@ Describe 'PsBackup with Redis' {
             $err[0].FullyQualifiedErrorId | Should -BeLike 'TargetAuthenticationFailed*'
         }
 
-        It 'takes a snapshot' {
+        It 'takes a snapshot that Test-Backup verifies' {
             $backup.Status | Should -Be 'Complete'
-            Get-Backup -Collection cache -Latest | Test-Backup | Where-Object Status -ne 'Ok' | Should -BeNullOrEmpty
+            $findings = @(Get-Backup -Collection cache -Latest | Test-Backup -ErrorVariable err)
+            $err | Should -BeNullOrEmpty
+            $findings.Count | Should -Be 1
+            $findings[0].Artifact | Should -BeLike 'cache/dump.rdb*'
+            $findings[0].Status | Should -Be 'Ok'
         }
 
         It 'restores into another server with a key prefix and a database map, keeping TTLs' {
@@ -123,9 +127,14 @@ Describe 'PsBackup with Redis' {
             (redis-check-rdb $result.Destination) -join "`n" | Should -Match 'RDB looks OK'
         }
 
-        It '-WhatIf restores nothing' {
-            $backup | Restore-Backup -Destination $other.Endpoint -KeyPrefix 'whatif:' -WhatIf
+        It '-WhatIf says what it would restore, and restores nothing' {
+            $keysBefore = @(redis-cli -p $other.Port --scan | Sort-Object)
+            $run = Invoke-WhatIf { $backup | Restore-Backup -Destination $other.Endpoint -KeyPrefix 'whatif:' -WhatIf }
+            $run.Errors | Should -BeNullOrEmpty
+            $run.Output | Should -BeNullOrEmpty
+            $run.WhatIf | Should -Be "What if: Performing the operation ""Restore backup to '$($other.Endpoint)'"" on target ""$($backup.Id)""."
             redis-cli -p $other.Port exists 'whatif:user:1' | Should -Be '0'
+            (@(redis-cli -p $other.Port --scan | Sort-Object) -join ',') | Should -Be ($keysBefore -join ',')
         }
     }
 }

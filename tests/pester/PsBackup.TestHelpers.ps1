@@ -154,3 +154,73 @@ function Invoke-WhatIf {
         WhatIf = $lines
     }
 }
+
+function Get-PesterTestInventory {
+    # Every test of the Pester suite (found by Pester's discovery, nothing run) with the PsBackup
+    # cmdlets it calls: Exercised (in its It block) and Setup (in the BeforeAll/BeforeEach blocks
+    # around it). Data-driven tests are one entry (their template name), as -FullNameFilter sees them.
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [string[]] $Path,
+        [Parameter(Mandatory)] [string[]] $CmdletName
+    )
+    $configuration = New-PesterConfiguration
+    $configuration.Run.Path = $Path
+    $configuration.Run.SkipRun = $true
+    $configuration.Run.PassThru = $true
+    $configuration.Output.Verbosity = 'None'
+    $discovered = Invoke-Pester -Configuration $configuration
+    $called = {
+        param([scriptblock[]] $Blocks)
+        @(foreach ($block in $Blocks) {
+                if (-not $block) { continue }
+                $block.Ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.CommandAst] }, $true) |
+                    ForEach-Object { $_.GetCommandName() } | Where-Object { $_ -in $CmdletName }
+            }) | Sort-Object -Unique
+    }
+    foreach ($test in $discovered.Tests) {
+        $setup = for ($block = $test.Block; $block; $block = $block.Parent) { $block.OneTimeTestSetup; $block.EachTestSetup }
+        [pscustomobject]@{
+            FullName  = $test.Path -join '.'
+            File      = $test.ScriptBlock.File
+            Exercised = @(& $called @($test.ScriptBlock))
+            Setup     = @(& $called @($setup))
+        }
+    }
+}
+
+function New-PsBackupShell {
+    # A PowerShell with a runspace of its own and the built module imported, for what a session
+    # cannot observe of itself: its progress records (Streams.Progress) and Ctrl+C (Stop()).
+    # Functions of this session that shadow PsBackup cmdlets (Test-PesterStubs.ps1 defines such
+    # stubs) are defined there too, so it runs the same commands as its caller. Dispose it.
+    [CmdletBinding()]
+    [OutputType([powershell])]
+    param()
+    $shell = [powershell]::Create()
+    $null = $shell.AddCommand('Import-Module').AddParameter('Name', (Get-PsBackupModuleManifest)).AddParameter('ErrorAction', 'Stop')
+    $cmdlets = @((Get-Module -Name PsBackup).ExportedCmdlets.Keys)
+    foreach ($function in Get-ChildItem -Path function: | Where-Object Name -in $cmdlets) {
+        $null = $shell.AddStatement().AddScript("function global:$($function.Name) {`n$($function.ScriptBlock)`n}")
+    }
+    $null = $shell.Invoke()
+    $shell.Commands.Clear()
+    $shell
+}
+
+function Get-ViewLine {
+    # What the console shows for objects at 80 columns: the lines of Out-String -Width 80, plain
+    # text, trailing blanks trimmed, empty lines dropped.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory, ValueFromPipeline)] [object] $InputObject)
+    begin { $items = [System.Collections.Generic.List[object]]::new() }
+    process { $items.Add($InputObject) }
+    end {
+        $rendering = $PSStyle.OutputRendering
+        $PSStyle.OutputRendering = 'PlainText'
+        try { $text = $items | Out-String -Width 80 }
+        finally { $PSStyle.OutputRendering = $rendering }
+        $text -split "`r?`n" | ForEach-Object TrimEnd | Where-Object { $_ }
+    }
+}

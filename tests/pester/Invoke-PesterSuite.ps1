@@ -47,6 +47,10 @@ if ($FullNameFilter) { $configuration.Filter.FullName = $FullNameFilter }
 $null = New-Item -ItemType Directory -Path (Split-Path -Parent $configuration.TestResult.OutputPath.Value) -Force
 
 $result = Invoke-Pester -Configuration $configuration
+if (-not $result) {
+    Write-Host "Pester: 0 passed, 1 failed (Invoke-Pester returned no result for $($Path -join ', '))" -ForegroundColor Red
+    exit 1
+}
 
 # A file that does not load counts as a failed test; so does a failing AfterAll (a block failure
 # without any failed test). Skipped tests are failures of the suite (the project skips none); tests

@@ -131,7 +131,8 @@ Describe 'Bucket lifecycle of an S3 repository' {
 
     It 'refuses a local repository with LifecycleRequiresS3' {
         $local = Join-Path $TestDrive "local-$bucket"
-        $null = New-BackupTarget -Path $source | New-BackupCollection -Name files -Repository $local -ErrorAction Stop
+        $created = New-BackupTarget -Path $source | New-BackupCollection -Name files -Repository $local -ErrorAction Stop
+        $created.Repository | Should -Be $local
         $out = Get-BackupStorageLifecycle -Repository $local -ErrorVariable err -ErrorAction SilentlyContinue
         $out | Should -BeNullOrEmpty
         $err[0].FullyQualifiedErrorId | Should -BeLike 'LifecycleRequiresS3*'

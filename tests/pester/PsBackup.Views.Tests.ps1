@@ -107,6 +107,7 @@ Describe 'Default views at 80 columns' {
 
     It 'Invoke-RetentionPolicy: every reason shown whole, wrapped' {
         $null = Invoke-Backup -Name a-collection-with-a-long-name -Repository $repository -ErrorAction Stop
+        $null = Invoke-Backup -Name a-collection-with-a-long-name -Repository $repository -Incremental -ErrorAction Stop
         $plan = @(Invoke-RetentionPolicy -Collection a-collection-with-a-long-name -Repository $repository -WhatIf -ErrorVariable err)
         $err | Should -BeNullOrEmpty
         $plan.Count | Should -BeGreaterThan 1

@@ -393,7 +393,10 @@ Describe 'PsBackup workflows' {
         }
 
         It '-WhatIf says what it would create, and creates nothing' {
-            $run = Invoke-WhatIf { New-BackupTarget -Path $twiceSource | New-BackupCollection -Name not-created -WhatIf }
+            $target = New-BackupTarget -Path $twiceSource -ErrorVariable targetErrors
+            $targetErrors | Should -BeNullOrEmpty
+            $target.Path | Should -Be (Resolve-Path -LiteralPath $twiceSource).ProviderPath
+            $run = Invoke-WhatIf { $target | New-BackupCollection -Name not-created -WhatIf }
             $run.Errors | Should -BeNullOrEmpty
             $run.Output | Should -BeNullOrEmpty
             $run.WhatIf | Should -Be 'What if: Performing the operation "Create backup collection" on target "not-created".'

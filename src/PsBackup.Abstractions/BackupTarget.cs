@@ -6,7 +6,11 @@ public abstract class BackupTarget
     /// <summary>Unique within a collection; names the target's folder inside a backup.</summary>
     public string Name { get; set; } = "";
 
-    public abstract TargetKind Kind { get; }
+    /// <summary>
+    /// The engine kind that backs it up ("FileTree", "PostgreSql" …): the "kind" of the target in
+    /// collection.json and in manifests. A plain string so an engine kind is one registration.
+    /// </summary>
+    public abstract string Kind { get; }
 
     /// <summary>Where the target lives, for display (a path, a host:port/database …).</summary>
     public abstract string Location { get; }
@@ -17,7 +21,7 @@ public abstract class BackupTarget
 /// <summary>A directory tree with tar --exclude style include/exclude globs.</summary>
 public sealed class FileTreeTarget : BackupTarget
 {
-    public override TargetKind Kind => TargetKind.FileTree;
+    public override string Kind => "FileTree";
 
     /// <summary>Absolute root of the tree.</summary>
     public string Path { get; set; } = "";

@@ -8,7 +8,7 @@ public sealed class BackupTargetStatus
 {
     public string Collection { get; set; } = "";
     public string Target { get; set; } = "";
-    public TargetKind Kind { get; set; }
+    public string Kind { get; set; } = "";
     public string Location { get; set; } = "";
 
     /// <summary>The replication slot the next incremental reads; empty when the target keeps none.</summary>

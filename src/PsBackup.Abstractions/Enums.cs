@@ -9,8 +9,5 @@ public enum CompressionKind { Brotli, Gzip, None }
 /// <summary>Complete: every target succeeded. Partial: at least one target failed and is not restorable from this backup.</summary>
 public enum BackupStatus { Complete, Partial }
 
-/// <summary>The engine a target is backed up with.</summary>
-public enum TargetKind { FileTree, PostgreSql, Redis, PostgreSqlCluster }
-
 /// <summary>Outcome of re-reading one artifact.</summary>
 public enum VerificationStatus { Ok, Corrupt, Missing }

@@ -7,7 +7,7 @@ namespace PsBackup;
 /// </summary>
 public sealed class PostgreSqlClusterTarget : PostgreSqlServerTarget
 {
-    public override TargetKind Kind => TargetKind.PostgreSqlCluster;
+    public override string Kind => "PostgreSqlCluster";
 
     public override string Location => $"{Host}:{Port} (cluster)";
 }

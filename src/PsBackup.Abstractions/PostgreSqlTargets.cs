@@ -19,7 +19,7 @@ public abstract class PostgreSqlServerTarget : BackupTarget
 /// <summary>Tables of one database (schema-qualified names or wildcards such as public.*), or the whole database.</summary>
 public sealed class PostgreSqlTarget : PostgreSqlServerTarget
 {
-    public override TargetKind Kind => TargetKind.PostgreSql;
+    public override string Kind => "PostgreSql";
 
     public string Database { get; set; } = "";
 

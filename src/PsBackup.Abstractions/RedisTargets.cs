@@ -16,7 +16,7 @@ public enum RedisBackupMode
 /// </summary>
 public sealed class RedisTarget : BackupTarget
 {
-    public override TargetKind Kind => TargetKind.Redis;
+    public override string Kind => "Redis";
 
     /// <summary>host:port of the server, or several of the same data set (replica first, then primary): the first that answers is used.</summary>
     public string[] Endpoints { get; set; } = [];

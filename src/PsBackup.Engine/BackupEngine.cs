@@ -14,16 +14,16 @@ public sealed class BackupEngine(EngineOptions? options = null)
         new CollectionManager(_options).CreateAsync(request, ct);
 
     public Task<List<BackupCollectionInfo>> GetCollectionsAsync(RepositoryAddress? repository, string? namePattern, CancellationToken ct = default) =>
-        new CollectionManager(_options).GetAsync(repository, namePattern, ct);
+        CollectionManager.GetAsync(repository, namePattern, ct);
 
     /// <summary>Returns warnings: what could not be dropped on the targets' servers when <paramref name="force"/> is set.</summary>
-    public Task<List<string>> RemoveCollectionAsync(RepositoryAddress? repository, string name, CancellationToken ct = default,
-        Providers.TargetCredentials? credentials = null, bool force = false) =>
+    public Task<List<string>> RemoveCollectionAsync(RepositoryAddress? repository, string name,
+        Providers.TargetCredentials? credentials = null, bool force = false, CancellationToken ct = default) =>
         new CollectionManager(_options).RemoveAsync(repository, name, credentials, force, ct);
 
     public IAsyncEnumerable<BackupTargetStatus> GetTargetStatusAsync(RepositoryAddress? repository, string collection,
         Providers.TargetCredentials? credentials = null, CancellationToken ct = default) =>
-        new CollectionManager(_options).StatusAsync(repository, collection, credentials, ct);
+        CollectionManager.StatusAsync(repository, collection, credentials, ct);
 
     public Task<BackupRunResult> InvokeBackupAsync(BackupRequest request, IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>
         new BackupRunner(_options).RunAsync(request, progress, ct);
@@ -39,6 +39,10 @@ public sealed class BackupEngine(EngineOptions? options = null)
     public Task<List<BackupInfo>> GetBackupsAsync(BackupQuery query, CancellationToken ct = default) =>
         BackupCatalog.QueryAsync(query, ct);
 
+    /// <summary>Restore-Backup's -WhatIf/-Confirm: the backup, targets and destinations a restore would use; changes nothing.</summary>
+    public Task<RestorePlan> PlanRestoreAsync(RestoreRequest request, CancellationToken ct = default) =>
+        RestoreRunner.PlanAsync(request, ct);
+
     public IAsyncEnumerable<RestoreOutcome> RestoreAsync(RestoreRequest request, IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>
         RestoreRunner.RunAsync(request, progress, ct);
 
@@ -46,7 +50,7 @@ public sealed class BackupEngine(EngineOptions? options = null)
         BackupVerifier.RunAsync(request, progress, ct);
 
     /// <summary>Copy-Backup: one result per backup considered, oldest first.</summary>
-    public IAsyncEnumerable<CopyResult> CopyBackupAsync(CopyRequest request, IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>
+    public IAsyncEnumerable<CopyOutcome> CopyBackupAsync(CopyRequest request, IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>
         new BackupCopier(_options).RunAsync(request, progress, ct);
 
     /// <summary>Get-BackupStorageLifecycle: PsBackup's bucket lifecycle rules for an S3 repository.</summary>
@@ -61,13 +65,13 @@ public sealed class BackupEngine(EngineOptions? options = null)
     public Task<StorageLifecycle> SetStorageLifecycleAsync(RepositoryAddress? repository, Storage.S3.LifecyclePolicy? policy, CancellationToken ct = default) =>
         StorageLifecycleManager.SetAsync(repository, policy, ct);
 
-    /// <summary>archive_command (psbackup-cli archive-wal): true when stored, false when the identical file was already archived.</summary>
-    public Task<bool> ArchiveWalAsync(WalArchiveRequest request, CancellationToken ct = default) =>
-        Providers.PostgreSql.Cluster.WalOperations.ArchiveAsync(request, ct);
+    /// <summary>Stores one log file a server's archive command hands over (psbackup-cli): true when stored, false when the identical file was already archived.</summary>
+    public Task<bool> ArchiveLogAsync(ArchiveLogRequest request, CancellationToken ct = default) =>
+        PointInTimeOperations.ArchiveLogAsync(request, ct);
 
-    /// <summary>Get-BackupRecoveryWindow: per PostgreSQL cluster target, the earliest and latest restorable moment.</summary>
+    /// <summary>Get-BackupRecoveryWindow: per point-in-time target, the earliest and latest restorable moment.</summary>
     public Task<List<RecoveryWindow>> GetRecoveryWindowsAsync(RecoveryWindowQuery query, CancellationToken ct = default) =>
-        Providers.PostgreSql.Cluster.WalOperations.WindowsAsync(query, ct);
+        PointInTimeOperations.WindowsAsync(query, ct);
 
     public Task<BackupCollectionInfo> SetCollectionAsync(SetCollectionRequest request, CancellationToken ct = default) =>
         new CollectionManager(_options).SetAsync(request, ct);
@@ -78,7 +82,7 @@ public sealed class BackupEngine(EngineOptions? options = null)
 
     /// <summary>Invoke-RetentionPolicy's plan: one decision per backup and unfinished folder, oldest first; changes nothing.</summary>
     public Task<List<RetentionDecision>> PlanRetentionAsync(RetentionRequest request, CancellationToken ct = default) =>
-        new RetentionRunner(_options).PlanAsync(request, ct);
+        RetentionRunner.PlanAsync(request, ct);
 
     /// <summary>Applies retention under the collection's lock, deleting only the approved backup ids the fresh plan also deletes.</summary>
     public IAsyncEnumerable<RetentionDecision> ApplyRetentionAsync(RetentionRequest request, IReadOnlySet<string> approved,

@@ -5,17 +5,17 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$here/env.sh"
 
-# --- Debian packages: PostgreSQL 15 and Node.js + npm (the peers themselves), redis-server (with
-# redis-tools: redis-check-rdb) and openssl (the Redis TLS test makes a certificate) for the tests;
-# zstd, restic, pigz for the benchmarks. A fresh Debian 12 has none of them.
-apt_pkgs=(redis-server zstd restic pigz openssl)
+# --- Debian packages: postgresql-15 (its contrib extensions, citext among them, are in the same
+# package on Debian 12), redis-server (with redis-tools: redis-check-rdb) and openssl (the Redis TLS
+# test makes a certificate) for the tests; zstd, restic, pigz for the benchmarks; Node.js and npm
+# for the S3 and MongoDB-wire peers. A fresh Debian 12 has none of them.
+apt_pkgs=(postgresql-15 redis-server zstd restic pigz openssl)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == "install ok installed" ]] || missing+=("$p")
 done
-# PostgreSQL and Node count as present when their programs are, however they were installed
-# (NodeSource's nodejs ships npm and conflicts with Debian's npm package).
-[[ -x "$PSBACKUP_TEST_PG_BIN/postgres" ]] || missing+=(postgresql-15)
+# Node counts as present when its programs are, however it was installed (NodeSource's nodejs
+# ships npm and conflicts with Debian's npm package).
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 if [[ " ${missing[*]} " == *" postgresql-15 "* && ! -e /etc/postgresql-common/createcluster.conf ]]; then

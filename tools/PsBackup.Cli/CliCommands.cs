@@ -2,6 +2,11 @@ using System.Text.Json;
 using PsBackup.Engine;
 using PsBackup.Engine.Errors;
 using PsBackup.Engine.Operations;
+using PsBackup.Engine.Providers;
+using PsBackup.Engine.Providers.Files;
+using PsBackup.Engine.Providers.PostgreSql;
+using PsBackup.Engine.Providers.PostgreSql.Cluster;
+using PsBackup.Engine.Providers.Redis;
 
 namespace PsBackup.Cli;
 
@@ -30,17 +35,11 @@ internal static class CliCommands
     private static BackupTarget Target(string location, CliArguments args)
     {
         if (!location.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
-            return TargetFactory.FileTree(Path.GetFullPath(location), null, args.Options("include"), args.Options("exclude"));
+            return FileTreeTargets.Create(Path.GetFullPath(location), null, args.Options("include"), args.Options("exclude"));
         var uri = new Uri(location);
-        return TargetFactory.PostgreSql(uri.Host, uri.Port > 0 ? uri.Port : null, uri.AbsolutePath.Trim('/'), args.Options("table"),
+        return PgTargets.Create(uri.Host, uri.Port > 0 ? uri.Port : null, uri.AbsolutePath.Trim('/'), args.Options("table"),
             uri.UserInfo.Length > 0 ? uri.UserInfo.Split(':')[0] : null, null, null, null, out _);
     }
-
-    /// <summary>Database destinations (a URI or a connection string) pass as typed; the rest are paths.</summary>
-    private static string Destination(string destination) =>
-        destination.Contains("://") || destination.Contains('=') || System.Text.RegularExpressions.Regex.IsMatch(destination, @"^[^/\\]+:\d+$")
-            ? destination // a URI, a connection string, or a Redis host:port
-            : Path.GetFullPath(destination);
 
     private static readonly JsonSerializerOptions JsonOptions = new() { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
     private static readonly HashSet<string> Switches = ["incremental", "encrypt", "force", "end-of-archive"];
@@ -66,7 +65,7 @@ internal static class CliCommands
                     return await Demo.RunAsync(engine, repository, ct);
                 case "new-collection":
                     BackupTarget target = args.Option("pg-cluster") is { } cluster
-                        ? TargetFactory.PostgreSqlCluster(cluster, null, null, args.Option("pg-user"))
+                        ? ClusterTargets.Create(cluster, null, null, args.Option("pg-user"))
                         : Target(args.Required(1, "PATH"), args);
                     Print(await engine.NewCollectionAsync(new NewCollectionRequest(args.Required(0, "NAME"), [target])
                     {
@@ -77,7 +76,7 @@ internal static class CliCommands
                     }, ct));
                     return 0;
                 case "new-redis-collection":
-                    var redis = TargetFactory.Redis([args.Required(1, "HOST:PORT")], null, null, false,
+                    var redis = RedisTargets.Create([args.Required(1, "HOST:PORT")], null, null, false,
                         args.Option("mode") is { } mode ? Enum.Parse<RedisBackupMode>(mode, ignoreCase: true) : null,
                         args.Options("database").Select(int.Parse).ToArray(), args.Options("pattern"));
                     Print(await engine.NewCollectionAsync(new NewCollectionRequest(args.Required(0, "NAME"), [redis])
@@ -106,12 +105,11 @@ internal static class CliCommands
                     await foreach (var outcome in engine.RestoreAsync(new RestoreRequest(args.Required(0, "ID"))
                     {
                         Repository = repository,
-                        Destination = Destination(args.Required(1, "DESTINATION")),
+                        Destination = args.Required(1, "DESTINATION"),
                         Force = args.Flag("force"),
-                        TablePrefix = args.Option("table-prefix"),
                         ThrottleLimit = int.Parse(args.Option("throttle-limit") ?? BackupRequest.DefaultThrottleLimit.ToString()),
                         Recovery = RecoveryOf(args),
-                        KeyPrefix = args.Option("key-prefix"),
+                        Options = KindOptions(args),
                     }, null, ct))
                     {
                         if (outcome.Error != null) { Console.Error.WriteLine($"error: {outcome.Error.ErrorId}: {outcome.Error.Message}"); failed = true; }
@@ -127,7 +125,7 @@ internal static class CliCommands
                     }
                     return ok ? 0 : 1;
                 case "archive-wal":
-                    var stored = await engine.ArchiveWalAsync(new WalArchiveRequest(
+                    var stored = await engine.ArchiveLogAsync(new ArchiveLogRequest(
                         args.Option("collection") ?? throw new ArgumentException("Missing --collection."),
                         Path.GetFullPath(args.Required(0, "WAL_PATH")), args.Required(1, "WAL_NAME"))
                     {
@@ -162,9 +160,17 @@ internal static class CliCommands
         }
     }
 
-    private static Engine.Providers.RecoveryTarget? RecoveryOf(CliArguments args) =>
+    private static List<object> KindOptions(CliArguments args)
+    {
+        var options = new List<object>();
+        if (args.Option("table-prefix") is { } tablePrefix) options.Add(new PgTableRestoreOptions { TablePrefix = tablePrefix });
+        if (args.Option("key-prefix") is { } keyPrefix) options.Add(new RedisRestoreOptions { KeyPrefix = keyPrefix });
+        return options;
+    }
+
+    private static RecoveryTarget? RecoveryOf(CliArguments args) =>
         args.Option("point-in-time") is { } time ? new() { Time = DateTimeOffset.Parse(time, System.Globalization.CultureInfo.InvariantCulture) }
-        : args.Option("target-lsn") is { } lsn ? new() { Lsn = lsn }
+        : args.Option("target-lsn") is { } lsn ? new() { Position = lsn }
         : args.Flag("end-of-archive") ? new() { EndOfArchive = true }
         : null;
 

@@ -20,7 +20,7 @@ internal static class Demo
         Console.WriteLine($"repository : {RepositoryLocation.Resolve(repository)}");
         Console.WriteLine($"sample     : {sample}");
 
-        var target = TargetFactory.FileTree(sample, "sample", null, ["*.tmp", "node_modules"]);
+        var target = Engine.Providers.Files.FileTreeTargets.Create(sample, "sample", null, ["*.tmp", "node_modules"]);
         await engine.NewCollectionAsync(new NewCollectionRequest("demo", [target]) { Repository = repository, IncrementalBackupEnabled = true, IfNotExists = true }, ct);
         var full = await engine.InvokeBackupAsync(new BackupRequest("demo") { Repository = repository }, null, ct);
         Console.WriteLine($"full       : {full.Backup.Id}  {full.Backup.SizeBytes} bytes, stored {full.Backup.StoredBytes}");

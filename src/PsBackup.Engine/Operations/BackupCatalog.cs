@@ -7,7 +7,7 @@ internal static class BackupCatalog
 {
     public static async Task<List<BackupInfo>> QueryAsync(BackupQuery query, CancellationToken ct)
     {
-        var repository = await CollectionAccess.OpenRepositoryAsync(query.Repository, ct).ConfigureAwait(false);
+        using var repository = await CollectionAccess.OpenRepositoryAsync(query.Repository, ct).ConfigureAwait(false);
         var collections = new List<string>();
         if (query.Collection != null && !Glob.HasWildcards(query.Collection))
         {

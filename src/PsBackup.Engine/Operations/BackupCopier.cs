@@ -21,13 +21,13 @@ internal sealed class BackupCopier(EngineOptions options)
 {
     private const int BufferSize = 1 << 17;
 
-    public async IAsyncEnumerable<CopyResult> RunAsync(CopyRequest request, IProgress<BackupProgress>? progress, [EnumeratorCancellation] CancellationToken ct)
+    public async IAsyncEnumerable<CopyOutcome> RunAsync(CopyRequest request, IProgress<BackupProgress>? progress, [EnumeratorCancellation] CancellationToken ct)
     {
         Names.Validate(request.Collection, "Collection");
         if (request.Id != null && !BackupId.IsValid(request.Id))
             throw new InvalidBackupRequestException("InvalidBackupId", $"'{request.Id}' is not a backup id (expected yyyyMMddTHHmmssZ_full|incremental_xxxxxxxx).");
 
-        var source = await CollectionAccess.OpenRepositoryAsync(request.Source, ct).ConfigureAwait(false);
+        using var source = await CollectionAccess.OpenRepositoryAsync(request.Source, ct).ConfigureAwait(false);
         var definition = await source.GetCollectionAsync(request.Collection, ct).ConfigureAwait(false);
         var definitionBytes = await source.Store.ReadAllBytesAsync(RepositoryKeys.Definition(definition.Name), ct).ConfigureAwait(false);
         var key = CollectionAccess.UnlockKey(definition, request.Passphrase, required: false); // copying needs no key; verifying plaintext does
@@ -35,7 +35,7 @@ internal sealed class BackupCopier(EngineOptions options)
             ? await CollectionAccess.ResolveChainAsync(source, definition.Name, request.Id, ct).ConfigureAwait(false)
             : await source.ListBackupsAsync(definition.Name, ct).ConfigureAwait(false);
 
-        var destination = await BackupRepository.OpenAsync(RepositoryLocation.OpenStore(request.Destination), create: true, ct).ConfigureAwait(false);
+        using var destination = await BackupRepository.OpenAsync(RepositoryLocation.OpenStore(request.Destination), create: true, ct).ConfigureAwait(false);
         var destinationDefinition = await EnsureCollectionAsync(destination, definition, definitionBytes, ct).ConfigureAwait(false);
         var destinationReader = new ArtifactReader(destination, key);
 
@@ -45,6 +45,7 @@ internal sealed class BackupCopier(EngineOptions options)
         foreach (var manifest in backups)
         {
             var clock = Stopwatch.StartNew();
+            PsBackupException? error = null;
             var result = new CopyResult
             {
                 BackupId = manifest.Id,
@@ -55,8 +56,9 @@ internal sealed class BackupCopier(EngineOptions options)
             };
             if (manifest.Parent != null && failed.Contains(manifest.Parent))
             {
+                error = new CopyFailedException($"Backup '{manifest.Id}' was not copied: its parent backup '{manifest.Parent}' could not be copied.");
                 result.Status = CopyStatus.Failed;
-                result.Message = $"Not copied: its parent backup '{manifest.Parent}' could not be copied.";
+                result.Message = error.Message;
             }
             else if (await destination.Store.StatAsync(RepositoryKeys.Manifest(manifest.Collection, manifest.Id), ct).ConfigureAwait(false) != null)
             {
@@ -71,14 +73,15 @@ internal sealed class BackupCopier(EngineOptions options)
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
                 {
+                    error = Failures.Of(e, manifest.Id, OperationKind.Copy);
                     result.Status = CopyStatus.Failed;
-                    result.Message = e is PsBackupException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+                    result.Message = error.Message;
                 }
             }
             if (result.Status == CopyStatus.Failed)
                 failed.Add(manifest.Id);
             result.Duration = clock.Elapsed;
-            yield return result;
+            yield return new CopyOutcome(result, error);
         }
     }
 

@@ -13,7 +13,7 @@ internal sealed partial class BackupLabeler(EngineOptions options)
             if (!TagPattern().IsMatch(tag))
                 throw new InvalidBackupRequestException("InvalidTag",
                     $"Tag '{tag}' is not valid: use 1-100 letters, digits and . _ - : @ + =, starting with a letter or digit.") { TargetObject = tag };
-        var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
+        using var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
         var collection = request.Collection ?? await CollectionAccess.FindCollectionOfAsync(repository, request.Id, ct).ConfigureAwait(false);
         await repository.GetCollectionAsync(collection, ct).ConfigureAwait(false);
 

@@ -1,6 +1,7 @@
 using System.Reflection;
 using PsBackup.Engine.Errors;
 using PsBackup.Engine.Providers;
+using PsBackup.Engine.Providers.Capabilities;
 using PsBackup.Engine.Repository;
 using PsBackup.Engine.Storage;
 
@@ -17,7 +18,7 @@ internal sealed class BackupRunner(EngineOptions options)
 
     public async Task<BackupRunResult> RunAsync(BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken ct)
     {
-        var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
+        using var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
         var definition = await repository.GetCollectionAsync(request.Collection, ct).ConfigureAwait(false);
         if (request.Type == BackupType.Incremental && !definition.IncrementalBackupEnabled)
             throw new InvalidBackupRequestException("IncrementalNotEnabled",
@@ -68,8 +69,8 @@ internal sealed class BackupRunner(EngineOptions options)
                 TargetBackupContext? context = null;
                 try
                 {
-                    var provider = ProviderRegistry.For(target.Kind);
-                    var @base = request.Type == BackupType.Incremental && provider.IncrementalNeedsBase ? FindBase(history, manifest.Parent!, target) : null;
+                    var kind = EngineKinds.For(target);
+                    var @base = request.Type == BackupType.Incremental && kind is IIncrementalBackup ? FindBase(history, manifest.Parent!, target) : null;
                     context = new TargetBackupContext(session, target, @base, request.Credentials.For(target.Name))
                     {
                         IncrementalEnabled = definition.IncrementalBackupEnabled,
@@ -77,14 +78,14 @@ internal sealed class BackupRunner(EngineOptions options)
                         Previous = FindPrevious(history, target),
                     };
                     progress.Verbose($"Target '{target.Name}' ({target.Kind}): {(@base == null ? "backing up" : $"backing up what changed since {@base.Backup.Id}")}.");
-                    record.State = await provider.BackupAsync(context, token).ConfigureAwait(false);
+                    record.State = await kind.BackupAsync(context, token).ConfigureAwait(false);
                     record.Status = TargetStatus.Complete;
                     record.Artifacts = context.Artifacts;
                     progress.Verbose($"Target '{target.Name}': complete, {record.Artifacts.Count} artifact(s), {ProgressReporter.Size(record.Artifacts.Sum(a => a.Size))}.");
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    var error = CollectionAccess.AsPsBackupError(e, target.Name, restoring: false);
+                    var error = Failures.Of(e, target.Name, OperationKind.Backup);
                     record.Status = TargetStatus.Failed;
                     record.Error = error.Message;
                     failures.Add(new TargetFailure(target.Name, error));

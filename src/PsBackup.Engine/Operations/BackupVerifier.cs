@@ -12,8 +12,9 @@ internal static class BackupVerifier
 {
     public static async IAsyncEnumerable<ArtifactVerification> RunAsync(VerifyRequest request, IProgress<BackupProgress>? progress, [EnumeratorCancellation] CancellationToken ct)
     {
-        var (repository, _, chain, reader) = await OpenedBackup.OpenAsync(request.Repository, request.Collection, request.Id, request.Passphrase, ct).ConfigureAwait(false);
-        var artifacts = chain.SelectMany(m => m.Targets.Where(t => t.Status == TargetStatus.Complete)
+        using var opened = await OpenedBackup.OpenAsync(request.Repository, request.Collection, request.Id, request.Passphrase, ct).ConfigureAwait(false);
+        var (repository, reader) = (opened.Repository, opened.Reader);
+        var artifacts = opened.Chain.SelectMany(m => m.Targets.Where(t => t.Status == TargetStatus.Complete)
             .SelectMany(t => t.Artifacts.Select(a => (Backup: m, Target: t, Artifact: a)))).ToList();
         var reporter = new ProgressReporter(progress, $"Verifying backup '{request.Id}'", artifacts.Sum(a => a.Artifact.Size), artifacts.Count);
 

@@ -92,14 +92,4 @@ internal static class CollectionAccess
                 return definition.Name;
         throw new BackupNotFoundException($"No collection in repository '{repository.Location}' has a backup '{id}'.") { TargetObject = id };
     }
-
-    /// <summary>Any exception from a target's backup or restore, as the engine's typed error.</summary>
-    public static PsBackupException AsPsBackupError(Exception e, string target, bool restoring) => e switch
-    {
-        PsBackupException typed => typed,
-        UnauthorizedAccessException => new TargetUnavailableException($"Target '{target}': access denied: {e.Message}", e),
-        _ when restoring => new RestoreFailedException($"Restore of target '{target}' failed: {e.Message}", e),
-        IOException => new BackupFailedException($"Target '{target}': {e.Message}", e),
-        _ => new BackupFailedException($"Target '{target}' failed: {e.GetType().Name}: {e.Message}", e),
-    };
 }

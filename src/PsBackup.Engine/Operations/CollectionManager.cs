@@ -1,4 +1,5 @@
 using PsBackup.Engine.Providers;
+using PsBackup.Engine.Providers.Capabilities;
 using PsBackup.Engine.Crypto;
 using PsBackup.Engine.Errors;
 using PsBackup.Engine.Repository;
@@ -17,7 +18,7 @@ internal sealed class CollectionManager(EngineOptions options)
             Retention.RetentionRules.From(request.RetentionPolicy);
         if (request.Passphrase is { Length: 0 })
             throw new InvalidBackupRequestException("EmptyPassphrase", "The encryption passphrase is empty; give a real passphrase, or none for an unencrypted collection.");
-        var repository = await BackupRepository.OpenAsync(RepositoryLocation.OpenStore(request.Repository), create: true, ct).ConfigureAwait(false);
+        using var repository = await BackupRepository.OpenAsync(RepositoryLocation.OpenStore(request.Repository), create: true, ct).ConfigureAwait(false);
         var definition = new CollectionDefinition
         {
             Name = request.Name,
@@ -38,9 +39,9 @@ internal sealed class CollectionManager(EngineOptions options)
     }
 
     /// <summary>Collections whose name matches <paramref name="pattern"/> (wildcards allowed); a literal name that is absent is an error.</summary>
-    public async Task<List<BackupCollectionInfo>> GetAsync(RepositoryAddress? repositoryLocation, string? pattern, CancellationToken ct)
+    public static async Task<List<BackupCollectionInfo>> GetAsync(RepositoryAddress? repositoryLocation, string? pattern, CancellationToken ct)
     {
-        var repository = await CollectionAccess.OpenRepositoryAsync(repositoryLocation, ct).ConfigureAwait(false);
+        using var repository = await CollectionAccess.OpenRepositoryAsync(repositoryLocation, ct).ConfigureAwait(false);
         if (pattern != null && !Glob.HasWildcards(pattern))
             return [CollectionAccess.Describe(await repository.GetCollectionAsync(pattern, ct).ConfigureAwait(false), repository)];
         var glob = new Glob(pattern ?? "*", ignoreCase: true);
@@ -53,18 +54,18 @@ internal sealed class CollectionManager(EngineOptions options)
 
     /// <summary>
     /// Removes a collection with all its backups, holding its lock so no backup is running. First
-    /// what its targets keep on their servers (replication slots hold WAL) is dropped; if that
+    /// what its targets keep on their servers (a replication slot holds the server's log) is dropped; if that
     /// fails the collection stays, unless <paramref name="force"/>: then the failures come back as warnings.
     /// </summary>
     public async Task<List<string>> RemoveAsync(RepositoryAddress? repositoryLocation, string name, TargetCredentials? credentials, bool force, CancellationToken ct)
     {
-        var repository = await CollectionAccess.OpenRepositoryAsync(repositoryLocation, ct).ConfigureAwait(false);
+        using var repository = await CollectionAccess.OpenRepositoryAsync(repositoryLocation, ct).ConfigureAwait(false);
         var definition = await repository.GetCollectionAsync(name, ct).ConfigureAwait(false);
         await using var _ = await CollectionLock.AcquireAsync(repository.Store, name, "Remove-BackupCollection", options.LockLease, ct).ConfigureAwait(false);
         var warnings = new List<string>();
         foreach (var target in CollectionAccess.Describe(definition, repository).Targets)
         {
-            if (ProviderRegistry.For(target.Kind) is not ITargetResources resources) continue;
+            if (EngineKinds.For(target) is not ITargetResources resources) continue;
             try
             {
                 await resources.DropAsync(repository.Config.Id, definition.Name, target, (credentials ?? TargetCredentials.None).For(target.Name), ct).ConfigureAwait(false);
@@ -79,13 +80,13 @@ internal sealed class CollectionManager(EngineOptions options)
     }
 
     /// <summary>Get-BackupTargetStatus: one status per target whose engine keeps something on its server.</summary>
-    public async IAsyncEnumerable<BackupTargetStatus> StatusAsync(RepositoryAddress? repositoryLocation, string name, TargetCredentials? credentials,
+    public static async IAsyncEnumerable<BackupTargetStatus> StatusAsync(RepositoryAddress? repositoryLocation, string name, TargetCredentials? credentials,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
-        var repository = await CollectionAccess.OpenRepositoryAsync(repositoryLocation, ct).ConfigureAwait(false);
+        using var repository = await CollectionAccess.OpenRepositoryAsync(repositoryLocation, ct).ConfigureAwait(false);
         var definition = await repository.GetCollectionAsync(name, ct).ConfigureAwait(false);
         foreach (var target in CollectionAccess.Describe(definition, repository).Targets)
-            if (ProviderRegistry.For(target.Kind) is ITargetResources resources)
+            if (EngineKinds.For(target) is ITargetResources resources)
                 yield return await resources.GetStatusAsync(repository.Config.Id, definition.Name, target, (credentials ?? TargetCredentials.None).For(target.Name), ct).ConfigureAwait(false);
     }
 
@@ -97,7 +98,7 @@ internal sealed class CollectionManager(EngineOptions options)
     {
         if (request.RetentionPolicy != null && !request.RemoveRetentionPolicy)
             Retention.RetentionRules.From(request.RetentionPolicy); // validates it, time zone included
-        var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
+        using var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
         var name = (await repository.GetCollectionAsync(request.Name, ct).ConfigureAwait(false)).Name;
         await using (await CollectionLock.AcquireAsync(repository.Store, name, "Set-BackupCollection", options.LockLease, ct).ConfigureAwait(false))
         {
@@ -125,8 +126,7 @@ internal sealed class CollectionManager(EngineOptions options)
             Names.Validate(target.Name, "Target");
             if (target.Name is RepositoryKeys.ManifestName or RepositoryKeys.LabelsName)
                 throw new InvalidBackupRequestException("InvalidName", $"Target name '{target.Name}' is reserved (it names a file of every backup folder).");
-            if (target is FileTreeTarget tree && !Path.IsPathFullyQualified(tree.Path))
-                throw new InvalidBackupRequestException("RelativeTargetPath", $"Target '{target.Name}': path '{tree.Path}' must be absolute.");
+            EngineKinds.For(target).Validate(target);
         }
         var duplicate = targets.GroupBy(t => t.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
         if (duplicate != null)

@@ -27,7 +27,7 @@ internal sealed class CollectionsBackupRunner(EngineOptions options)
             Exception? error = null;
             try
             {
-                collections = await new CollectionManager(options).GetAsync(request.Repository, request.Collection, ct).ConfigureAwait(false);
+                collections = await CollectionManager.GetAsync(request.Repository, request.Collection, ct).ConfigureAwait(false);
             }
             catch (Exception e) when (IsCollectionError(e))
             {

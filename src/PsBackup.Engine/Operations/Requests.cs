@@ -55,25 +55,22 @@ public sealed record RestoreRequest(string Id)
     public string? Collection { get; init; }
 
     /// <summary>
-    /// Null: restore each target to its original location. As typed: a directory for file trees,
-    /// a database (name, URI or connection string) for database targets.
+    /// Null: restore each target to its original location. As typed: each target's kind reads it
+    /// as a path (a directory) or as an address (a database, a server) — <see cref="Providers.EngineKind.IsPathDestination"/>.
     /// </summary>
     public string? Destination { get; init; }
 
     /// <summary>
-    /// <see cref="Destination"/> resolved as a file-system path by the caller (PowerShell drives, ~,
-    /// the current location); null to resolve it against the process's current directory.
+    /// Resolves <see cref="Destination"/> when a kind reads it as a path (PowerShell drives, ~, the
+    /// current location); null resolves it against the process's current directory.
     /// </summary>
-    public string? DestinationPath { get; init; }
+    public Func<string, string>? ResolvePath { get; init; }
 
     /// <summary>How to log in where database targets are restored; never stored.</summary>
     public Providers.TargetCredentials Credentials { get; init; } = Providers.TargetCredentials.None;
 
     /// <summary>How many parts of a target (tables …) are restored at once.</summary>
     public int ThrottleLimit { get; init; } = BackupRequest.DefaultThrottleLimit;
-
-    /// <summary>PostgreSQL: restore each table as prefix + name, next to the originals (a restore drill).</summary>
-    public string? TablePrefix { get; init; }
 
     /// <summary>Restore only these targets; null or empty for all.</summary>
     public IReadOnlyList<string>? Targets { get; init; }
@@ -82,16 +79,17 @@ public sealed record RestoreRequest(string Id)
     public string? Passphrase { get; init; }
 
     /// <summary>
-    /// PostgreSQL cluster targets: how far to replay WAL (-PointInTime, -TargetLsn, -EndOfArchive).
-    /// With a point in time or LSN, the restore starts from the newest backup, up to <see cref="Id"/>, that ended before it.
+    /// Kinds with point-in-time recovery: how far to replay the archived log (-PointInTime,
+    /// -TargetLsn, -EndOfArchive). With a point in time or position, the restore starts from the
+    /// newest backup, up to <see cref="Id"/>, that ended before it.
     /// </summary>
     public Providers.RecoveryTarget? Recovery { get; init; }
 
-    /// <summary>Redis: prepended to every restored key name.</summary>
-    public string? KeyPrefix { get; init; }
-
-    /// <summary>Redis: source database number to destination database number.</summary>
-    public IReadOnlyDictionary<int, int>? DatabaseMap { get; init; }
+    /// <summary>
+    /// The kinds' own options records (<see cref="Providers.EngineKind.RestoreOptionsType"/>), at most
+    /// one per kind; each reaches the targets of its kind untouched.
+    /// </summary>
+    public IReadOnlyList<object> Options { get; init; } = [];
 }
 
 public sealed record VerifyRequest(string Id)
@@ -113,8 +111,11 @@ public sealed record CopyRequest(string Collection, RepositoryAddress Destinatio
     public string? Passphrase { get; init; }
 }
 
-/// <summary>archive_command: store one WAL file PostgreSQL hands over (%p) under its name (%f).</summary>
-public sealed record WalArchiveRequest(string Collection, string File, string Name)
+/// <summary>
+/// A server's log archiving command (archive_command): store one log file it hands
+/// over (%p) under its name (%f) in the collection, for its point-in-time recovery kind.
+/// </summary>
+public sealed record ArchiveLogRequest(string Collection, string File, string Name)
 {
     public RepositoryAddress? Repository { get; init; }
     public string? Passphrase { get; init; }
@@ -127,7 +128,7 @@ public sealed record RecoveryWindowQuery
     /// <summary>Collection name or wildcard pattern; null for all.</summary>
     public string? Collection { get; init; }
 
-    /// <summary>Needed for encrypted collections whose WAL crosses a timeline switch (the history files are read).</summary>
+    /// <summary>Needed for encrypted collections whose archived log must be read (a timeline switch's history files).</summary>
     public string? Passphrase { get; init; }
 }
 

@@ -9,7 +9,20 @@ public sealed record TargetFailure(string Target, PsBackupException Error);
 public sealed record BackupRunResult(BackupInfo Backup, IReadOnlyList<TargetFailure> Failures, IReadOnlyList<string> Warnings, int RemovedUnfinished);
 
 /// <summary>One target's restore: a result or the error that stopped it.</summary>
-public sealed record RestoreOutcome(string Target, RestoreResult? Result, PsBackupException? Error);
+public sealed record RestoreOutcome(string Target, RestoreResult? Result, PsBackupException? Error)
+{
+    /// <summary>What the restore left out or could not match exactly, without failing (e.g. a foreign key to a table outside the collection).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}
+
+/// <summary>One backup's copy: its result (Status Failed on failure) and the error with its original ErrorId.</summary>
+public sealed record CopyOutcome(CopyResult Result, PsBackupException? Error);
+
+/// <summary>What a restore would do, worked out without changing anything: one step per target.</summary>
+public sealed record RestorePlan(string BackupId, string Collection, string? Recovery, IReadOnlyList<RestorePlanStep> Steps);
+
+/// <summary>One target of a restore plan and where it would go (credentials masked).</summary>
+public sealed record RestorePlanStep(string Target, string Kind, string Destination);
 
 /// <summary>
 /// What setting or removing a repository's lifecycle would do, worked out without changing

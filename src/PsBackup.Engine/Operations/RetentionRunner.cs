@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using PsBackup.Engine.Errors;
 using PsBackup.Engine.Providers;
+using PsBackup.Engine.Providers.Capabilities;
 using PsBackup.Engine.Repository;
 using PsBackup.Engine.Retention;
 
@@ -17,9 +18,9 @@ internal sealed class RetentionRunner(EngineOptions options)
 {
     public const string Operation = "Invoke-RetentionPolicy";
 
-    public async Task<List<RetentionDecision>> PlanAsync(RetentionRequest request, CancellationToken ct)
+    public static async Task<List<RetentionDecision>> PlanAsync(RetentionRequest request, CancellationToken ct)
     {
-        var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
+        using var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
         return await PlanAsync(repository, request, ct).ConfigureAwait(false);
     }
 
@@ -27,7 +28,7 @@ internal sealed class RetentionRunner(EngineOptions options)
     public async IAsyncEnumerable<RetentionDecision> ApplyAsync(RetentionRequest request, IReadOnlySet<string> approved,
         IProgress<BackupProgress>? progress, [EnumeratorCancellation] CancellationToken ct)
     {
-        var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
+        using var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
         var (definition, _) = await ResolveAsync(repository, request, ct).ConfigureAwait(false); // a bad policy or collection fails before locking
         await using var collectionLock = await CollectionLock.AcquireAsync(repository.Store, definition.Name, Operation, options.LockLease, ct).ConfigureAwait(false);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, collectionLock.Lost);
@@ -126,7 +127,7 @@ internal sealed class RetentionRunner(EngineOptions options)
     {
         var manifest = backup.Manifest;
         var required = manifest.Targets
-            .SelectMany(t => ProviderRegistry.For(t.Kind) is IRetentionDependencies provider ? provider.RequiredBackups(manifest, t) : [])
+            .SelectMany(t => EngineKinds.TryFind(t.Kind, out var kind) && kind is IRetentionDependencies provider ? provider.RequiredBackups(manifest, t) : [])
             .Distinct(StringComparer.Ordinal).ToList();
         return new RetentionCandidate(manifest.Id, manifest.Type, manifest.StartTime, manifest.Parent)
         {

@@ -14,49 +14,56 @@ internal static class StorageLifecycleManager
 {
     public static async Task<StorageLifecycle> GetAsync(RepositoryAddress? repository, CancellationToken ct)
     {
-        var store = await OpenAsync(repository, ct).ConfigureAwait(false);
+        using var store = await OpenAsync(repository, ct).ConfigureAwait(false);
         var bucket = await Guard(() => store.GetBucketLifecycleAsync(ct)).ConfigureAwait(false);
         return RepositoryLifecycleRules.Describe(store.S3Location, bucket.Rules);
     }
 
     /// <summary>What <see cref="SetAsync"/> would do; changes nothing. <paramref name="policy"/> null: remove PsBackup's rules.</summary>
-    public static async Task<StorageLifecyclePlan> PlanAsync(RepositoryAddress? repository, LifecyclePolicy? policy, CancellationToken ct) =>
-        (await PlanOnStoreAsync(repository, policy, ct).ConfigureAwait(false)).Plan;
+    public static async Task<StorageLifecyclePlan> PlanAsync(RepositoryAddress? repository, LifecyclePolicy? policy, CancellationToken ct)
+    {
+        policy?.Validate(); // before any request
+        using var store = await OpenAsync(repository, ct).ConfigureAwait(false);
+        return await PlanOnStoreAsync(store, policy, ct).ConfigureAwait(false);
+    }
 
     /// <summary>Writes this repository's rules (or removes them, for a null policy), keeping every other rule of the bucket; returns the lifecycle as read back.</summary>
     public static async Task<StorageLifecycle> SetAsync(RepositoryAddress? repository, LifecyclePolicy? policy, CancellationToken ct)
     {
-        var (store, plan) = await PlanOnStoreAsync(repository, policy, ct).ConfigureAwait(false);
+        policy?.Validate(); // before any request
+        using var store = await OpenAsync(repository, ct).ConfigureAwait(false);
+        var plan = await PlanOnStoreAsync(store, policy, ct).ConfigureAwait(false);
         await Guard(() => store.PutBucketLifecycleAsync(plan.Bucket, ct)).ConfigureAwait(false);
         var bucket = await Guard(() => store.GetBucketLifecycleAsync(ct)).ConfigureAwait(false);
         return RepositoryLifecycleRules.Describe(store.S3Location, bucket.Rules);
     }
 
-    private static async Task<(S3ObjectStore Store, StorageLifecyclePlan Plan)> PlanOnStoreAsync(RepositoryAddress? repository, LifecyclePolicy? policy, CancellationToken ct)
+    private static async Task<StorageLifecyclePlan> PlanOnStoreAsync(IBucketLifecycleStore store, LifecyclePolicy? policy, CancellationToken ct)
     {
-        policy?.Validate(); // before any request
-        var store = await OpenAsync(repository, ct).ConfigureAwait(false);
         var current = await Guard(() => store.GetBucketLifecycleAsync(ct)).ConfigureAwait(false);
         var prefix = store.S3Location.Prefix;
         var ours = policy == null ? [] : RepositoryLifecycleRules.Build(prefix, policy);
         var rules = RepositoryLifecycleRules.Merge(current.Rules, prefix, ours);
-        var plan = new StorageLifecyclePlan(
+        return new StorageLifecyclePlan(
             RepositoryLifecycleRules.Describe(store.S3Location, current.Rules),
             RepositoryLifecycleRules.Describe(store.S3Location, rules),
             rules.Count - ours.Count)
         {
             Bucket = current with { Rules = rules },
         };
-        return (store, plan);
     }
 
     /// <summary>The repository's S3 store; it must be an existing repository (a typo in the prefix must not get rules of its own).</summary>
-    private static async Task<S3ObjectStore> OpenAsync(RepositoryAddress? repository, CancellationToken ct)
+    private static async Task<IBucketLifecycleStore> OpenAsync(RepositoryAddress? repository, CancellationToken ct)
     {
-        if (RepositoryLocation.OpenStore(repository) is not S3ObjectStore store)
+        var objects = RepositoryLocation.OpenStore(repository);
+        if (objects is not IBucketLifecycleStore store)
+        {
+            objects.Dispose();
             throw new InvalidBackupRequestException("LifecycleRequiresS3",
                 $"'{RepositoryLocation.Resolve(repository?.Location)}' is not an S3 repository: storage lifecycle rules are an S3 bucket feature (use -Repository s3://bucket/prefix).");
-        await BackupRepository.OpenAsync(store, create: false, ct).ConfigureAwait(false);
+        }
+        await BackupRepository.OpenAsync(objects, create: false, ct).ConfigureAwait(false); // checks it is a repository (disposes the store if not); the caller disposes it
         return store;
     }
 

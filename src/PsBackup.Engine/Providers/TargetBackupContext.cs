@@ -47,7 +47,7 @@ public sealed class TargetBackupContext
 
     internal List<ArtifactRecord> Artifacts { get; } = [];
 
-    /// <summary>The collection being backed up, for providers that keep data beside backups (the WAL archive).</summary>
+    /// <summary>The collection being backed up, for providers that keep data beside backups (a log archive).</summary>
     internal BackupSession Session => _session;
     internal List<string> Warnings { get; } = [];
 

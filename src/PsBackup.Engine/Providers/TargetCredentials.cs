@@ -5,7 +5,7 @@ namespace PsBackup.Engine.Providers;
 /// <summary>
 /// Credentials for database targets, given per call (Invoke-Backup/Restore-Backup -Credential,
 /// -TargetCredential) and never stored in the repository. A target without one here uses its
-/// engine's own defaults (PGPASSWORD/.pgpass, REDISCLI_AUTH …).
+/// engine's own defaults (environment variables, password files …).
 /// </summary>
 public sealed class TargetCredentials
 {

@@ -26,10 +26,10 @@ public sealed class TargetRestoreContext
         Recovery = recovery;
     }
 
-    /// <summary>How far to replay WAL (cluster targets); null: to the moment of the backup.</summary>
+    /// <summary>How far to replay the archived log (<see cref="Capabilities.IPointInTimeRecovery"/> kinds); null: to the moment of the backup.</summary>
     public RecoveryTarget? Recovery { get; }
 
-    /// <summary>The backups being restored from, for providers that read beside them (the WAL archive).</summary>
+    /// <summary>The backups being restored from, for kinds that read beside them (a log archive).</summary>
     internal ArtifactReader Reader => _reader;
 
 
@@ -38,10 +38,13 @@ public sealed class TargetRestoreContext
 
     public BackupTarget Target { get; }
 
-    /// <summary>Null restores to the target's original location. As typed: database targets parse it.</summary>
+    /// <summary>Null restores to the target's original location. As typed: kinds whose destination is an address parse it.</summary>
     public string? Destination { get; }
 
-    /// <summary>The destination as a full file-system path (file trees, data directories).</summary>
+    /// <summary>
+    /// The destination as a full file-system path, set when the kind reads it as a path
+    /// (<see cref="EngineKind.IsPathDestination"/>); null otherwise.
+    /// </summary>
     public string? DestinationPath { get; }
 
     /// <summary>The login given for this call at the destination; null: the engine's defaults.</summary>
@@ -50,19 +53,28 @@ public sealed class TargetRestoreContext
     /// <summary>Overwrite existing data.</summary>
     public bool Force { get; }
 
-    /// <summary>Redis: prepended to every restored key name; null: keys keep their names.</summary>
-    public string? KeyPrefix { get; init; }
-
-    /// <summary>Redis: source database number to destination database number; unmapped databases keep their number.</summary>
-    public IReadOnlyDictionary<int, int>? DatabaseMap { get; init; }
-
     public IProgress<BackupProgress>? Progress { get; }
 
     /// <summary>How many parts of this target (tables …) may be restored at once.</summary>
     public int ThrottleLimit { get; init; } = 2;
 
-    /// <summary>PostgreSQL: prefix for the names of restored tables.</summary>
-    public string? TablePrefix { get; init; }
+    /// <summary>
+    /// The kind's own restore options record (<see cref="EngineKind.RestoreOptionsType"/>) as the
+    /// caller gave it; null when none was given.
+    /// </summary>
+    public object? Options { get; init; }
+
+    /// <summary>The kind's options record, or its defaults when none was given.</summary>
+    public T OptionsOr<T>() where T : class, new() => Options as T ?? new T();
+
+
+    internal List<string> Warnings { get; } = [];
+
+    /// <summary>Something the user should know that does not fail the target (a foreign key left out …).</summary>
+    public void Warn(string message)
+    {
+        lock (Warnings) Warnings.Add(message);
+    }
 
     /// <summary>Every backup of the chain, oldest (the full) first, ending with <see cref="Head"/>.</summary>
     public IReadOnlyList<BackupManifest> Chain { get; }

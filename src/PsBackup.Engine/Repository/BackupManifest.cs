@@ -35,11 +35,12 @@ public enum TargetStatus { Complete, Failed }
 public sealed class TargetRecord
 {
     public string Name { get; set; } = "";
-    public TargetKind Kind { get; set; }
+    /// <summary>The engine kind's name (<see cref="Providers.EngineKind.Name"/>).</summary>
+    public string Kind { get; set; } = "";
     public TargetStatus Status { get; set; }
     public string? Error { get; set; }
 
-    /// <summary>Engine state the next incremental starts from (file index name, LSN …).</summary>
+    /// <summary>Engine state the next incremental starts from (an index, a log position …).</summary>
     public JObject? State { get; set; }
 
     public List<ArtifactRecord> Artifacts { get; set; } = [];

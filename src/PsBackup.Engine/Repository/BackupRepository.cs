@@ -8,7 +8,7 @@ namespace PsBackup.Engine.Repository;
 /// Reads and writes a repository's documents (config, collection definitions, manifests) over
 /// an <see cref="IObjectStore"/>. Checks every document's format version before acting on it.
 /// </summary>
-public sealed class BackupRepository
+public sealed class BackupRepository : IDisposable
 {
     private BackupRepository(IObjectStore store, RepositoryConfig config)
     {
@@ -22,6 +22,22 @@ public sealed class BackupRepository
 
     /// <summary>Opens an existing repository; with <paramref name="create"/>, initialises an empty location first.</summary>
     public static async Task<BackupRepository> OpenAsync(IObjectStore store, bool create, CancellationToken ct)
+    {
+        try
+        {
+            return await OpenOrThrowAsync(store, create, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Releases the store's connections (S3 clients).</summary>
+    public void Dispose() => Store.Dispose();
+
+    private static async Task<BackupRepository> OpenOrThrowAsync(IObjectStore store, bool create, CancellationToken ct)
     {
         if (create)
             await store.TryCreateAsync(RepositoryKeys.Config, Json.ToBytes(new RepositoryConfig()), ct).ConfigureAwait(false);

@@ -1,38 +1,34 @@
 using Newtonsoft.Json.Linq;
 using PsBackup.Engine.Errors;
+using PsBackup.Engine.Providers;
 
 namespace PsBackup.Engine.Repository;
 
-/// <summary>Maps targets to JSON objects with a "kind" discriminator and back.</summary>
+/// <summary>Maps targets to JSON objects with a "kind" discriminator and back, through the registered engine kinds.</summary>
 internal static class TargetSerializer
 {
-    private static readonly Dictionary<TargetKind, Type> Types = new()
-    {
-        [TargetKind.FileTree] = typeof(FileTreeTarget),
-        [TargetKind.PostgreSql] = typeof(PostgreSqlTarget),
-        [TargetKind.PostgreSqlCluster] = typeof(PostgreSqlClusterTarget),
-        [TargetKind.Redis] = typeof(RedisTarget),
-    };
-
     public static JObject ToJson(BackupTarget target)
     {
         var json = JObject.FromObject(target, Json.Serializer);
-        json.AddFirst(new JProperty("kind", JToken.FromObject(target.Kind, Json.Serializer)));
+        json.Remove("kind"); // the discriminator goes first
+        json.AddFirst(new JProperty("kind", target.Kind));
         return json;
     }
 
     public static BackupTarget FromJson(JObject json, string collection)
     {
-        var kindToken = json["kind"] ?? throw new RepositoryFormatException($"A target of collection '{collection}' has no kind.");
-        TargetKind kind;
-        try { kind = kindToken.ToObject<TargetKind>(Json.Serializer); }
-        catch (Exception e) when (e is Newtonsoft.Json.JsonException or ArgumentException)
+        if (json["kind"] is not JValue { Type: JTokenType.String } kindToken)
+            throw new RepositoryFormatException($"A target of collection '{collection}' has no kind.");
+        var name = (string)kindToken!;
+        EngineKind kind;
+        try { kind = EngineKinds.Find(name); }
+        catch (PsBackupException)
         {
             throw new RepositoryFormatException(
-                $"Collection '{collection}' has a target of kind '{kindToken}', which this PsBackup does not know. Upgrade the PsBackup module.");
+                $"Collection '{collection}' has a target of kind '{name}', which this PsBackup does not know. Upgrade the PsBackup module.");
         }
         var copy = (JObject)json.DeepClone();
         copy.Remove("kind");
-        return (BackupTarget)copy.ToObject(Types[kind], Json.Serializer)!;
+        return (BackupTarget)copy.ToObject(kind.TargetType, Json.Serializer)!;
     }
 }

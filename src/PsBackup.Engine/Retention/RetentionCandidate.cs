@@ -11,7 +11,7 @@ public sealed record RetentionCandidate(string Id, BackupType Type, DateTimeOffs
 
     /// <summary>
     /// Backups this one needs besides its parent, as a provider declares them
-    /// (<see cref="IRetentionDependencies"/>); a kept backup keeps them like its parent.
+    /// (<see cref="Providers.Capabilities.IRetentionDependencies"/>); a kept backup keeps them like its parent.
     /// </summary>
     public IReadOnlyList<string> Requires { get; init; } = [];
 }

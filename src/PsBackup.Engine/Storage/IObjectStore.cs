@@ -3,9 +3,10 @@ namespace PsBackup.Engine.Storage;
 /// <summary>
 /// Where a repository's objects live: a local directory now, an S3 prefix later. Keys are
 /// '/'-separated paths relative to the repository root. Everything the repository needs is
-/// here and nothing more, so every store offers the same guarantees.
+/// here and nothing more, so every store offers the same guarantees. Disposing a store releases
+/// its connections; operations own the store they open.
 /// </summary>
-public interface IObjectStore
+public interface IObjectStore : IDisposable
 {
     /// <summary>Human-readable location (a path or URI), for messages.</summary>
     string Location { get; }

@@ -12,6 +12,9 @@ public sealed class LocalObjectStore : IObjectStore
     internal const string TempMarker = ".tmp-";
     private readonly string _root;
 
+    /// <summary>Holds no connections.</summary>
+    public void Dispose() { }
+
     public LocalObjectStore(string root)
     {
         _root = System.IO.Path.GetFullPath(root);
@@ -182,8 +185,7 @@ public sealed class LocalObjectStore : IObjectStore
         {
             if (_file != null)
                 await _file.DisposeAsync().ConfigureAwait(false);
-            Dispose(true);
-            GC.SuppressFinalize(this);
+            await base.DisposeAsync().ConfigureAwait(false); // Stream's: Dispose(true), no finalizer
         }
     }
 }

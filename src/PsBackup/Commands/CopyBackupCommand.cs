@@ -57,11 +57,11 @@ public sealed class CopyBackupCommand : RepositoryCmdlet
         };
         RunEngine(Id ?? Collection, async (engine, bridge, ct) =>
         {
-            await foreach (var result in engine.CopyBackupAsync(request, bridge, ct))
+            await foreach (var outcome in engine.CopyBackupAsync(request, bridge, ct))
             {
-                if (result.Status == CopyStatus.Failed)
-                    bridge.Error(ErrorMapping.ToRecord(new CopyFailedException(result.Message ?? "The copy failed."), result.BackupId));
-                bridge.Output(result);
+                if (outcome.Error != null)
+                    bridge.Error(ErrorMapping.ToRecord(outcome.Error, outcome.Result.BackupId));
+                bridge.Output(outcome.Result);
             }
         });
     }

@@ -1,5 +1,8 @@
 using System.Management.Automation;
-using PsBackup.Engine.Operations;
+using PsBackup.Engine.Providers.Files;
+using PsBackup.Engine.Providers.PostgreSql;
+using PsBackup.Engine.Providers.PostgreSql.Cluster;
+using PsBackup.Engine.Providers.Redis;
 using PsBackup.Infrastructure;
 
 namespace PsBackup.Commands;
@@ -109,7 +112,7 @@ public sealed class NewBackupTargetCommand : PsBackupCmdlet
         {
             RunEngine(Server, (_, bridge, _) =>
             {
-                bridge.Output(TargetFactory.PostgreSqlCluster(Server ?? "localhost", Port, Name, UserName, SslMode));
+                bridge.Output(ClusterTargets.Create(Server ?? "localhost", Port, Name, UserName, SslMode));
                 return Task.CompletedTask;
             });
             return;
@@ -118,7 +121,7 @@ public sealed class NewBackupTargetCommand : PsBackupCmdlet
         {
             RunEngine(Database ?? Server, (_, bridge, _) =>
             {
-                var target = TargetFactory.PostgreSql(Server, Port, Database, Table, UserName, SslMode, ConnectionString, Name, out var droppedPassword);
+                var target = PgTargets.Create(Server, Port, Database, Table, UserName, SslMode, ConnectionString, Name, out var droppedPassword);
                 if (droppedPassword)
                     bridge.Warning("The password in -ConnectionString is not stored with the target. Give it when backing up and restoring: -Credential, PGPASSWORD or a .pgpass entry.");
                 bridge.Output(target);
@@ -130,14 +133,14 @@ public sealed class NewBackupTargetCommand : PsBackupCmdlet
         {
             RunEngine(string.Join(",", RedisEndpoint!), (_, bridge, _) =>
             {
-                bridge.Output(TargetFactory.Redis(RedisEndpoint!, Name, RedisUser, UseTls, RedisMode, RedisDatabase, KeyPattern));
+                bridge.Output(RedisTargets.Create(RedisEndpoint!, Name, RedisUser, UseTls, RedisMode, RedisDatabase, KeyPattern));
                 return Task.CompletedTask;
             });
             return;
         }
         RunEngine(Path, (_, bridge, _) =>
         {
-            bridge.Output(TargetFactory.FileTree(ResolvePath(Path), Name, Include, Exclude));
+            bridge.Output(FileTreeTargets.Create(ResolvePath(Path), Name, Include, Exclude));
             return Task.CompletedTask;
         });
     }

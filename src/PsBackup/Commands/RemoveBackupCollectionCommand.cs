@@ -40,7 +40,7 @@ public sealed class RemoveBackupCollectionCommand : RepositoryCmdlet
             var credentials = Credentials(Credential, TargetCredential);
             RunEngine(name, async (engine, bridge, ct) =>
             {
-                foreach (var warning in await engine.RemoveCollectionAsync(Address(), name, ct, credentials, Force))
+                foreach (var warning in await engine.RemoveCollectionAsync(Address(), name, credentials, Force, ct))
                     bridge.Warning(warning);
             });
         }

@@ -1,5 +1,8 @@
 using System.Management.Automation;
 using PsBackup.Engine.Operations;
+using PsBackup.Engine.Providers;
+using PsBackup.Engine.Providers.PostgreSql;
+using PsBackup.Engine.Providers.Redis;
 using PsBackup.Infrastructure;
 
 namespace PsBackup.Commands;
@@ -40,6 +43,14 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
     [ValidatePattern("^[A-Za-z_][A-Za-z0-9_$]*$")]
     public string? TablePrefix { get; set; }
 
+    /// <summary>PostgreSQL tables: also restore owners and privileges (the roles must exist at the destination).</summary>
+    [Parameter]
+    public SwitchParameter IncludePrivileges { get; set; }
+
+    /// <summary>PostgreSQL tables: also restore foreign keys to tables outside the collection, where those tables exist.</summary>
+    [Parameter]
+    public SwitchParameter IncludeExternalForeignKeys { get; set; }
+
     /// <summary>How many parts of a target (PostgreSQL tables …) are restored at once.</summary>
     [Parameter]
     [ValidateRange(1, 64)]
@@ -66,35 +77,52 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
 
     protected override void ProcessRecord()
     {
-        var recovery = PointInTime != null || TargetLsn != null || EndOfArchive
-            ? new Engine.Providers.RecoveryTarget { Time = PointInTime, Lsn = TargetLsn, EndOfArchive = EndOfArchive }
-            : null;
+        // Resolved here, on the pipeline thread (PowerShell's paths are not thread-safe); used only by kinds that read -Destination as a path.
         var destinationPath = Destination == null ? null : TryResolvePath(Destination);
-        if (!ShouldProcess(Id, Destination == null ? "Restore backup to its original location" : $"Restore backup to '{destinationPath ?? Destination}'")) return;
         var request = new RestoreRequest(Id)
         {
             Repository = Address(),
             Collection = Collection,
             Destination = Destination,
-            DestinationPath = destinationPath,
+            ResolvePath = _ => destinationPath ?? throw new Engine.Errors.InvalidBackupRequestException("InvalidDestination",
+                $"-Destination '{Engine.Secrets.Mask(Destination!)}' is not a file-system path, which a target of this backup restores to."),
             Credentials = Credentials(Credential, TargetCredential),
-            TablePrefix = TablePrefix,
             ThrottleLimit = ThrottleLimit,
             Targets = Target,
             Force = Force,
             Passphrase = PlainText(EncryptionPassphrase),
-            Recovery = recovery,
-            KeyPrefix = KeyPrefix,
-            DatabaseMap = DatabaseNumbers(DatabaseMap),
+            Recovery = PointInTime != null || TargetLsn != null || EndOfArchive
+                ? new RecoveryTarget { Time = PointInTime, Position = TargetLsn, EndOfArchive = EndOfArchive }
+                : null,
+            Options = KindOptions(),
         };
+        // Plan first (which backup, which targets, where each goes), confirm each target, then restore the approved ones.
+        RestorePlan? plan = null;
+        RunEngine(Id, async (engine, _, ct) => plan = await engine.PlanRestoreAsync(request, ct));
+        if (plan == null) return;
+        var approved = plan.Steps.Where(step => ShouldProcess($"target '{step.Target}' ({step.Kind}) of backup {plan.BackupId}",
+            $"Restore to {step.Destination}{(plan.Recovery == null ? "" : $", recovered to {plan.Recovery}")}")).Select(step => step.Target).ToList();
+        if (approved.Count == 0) return;
         RunEngine(Id, async (engine, bridge, ct) =>
         {
-            await foreach (var outcome in engine.RestoreAsync(request, bridge, ct))
+            await foreach (var outcome in engine.RestoreAsync(request with { Targets = approved }, bridge, ct))
             {
+                foreach (var warning in outcome.Warnings) bridge.Warning(warning);
                 if (outcome.Error != null) bridge.Error(ErrorMapping.ToRecord(outcome.Error, outcome.Target));
                 else bridge.Output(outcome.Result!);
             }
         });
+    }
+
+    /// <summary>The kinds' own restore options, each only when one of its parameters was given.</summary>
+    private List<object> KindOptions()
+    {
+        var options = new List<object>();
+        if (TablePrefix != null || IncludePrivileges || IncludeExternalForeignKeys)
+            options.Add(new PgTableRestoreOptions { TablePrefix = TablePrefix, IncludePrivileges = IncludePrivileges, IncludeExternalForeignKeys = IncludeExternalForeignKeys });
+        if (KeyPrefix != null || DatabaseMap != null)
+            options.Add(new RedisRestoreOptions { KeyPrefix = KeyPrefix, DatabaseMap = DatabaseNumbers(DatabaseMap) });
+        return options;
     }
 
     private static Dictionary<int, int>? DatabaseNumbers(System.Collections.Hashtable? map)

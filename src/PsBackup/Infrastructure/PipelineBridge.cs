@@ -9,7 +9,7 @@ namespace PsBackup.Infrastructure;
 /// WriteProgress/WriteVerbose from the pipeline thread. The bridge queues those calls and replays
 /// them on the pipeline thread while the work runs.
 /// </summary>
-internal sealed class PipelineBridge : IVerboseProgress
+internal sealed class PipelineBridge : IVerboseProgress, IDisposable
 {
     private const int ActivityId = 0x5053; // "PS"; several collections at once: one bar each, from here up
     private readonly BlockingCollection<Action<Cmdlet>> _queue = new();
@@ -28,6 +28,8 @@ internal sealed class PipelineBridge : IVerboseProgress
     });
 
     public void Verbose(string message) => _queue.Add(cmdlet => cmdlet.WriteVerbose(message));
+
+    public void Dispose() => _queue.Dispose();
 
     public void Output(object value) => _queue.Add(cmdlet => cmdlet.WriteObject(value));
 

@@ -12,16 +12,27 @@ namespace PsBackup.Infrastructure;
 /// (StopProcessing) into cancellation, and engine errors into non-terminating ErrorRecords,
 /// so one failing input does not stop the rest of the pipeline.
 /// </summary>
-public abstract class PsBackupCmdlet : PSCmdlet
+public abstract class PsBackupCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
 
-    protected override void StopProcessing() => _stopping.Cancel();
+    /// <summary>PowerShell disposes a cmdlet at the end of its pipeline.</summary>
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    protected override void StopProcessing()
+    {
+        try { _stopping.Cancel(); }
+        catch (ObjectDisposedException) { /* the pipeline already ended */ }
+    }
 
     /// <summary>Runs engine work for one input; engine errors become non-terminating errors about <paramref name="target"/>.</summary>
     internal void RunEngine(object? target, Func<BackupEngine, PipelineBridge, CancellationToken, Task> work)
     {
-        var bridge = new PipelineBridge();
+        using var bridge = new PipelineBridge();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token); // also when the pipeline stops taking output
         try
         {

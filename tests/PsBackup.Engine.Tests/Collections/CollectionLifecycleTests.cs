@@ -52,11 +52,11 @@ public sealed class CollectionLifecycleTests : IDisposable
     public void Target_factory_validates_and_names_targets()
     {
         var dir = Directory.CreateDirectory(_fx.Temp.Combine("My App (prod)")).FullName;
-        var target = TargetFactory.FileTree(dir + "/", null, null, ["*.tmp"]);
+        var target = Providers.Files.FileTreeTargets.Create(dir + "/", null, null, ["*.tmp"]);
         Assert.Equal("My-App-prod", target.Name);
         Assert.Equal(dir, target.Path);
-        Assert.Throws<TargetUnavailableException>(() => TargetFactory.FileTree(_fx.Temp.Combine("missing"), null, null, null));
-        Assert.Throws<InvalidBackupRequestException>(() => TargetFactory.FileTree("relative/path", null, null, null));
-        Assert.Throws<InvalidBackupRequestException>(() => TargetFactory.FileTree(dir, "bad name!", null, null));
+        Assert.Throws<TargetUnavailableException>(() => Providers.Files.FileTreeTargets.Create(_fx.Temp.Combine("missing"), null, null, null));
+        Assert.Throws<InvalidBackupRequestException>(() => Providers.Files.FileTreeTargets.Create("relative/path", null, null, null));
+        Assert.Throws<InvalidBackupRequestException>(() => Providers.Files.FileTreeTargets.Create(dir, "bad name!", null, null));
     }
 }

@@ -142,7 +142,7 @@ public sealed class PgBehaviourTests : IDisposable
         Assert.Contains("pg_drop_replication_slot", error.Message);
         Assert.Single(await _fx.Engine.GetCollectionsAsync(_fx.Repository, "down"));
 
-        var warnings = await _fx.Engine.RemoveCollectionAsync(_fx.Repository, "down", default, null, force: true);
+        var warnings = await _fx.Engine.RemoveCollectionAsync(_fx.Repository, "down", null, force: true);
         Assert.Contains(warnings, w => w.Contains("pg_drop_replication_slot"));
         Assert.Empty(await _fx.Engine.GetCollectionsAsync(_fx.Repository, "down*"));
     }
@@ -160,7 +160,7 @@ public sealed class PgBehaviourTests : IDisposable
 
         var second = _fx.Temp.Combine("second-repo");
         await foreach (var copied in _fx.Engine.CopyBackupAsync(new CopyRequest("copied", second) { Source = _fx.Repository }))
-            Assert.Equal(CopyStatus.Copied, copied.Status);
+            Assert.Equal(CopyStatus.Copied, copied.Result.Status);
         await using var restored = await PgTestDatabase.CreateAsync("copydst");
         await foreach (var outcome in _fx.Engine.RestoreAsync(new RestoreRequest(head.Id) { Repository = second, Destination = restored.Name }))
             Assert.Null(outcome.Error);
@@ -179,7 +179,7 @@ public sealed class PgBehaviourTests : IDisposable
     private async Task<RestoreOutcome> RestoreAsync(string id, string? destination, string? prefix = null, bool force = false)
     {
         RestoreOutcome? result = null;
-        await foreach (var outcome in _fx.Engine.RestoreAsync(new RestoreRequest(id) { Repository = _fx.Repository, Destination = destination, TablePrefix = prefix, Force = force }))
+        await foreach (var outcome in _fx.Engine.RestoreAsync(new RestoreRequest(id) { Repository = _fx.Repository, Destination = destination, Options = [new Providers.PostgreSql.PgTableRestoreOptions { TablePrefix = prefix }], Force = force }))
             result = outcome;
         return result!;
     }

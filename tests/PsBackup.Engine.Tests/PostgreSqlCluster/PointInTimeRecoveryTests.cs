@@ -1,6 +1,7 @@
 using PsBackup.Engine.Errors;
 using PsBackup.Engine.Operations;
 using PsBackup.Engine.Providers;
+using PsBackup.Engine.Providers.PostgreSql.Cluster;
 using PsBackup.Engine.Tests.Support;
 
 namespace PsBackup.Engine.Tests.PostgreSqlCluster;
@@ -94,7 +95,7 @@ public sealed class PointInTimeRecoveryTests : IDisposable
         Assert.Equal([1, 2, 3, 4, 5, 6], await RestoreAndReadAsync(incremental.Id, "at6", new RecoveryTarget { Time = points[6] }));
         Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], await RestoreAndReadAsync(incremental.Id, "at8", new RecoveryTarget { Time = points[8] }));
         // An LSN, the incremental itself (WAL up to its segment switch), the base alone, and all archived WAL.
-        Assert.Equal([1, 2, 3, 4, 5], await RestoreAndReadAsync(incremental.Id, "lsn5", new RecoveryTarget { Lsn = lsnAfter5 }));
+        Assert.Equal([1, 2, 3, 4, 5], await RestoreAndReadAsync(incremental.Id, "lsn5", new RecoveryTarget { Position = lsnAfter5 }));
         Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9], await RestoreAndReadAsync(incremental.Id, "incremental", null));
         Assert.Equal([1, 2, 3], await RestoreAndReadAsync(full.Id, "base", null));
         Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], await RestoreAndReadAsync(full.Id, "latest", new RecoveryTarget { EndOfArchive = true }));

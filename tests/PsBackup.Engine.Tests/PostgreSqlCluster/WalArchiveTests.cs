@@ -23,7 +23,7 @@ public sealed class WalArchiveTests : IDisposable
     }
 
     private Task<bool> ArchiveAsync(string collection, string file, string name = Segment, string? passphrase = null) =>
-        _fx.Engine.ArchiveWalAsync(new WalArchiveRequest(collection, file, name) { Repository = _fx.Repository, Passphrase = passphrase });
+        _fx.Engine.ArchiveLogAsync(new ArchiveLogRequest(collection, file, name) { Repository = _fx.Repository, Passphrase = passphrase });
 
     private string Folder(string collection) => Path.Combine(_fx.Repository, "collections", collection, "wal", "00000001");
 

@@ -31,7 +31,7 @@ internal static class RedisTestSupport
         var outcomes = new List<RestoreOutcome>();
         await foreach (var outcome in fx.Engine.RestoreAsync(new RestoreRequest(id)
                        {
-                           Repository = fx.Repository, Destination = destination, Force = force, KeyPrefix = keyPrefix, DatabaseMap = databaseMap,
+                           Repository = fx.Repository, Destination = destination, Force = force, Options = [new Providers.Redis.RedisRestoreOptions { KeyPrefix = keyPrefix, DatabaseMap = databaseMap }],
                            Credentials = new TargetCredentials { Default = credential },
                        }))
             outcomes.Add(outcome);

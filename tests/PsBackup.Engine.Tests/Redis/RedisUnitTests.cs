@@ -57,18 +57,18 @@ public class RedisUnitTests
     [Fact]
     public void TargetFactory_ChoosesTheModeAndRefusesSnapshotsOfSomeKeys()
     {
-        Assert.Equal(RedisBackupMode.Snapshot, TargetFactory.Redis(["cache:6379"], null, null, false, null, null, null).Mode);
-        var logical = TargetFactory.Redis(["cache:6379", "replica:6379"], null, "backup", false, null, [3, 1, 3], ["user:*"]);
+        Assert.Equal(RedisBackupMode.Snapshot, Providers.Redis.RedisTargets.Create(["cache:6379"], null, null, false, null, null, null).Mode);
+        var logical = Providers.Redis.RedisTargets.Create(["cache:6379", "replica:6379"], null, "backup", false, null, [3, 1, 3], ["user:*"]);
         Assert.Equal((RedisBackupMode.Logical, "redis-cache-6379"), (logical.Mode, logical.Name));
         Assert.Equal([1, 3], logical.Databases);
         Assert.Equal("cache:6379,replica:6379", logical.Location);
-        Assert.True(TargetFactory.Redis(["rediss://cache:6380"], "c", null, false, null, null, null).UseTls);
+        Assert.True(Providers.Redis.RedisTargets.Create(["rediss://cache:6380"], "c", null, false, null, null, null).UseTls);
         Assert.Equal("RedisSnapshotIsWholeServer",
-            Assert.Throws<InvalidBackupRequestException>(() => TargetFactory.Redis(["c"], null, null, false, RedisBackupMode.Snapshot, [1], null)).ErrorId);
+            Assert.Throws<InvalidBackupRequestException>(() => Providers.Redis.RedisTargets.Create(["c"], null, null, false, RedisBackupMode.Snapshot, [1], null)).ErrorId);
         Assert.Equal("InvalidRedisEndpoint",
-            Assert.Throws<InvalidBackupRequestException>(() => TargetFactory.Redis(["host:notaport"], null, null, false, null, null, null)).ErrorId);
+            Assert.Throws<InvalidBackupRequestException>(() => Providers.Redis.RedisTargets.Create(["host:notaport"], null, null, false, null, null, null)).ErrorId);
         Assert.Equal("InvalidRedisDatabase",
-            Assert.Throws<InvalidBackupRequestException>(() => TargetFactory.Redis(["c"], null, null, false, null, [-1], null)).ErrorId);
+            Assert.Throws<InvalidBackupRequestException>(() => Providers.Redis.RedisTargets.Create(["c"], null, null, false, null, [-1], null)).ErrorId);
     }
 
     [Fact]

@@ -310,6 +310,7 @@ public sealed class RetentionRunTests : IDisposable
         public Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> content, CancellationToken ct) => inner.TryCreateAsync(key, content, ct);
         public Task<ObjectEntry?> StatAsync(string key, CancellationToken ct) => inner.StatAsync(key, ct);
         public IAsyncEnumerable<ObjectEntry> ListAsync(string prefix, CancellationToken ct) => inner.ListAsync(prefix, ct);
+        public void Dispose() => inner.Dispose();
 
         public async Task DeleteAsync(string key, CancellationToken ct)
         {

@@ -12,12 +12,22 @@ public sealed class CopyBackupTests : IDisposable
 
     public void Dispose() => _fx.Dispose();
 
+    /// <summary>The errors of the last copies, one per backup (null where it succeeded).</summary>
+    private List<PsBackupException?> CopyErrors { get; } = [];
+
     private async Task<List<CopyResult>> CopyAsync(RepositoryAddress? source, RepositoryAddress destination, string collection, string? id = null,
         string? passphrase = null, CancellationToken ct = default, IProgress<BackupProgress>? progress = null)
     {
         var results = new List<CopyResult>();
-        await foreach (var result in _fx.Engine.CopyBackupAsync(new CopyRequest(collection, destination) { Source = source, Id = id, Passphrase = passphrase }, progress, ct))
-            results.Add(result);
+        CopyErrors.Clear();
+        await foreach (var outcome in _fx.Engine.CopyBackupAsync(new CopyRequest(collection, destination) { Source = source, Id = id, Passphrase = passphrase }, progress, ct))
+        {
+            // A failure carries the error it had, with its own ErrorId (ArtifactCorrupt …), and says the same.
+            Assert.Equal(outcome.Result.Status == CopyStatus.Failed, outcome.Error != null);
+            Assert.Equal(outcome.Error?.Message, outcome.Result.Status == CopyStatus.Failed ? outcome.Result.Message : null);
+            CopyErrors.Add(outcome.Error);
+            results.Add(outcome.Result);
+        }
         return results;
     }
 
@@ -213,6 +223,8 @@ public sealed class CopyBackupTests : IDisposable
         Assert.Contains("pack-0", results[0].Message);
         Assert.Contains("SHA-256", results[0].Message);
         Assert.Contains(full.Id, results[1].Message);
+        // The tampered artifact keeps its own ErrorId through the copy; its descendant says why it was not copied.
+        Assert.Equal(["ArtifactCorrupt", "CopyFailed"], CopyErrors.Select(e => e!.ErrorId));
         Assert.Empty(await ListAsync(target, "docs"));
         var store = RepositoryLocation.OpenStore(target);
         await foreach (var entry in store.ListAsync($"collections/docs/backups/{full.Id}/", default))

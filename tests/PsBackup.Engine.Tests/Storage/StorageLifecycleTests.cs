@@ -3,6 +3,7 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using PsBackup.Engine.Errors;
 using PsBackup.Engine.Operations;
+using PsBackup.Engine.Repository;
 using PsBackup.Engine.Storage;
 using PsBackup.Engine.Storage.S3;
 using S3Location = PsBackup.Engine.Storage.S3.S3Location;

@@ -37,7 +37,7 @@ public sealed class PgTargetParsingTests
     [Fact]
     public void AConnectionStringGivesTheTargetButNotThePassword()
     {
-        var target = TargetFactory.PostgreSql(null, null, null, ["public.*", " orders "], null, null,
+        var target = Providers.PostgreSql.PgTargets.Create(null, null, null, ["public.*", " orders "], null, null,
             "Host=db9;Port=7000;Database=crm;Username=bk;Password=hunter2", null, out var dropped);
         Assert.True(dropped);
         Assert.Equal(("db9", 7000, "crm", "bk", "crm"), (target.Host, target.Port, target.Database, target.UserName, target.Name));
@@ -45,10 +45,10 @@ public sealed class PgTargetParsingTests
         Assert.DoesNotContain("hunter2", Newtonsoft.Json.JsonConvert.SerializeObject(target));
 
         Assert.Equal("DatabaseRequired", Assert.Throws<InvalidBackupRequestException>(() =>
-            TargetFactory.PostgreSql("h", null, null, null, null, null, null, null, out _)).ErrorId);
+            Providers.PostgreSql.PgTargets.Create("h", null, null, null, null, null, null, null, out _)).ErrorId);
         Assert.Equal("InvalidTableName", Assert.Throws<InvalidBackupRequestException>(() =>
-            TargetFactory.PostgreSql("h", null, "d", ["a.b.c"], null, null, null, null, out _)).ErrorId);
+            Providers.PostgreSql.PgTargets.Create("h", null, "d", ["a.b.c"], null, null, null, null, out _)).ErrorId);
         Assert.Equal("InvalidSslMode", Assert.Throws<InvalidBackupRequestException>(() =>
-            TargetFactory.PostgreSql("h", null, "d", null, null, "Sometimes", null, null, out _)).ErrorId);
+            Providers.PostgreSql.PgTargets.Create("h", null, "d", null, null, "Sometimes", null, null, out _)).ErrorId);
     }
 }

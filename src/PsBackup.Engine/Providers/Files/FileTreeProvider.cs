@@ -1,6 +1,8 @@
+using System.Net;
 using System.Security.Cryptography;
 using Newtonsoft.Json.Linq;
 using PsBackup.Engine.Errors;
+using PsBackup.Engine.Providers.Capabilities;
 
 namespace PsBackup.Engine.Providers.Files;
 
@@ -11,7 +13,7 @@ namespace PsBackup.Engine.Providers.Files;
 /// since its base and points at the base's bytes for the rest, so its index alone describes the
 /// whole tree of its moment.
 /// </summary>
-public sealed class FileTreeProvider : IBackupProvider
+public sealed class FileTreeProvider : EngineKind<FileTreeTarget>, IIncrementalBackup, IHealthProbe
 {
     internal const string PackPrefix = "pack-";
     internal const string IndexArtifact = "index";
@@ -19,11 +21,16 @@ public sealed class FileTreeProvider : IBackupProvider
     private const int MaxPacks = 4;
     private const long SmallTarget = 16 << 20; // below this, one pack: parallelism would not pay
 
+    /// <summary>-Destination is the directory the tree is restored into.</summary>
+    public override bool IsPathDestination(string destination) => true;
 
+    protected override void ValidateTarget(FileTreeTarget target)
+    {
+        if (!Path.IsPathFullyQualified(target.Path))
+            throw new InvalidBackupRequestException("RelativeTargetPath", $"Target '{target.Name}': path '{target.Path}' must be absolute.");
+    }
 
-    public TargetKind Kind => TargetKind.FileTree;
-
-    public Task TestConnectionAsync(BackupTarget target, CancellationToken ct)
+    public Task ProbeAsync(BackupTarget target, NetworkCredential? credential, CancellationToken ct)
     {
         var root = ((FileTreeTarget)target).Path;
         if (!Directory.Exists(root))
@@ -32,10 +39,10 @@ public sealed class FileTreeProvider : IBackupProvider
         return Task.CompletedTask;
     }
 
-    public async Task<JObject> BackupAsync(TargetBackupContext context, CancellationToken ct)
+    public override async Task<JObject> BackupAsync(TargetBackupContext context, CancellationToken ct)
     {
         var target = (FileTreeTarget)context.Target;
-        await TestConnectionAsync(target, ct).ConfigureAwait(false);
+        await ProbeAsync(target, null, ct).ConfigureAwait(false);
 
         var baseEntries = new Dictionary<string, FileEntry>(StringComparer.Ordinal);
         if (context.Base != null)
@@ -104,35 +111,15 @@ public sealed class FileTreeProvider : IBackupProvider
         var vanished = new HashSet<FileEntry>();
         var totalBytes = toRead.Sum(e => e.Size);
         var packs = totalBytes < SmallTarget ? 1 : Math.Clamp(Environment.ProcessorCount, 1, MaxPacks);
-        using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var workers = Enumerable.Range(0, packs).Select(i => Task.Run(async () =>
+        await Workers.RunAsync(Enumerable.Range(0, packs), packs, async (i, token) =>
         {
-            try
+            var name = $"{PackPrefix}{i}";
+            await context.WriteArtifactAsync(name, pack =>
             {
-                var name = $"{PackPrefix}{i}";
-                await context.WriteArtifactAsync(name, pack =>
-                {
-                    WritePack(root, name, pack, queue, context, vanished, progress, failed.Token);
-                    return Task.CompletedTask;
-                }, failed.Token).ConfigureAwait(false);
-            }
-            catch
-            {
-                failed.Cancel(); // one worker's failure stops the others
-                throw;
-            }
-        }, CancellationToken.None)).ToArray();
-        try
-        {
-            await Task.WhenAll(workers).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Report the failure that cancelled the others, not the cancellation itself.
-            var cause = workers.Where(w => w.IsFaulted).Select(w => w.Exception!.InnerException!).FirstOrDefault(e => e is not OperationCanceledException);
-            if (cause != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
-            throw;
-        }
+                WritePack(root, name, pack, queue, context, vanished, progress, token);
+                return Task.CompletedTask;
+            }, token).ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
         return vanished;
     }
 
@@ -185,6 +172,6 @@ public sealed class FileTreeProvider : IBackupProvider
         }
     }
 
-    public Task<RestoreResult> RestoreAsync(TargetRestoreContext context, CancellationToken ct) =>
+    public override Task<RestoreResult> RestoreAsync(TargetRestoreContext context, CancellationToken ct) =>
         new TreeRestorer(context).RunAsync(ct);
 }

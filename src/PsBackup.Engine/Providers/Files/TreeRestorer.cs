@@ -147,7 +147,7 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
     private async Task<Dictionary<FileEntry, string>> StageFilesAsync(string staging, bool inPlace, List<FileEntry> entries, CancellationToken ct)
     {
         var files = entries.Where(e => e.Type == FileEntryType.File).ToList();
-        var staged = files.Select((file, i) => (file, path: Path.Combine(staging, inPlace ? file.Path : i.ToString()))).ToDictionary(x => x.file, x => x.path);
+        var staged = files.Select((file, i) => (file, path: Path.Combine(staging, inPlace ? file.Path : i.ToString(System.Globalization.CultureInfo.InvariantCulture)))).ToDictionary(x => x.file, x => x.path);
         var progress = new ProgressReporter(context.Progress, $"Restoring '{context.Target.Name}'", files.Sum(f => f.Size), files.Count);
         var packs = files.GroupBy(f => (
             Backup: f.Backup ?? throw new IntegrityException($"Index entry '{f.Path}' names no backup."),

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Npgsql;
 using PsBackup.Engine.Errors;
@@ -42,9 +43,9 @@ internal sealed class PgChangeReplayer(NpgsqlConnection connection, IReadOnlyLis
     {
         // Variable names that no column of a user table is likely to share (PL/pgSQL refuses ambiguity).
         var sql = new StringBuilder("DO $psbackup$\nDECLARE psbackup_change record; psbackup_rows bigint;\nBEGIN\n");
-        sql.Append($"FOR psbackup_change IN SELECT * FROM {Staging} ORDER BY seq LOOP\n  CASE psbackup_change.rel\n");
+        sql.Append(CultureInfo.InvariantCulture, $"FOR psbackup_change IN SELECT * FROM {Staging} ORDER BY seq LOOP\n  CASE psbackup_change.rel\n");
         for (var i = 0; i < tables.Count; i++)
-            sql.Append($"  WHEN {i} THEN\n").Append(TableCase(tables[i]));
+            sql.Append(CultureInfo.InvariantCulture, $"  WHEN {i} THEN\n").Append(TableCase(tables[i]));
         sql.Append("  END CASE;\nEND LOOP;\nEND $psbackup$;");
         return sql.ToString();
     }

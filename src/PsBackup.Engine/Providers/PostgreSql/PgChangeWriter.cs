@@ -12,7 +12,7 @@ namespace PsBackup.Engine.Providers.PostgreSql;
 /// update; it is null when every value is present. Rows are assembled in reused buffers
 /// (COPY needs a field's length before its bytes) and written out in batches.
 /// </summary>
-internal sealed class PgChangeWriter(Stream output)
+internal sealed class PgChangeWriter(Stream output) : IDisposable
 {
     private const uint TextOid = 25;
     private const int FlushBytes = 256 << 10;
@@ -25,6 +25,12 @@ internal sealed class PgChangeWriter(Stream output)
     private long _seq;
 
     public long Rows => _seq;
+
+    public void Dispose()
+    {
+        _pending.Dispose();
+        _array.Dispose();
+    }
 
     public async Task WriteAsync(int relation, char op, ReplicationTuple? oldRow, ReplicationTuple? newRow, CancellationToken ct)
     {

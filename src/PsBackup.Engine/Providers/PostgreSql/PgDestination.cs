@@ -45,11 +45,8 @@ internal static class PgDestination
     }
 
     private static InvalidBackupRequestException Invalid(string destination, string why) =>
-        new("InvalidDestination", $"-Destination '{Redact(destination)}' is not a PostgreSQL database: {why}. " +
+        new("InvalidDestination", $"-Destination '{Secrets.Mask(destination)}' is not a PostgreSQL database: {why}. " +
             "Give a database name, postgresql://host:port/database, or Host=…;Port=…;Database=….");
-
-    private static string Redact(string destination) =>
-        System.Text.RegularExpressions.Regex.Replace(destination, @"(?i)(password\s*=\s*)[^;]*|(//[^:/@]+:)[^@]*@", m => m.Groups[1].Success ? m.Groups[1].Value + "***" : m.Groups[2].Value + "***@");
 
     /// <summary>A server address without a stored target, for destinations.</summary>
     private sealed class PostgreSqlConnectionParts : PostgreSqlServerTarget
@@ -57,7 +54,7 @@ internal static class PgDestination
         public PostgreSqlConnectionParts(string host, int port, string? user, string? sslMode) =>
             (Host, Port, UserName, SslMode) = (host, port, user, sslMode);
 
-        public override TargetKind Kind => TargetKind.PostgreSql;
+        public override string Kind => "PostgreSql";
         public override string Location => $"{Host}:{Port}";
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using Newtonsoft.Json.Linq;
 using Npgsql;
 using PsBackup.Engine.Errors;
+using PsBackup.Engine.Providers.Capabilities;
 using PsBackup.Engine.Repository;
 
 namespace PsBackup.Engine.Providers.PostgreSql;
@@ -12,20 +13,23 @@ namespace PsBackup.Engine.Providers.PostgreSql;
 /// inserted, updated and deleted since its base, decoded from the chain's replication slot) and
 /// "schema" again with the sequences' new positions. See docs/design.md.
 /// </summary>
-public sealed class PgTableProvider : IBackupProvider, ITargetResources
+public sealed class PgTableProvider : EngineKind<PostgreSqlTarget>, IIncrementalBackup, ITargetResources, IHealthProbe
 {
     internal const string SchemaArtifact = "schema";
     internal const string ChangesArtifact = "changes";
 
-    public TargetKind Kind => TargetKind.PostgreSql;
+    public override Type RestoreOptionsType => typeof(PgTableRestoreOptions);
 
-    public async Task TestConnectionAsync(BackupTarget target, CancellationToken ct)
+    /// <summary>-Destination is a database: a name on the target's server, a postgresql:// URI or a connection string (<see cref="PgDestination"/>).</summary>
+    public override bool IsPathDestination(string destination) => false;
+
+    public async Task ProbeAsync(BackupTarget target, NetworkCredential? credential, CancellationToken ct)
     {
-        var builder = Builder((PostgreSqlTarget)target, null);
+        var builder = Builder((PostgreSqlTarget)target, credential);
         await using var _ = await PgConnections.OpenAsync(builder, ct).ConfigureAwait(false);
     }
 
-    public async Task<JObject> BackupAsync(TargetBackupContext context, CancellationToken ct)
+    public override async Task<JObject> BackupAsync(TargetBackupContext context, CancellationToken ct)
     {
         var builder = Builder((PostgreSqlTarget)context.Target, context.Credential);
         try
@@ -41,7 +45,7 @@ public sealed class PgTableProvider : IBackupProvider, ITargetResources
         }
     }
 
-    public Task<RestoreResult> RestoreAsync(TargetRestoreContext context, CancellationToken ct) => new PgRestorer(context).RunAsync(ct);
+    public override Task<RestoreResult> RestoreAsync(TargetRestoreContext context, CancellationToken ct) => new PgRestorer(context).RunAsync(ct);
 
     public async Task<BackupTargetStatus> GetStatusAsync(string repositoryId, string collection, BackupTarget target, NetworkCredential? credential, CancellationToken ct)
     {
@@ -79,20 +83,20 @@ public sealed class PgTableProvider : IBackupProvider, ITargetResources
         }
     }
 
-    internal static NpgsqlConnectionStringBuilder Builder(PostgreSqlTarget target, NetworkCredential? credential)
+    internal static NpgsqlConnectionStringBuilder Builder(PostgreSqlTarget target, NetworkCredential? credential) =>
+        Session(PgConnections.Builder(target, target.Database, credential));
+
+    /// <summary>
+    /// The session every table backup and restore runs in: search_path = pg_catalog, so catalogs
+    /// print every name schema-qualified; and fixed text formats (as pg_dump sets them), since text
+    /// COPY and decoded changes carry values as text that another session parses back.
+    /// </summary>
+    internal static NpgsqlConnectionStringBuilder Session(NpgsqlConnectionStringBuilder builder)
     {
-        var builder = PgConnections.Builder(target, target.Database, credential);
-        builder.SearchPath = "pg_catalog"; // catalogs print every name schema-qualified
+        builder.SearchPath = "pg_catalog";
+        builder.Options = "-c DateStyle=ISO -c IntervalStyle=postgres -c extra_float_digits=3";
         return builder;
     }
 
-    internal static async Task<PgSchemaDocument> ReadSchemaAsync(Stream stream, CancellationToken ct)
-    {
-        using var buffer = new MemoryStream();
-        await stream.CopyToAsync(buffer, ct).ConfigureAwait(false);
-        var document = Json.FromBytes<PgSchemaDocument>(buffer.ToArray(), "A PostgreSQL schema artifact");
-        if (document.FormatVersion > 1)
-            throw new RepositoryFormatException($"A PostgreSQL schema artifact has format version {document.FormatVersion}; this PsBackup reads version 1. Upgrade the PsBackup module.");
-        return document;
-    }
+    internal static Task<PgSchemaDocument> ReadSchemaAsync(Stream stream, CancellationToken ct) => PgSchemaDocument.ReadAsync(stream, ct);
 }

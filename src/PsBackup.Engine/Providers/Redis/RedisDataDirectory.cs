@@ -14,7 +14,8 @@ internal static class RedisDataDirectory
 
     public static async Task<string> RestoreAsync(TargetRestoreContext context, Func<CancellationToken, Task<Stream>> open, CancellationToken ct)
     {
-        if (!string.IsNullOrEmpty(context.KeyPrefix) || context.DatabaseMap is { Count: > 0 })
+        var options = context.OptionsOr<RedisRestoreOptions>();
+        if (!string.IsNullOrEmpty(options.KeyPrefix) || options.DatabaseMap is { Count: > 0 })
             throw new InvalidBackupRequestException("RedisRemapNeedsServer",
                 "-KeyPrefix and -DatabaseMap rename keys as they are restored into a running server; give -Destination as host:port (or redis://host:port), not a directory.");
         var directory = context.DestinationPath!;

@@ -17,7 +17,8 @@ internal sealed class RedisKeyRestorer(RespConnection connection, TargetRestoreC
     private const long BatchBytes = 16 << 20;
     private const int ConflictsShown = 5;
 
-    private readonly byte[] _prefix = Encoding.UTF8.GetBytes(context.KeyPrefix ?? "");
+    private readonly IReadOnlyDictionary<int, int>? _databaseMap = context.OptionsOr<RedisRestoreOptions>().DatabaseMap;
+    private readonly byte[] _prefix = Encoding.UTF8.GetBytes(context.OptionsOr<RedisRestoreOptions>().KeyPrefix ?? "");
     private readonly ProgressReporter _progress = new(context.Progress, $"Restoring '{context.Target.Name}' into Redis {connection.Endpoint}", -1);
     private string Server => $"Redis {connection.Endpoint}";
 
@@ -33,7 +34,7 @@ internal sealed class RedisKeyRestorer(RespConnection connection, TargetRestoreC
             await Task.Run(() => Restore(stream, ct), ct).ConfigureAwait(false);
     }
 
-    private int MapDatabase(int db) => context.DatabaseMap != null && context.DatabaseMap.TryGetValue(db, out var to) ? to : db;
+    private int MapDatabase(int db) => _databaseMap != null && _databaseMap.TryGetValue(db, out var to) ? to : db;
 
     private byte[] MapKey(byte[] key)
     {

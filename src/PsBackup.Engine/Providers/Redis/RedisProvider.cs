@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Net;
 using Newtonsoft.Json.Linq;
 using PsBackup.Engine.Errors;
+using PsBackup.Engine.Providers.Capabilities;
 
 namespace PsBackup.Engine.Providers.Redis;
 
@@ -10,18 +12,19 @@ namespace PsBackup.Engine.Providers.Redis;
 /// that PsBackup writes from DUMP payloads of the selected keys. Redis has no incremental
 /// backup: every backup, -Incremental included, holds a complete copy.
 /// </summary>
-public sealed class RedisProvider : IBackupProvider
+public sealed class RedisProvider : EngineKind<RedisTarget>, IHealthProbe
 {
     internal const string Artifact = "dump.rdb";
 
-    public TargetKind Kind => TargetKind.Redis;
+    public override Type RestoreOptionsType => typeof(RedisRestoreOptions);
 
-    public Task TestConnectionAsync(BackupTarget target, CancellationToken ct) =>
-        Task.Run(() => RedisConnections.Open((RedisTarget)target, null, ct).Dispose(), ct);
+    /// <summary>-Destination is a server (host:port, redis:// or rediss://), or else a data directory to write dump.rdb into.</summary>
+    public override bool IsPathDestination(string destination) => !RedisEndpoint.LooksLikeAddress(destination);
 
-    public bool IncrementalNeedsBase => false;
+    public Task ProbeAsync(BackupTarget target, NetworkCredential? credential, CancellationToken ct) =>
+        Task.Run(() => RedisConnections.Open((RedisTarget)target, credential, ct).Dispose(), ct);
 
-    public async Task<JObject> BackupAsync(TargetBackupContext context, CancellationToken ct)
+    public override async Task<JObject> BackupAsync(TargetBackupContext context, CancellationToken ct)
     {
         var target = (RedisTarget)context.Target;
         if (context.Type == BackupType.Incremental)
@@ -81,7 +84,7 @@ public sealed class RedisProvider : IBackupProvider
             .ToDictionary(g => g.Key, g => g.First()[1], StringComparer.Ordinal);
     }
 
-    public async Task<RestoreResult> RestoreAsync(TargetRestoreContext context, CancellationToken ct)
+    public override async Task<RestoreResult> RestoreAsync(TargetRestoreContext context, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         var target = (RedisTarget)context.Target;
@@ -90,7 +93,7 @@ public sealed class RedisProvider : IBackupProvider
             throw new ArtifactMissingException($"Backup '{head}' has no {Artifact} for target '{target.Name}'.");
         Task<Stream> Open(CancellationToken token) => context.OpenArtifactAsync(head, Artifact, token);
 
-        if (context.Destination != null && !RedisEndpoint.LooksLikeAddress(context.Destination))
+        if (context.DestinationPath != null)
         {
             var file = await RedisDataDirectory.RestoreAsync(context, Open, ct).ConfigureAwait(false);
             return Result(context, file, 1, new FileInfo(file).Length, clock.Elapsed);

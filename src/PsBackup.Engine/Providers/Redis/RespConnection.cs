@@ -81,7 +81,7 @@ internal sealed class RespConnection : IDisposable
                 case byte[] bytes: WriteBulk(bytes); break;
                 case string text: WriteBulk(Encoding.UTF8.GetBytes(text)); break;
                 case long or int:
-                    var n = Convert.ToInt64(arg);
+                    var n = Convert.ToInt64(arg, System.Globalization.CultureInfo.InvariantCulture);
                     Utf8Formatter.TryFormat(n, _argument, out var written);
                     WriteBulk(_argument.AsSpan(0, written));
                     break;

@@ -11,7 +11,7 @@ namespace PsBackup.Engine.Storage.S3;
 /// A repository under an S3 bucket prefix. Objects become visible whole (a PUT, or a multipart
 /// upload completed on commit), which is what the repository's manifest-last commit needs.
 /// </summary>
-public sealed class S3ObjectStore : IObjectStore
+public sealed class S3ObjectStore : IObjectStore, IBucketLifecycleStore
 {
     private readonly IAmazonS3 _s3;
     private readonly S3Location _location;
@@ -47,7 +47,9 @@ public sealed class S3ObjectStore : IObjectStore
 
     public string Location => _location.ToString();
 
-    internal S3Location S3Location => _location;
+    public void Dispose() => _s3.Dispose();
+
+    public S3Location S3Location => _location;
     internal string ObjectKey(string key) => _location.Prefix + key;
 
     /// <summary>
@@ -81,7 +83,7 @@ public sealed class S3ObjectStore : IObjectStore
         OpenWriteAsync(key, null, cancellationToken);
 
     public Task<ObjectWriteStream> OpenWriteAsync(string key, ObjectWriteSettings? settings, CancellationToken cancellationToken) =>
-        Task.FromResult<ObjectWriteStream>(new S3UploadStream(this, key, _options, settings));
+        Task.FromResult<ObjectWriteStream>(new S3UploadStream(this, key, _options, settings, cancellationToken));
 
     /// <summary>
     /// PUT with If-None-Match: * — atomic on AWS S3. S3-compatible servers that ignore the header
@@ -142,7 +144,7 @@ public sealed class S3ObjectStore : IObjectStore
     }
 
     /// <summary>The bucket's whole lifecycle configuration (every rule, not only this repository's); no rules when it has none.</summary>
-    internal Task<BucketLifecycle> GetBucketLifecycleAsync(CancellationToken cancellationToken) =>
+    Task<BucketLifecycle> IBucketLifecycleStore.GetBucketLifecycleAsync(CancellationToken cancellationToken) =>
         SendAsync(async (s3, ct) =>
         {
             try
@@ -158,7 +160,7 @@ public sealed class S3ObjectStore : IObjectStore
         }, null, cancellationToken);
 
     /// <summary>Replaces the bucket's whole lifecycle configuration; no rules deletes it (S3 refuses an empty one).</summary>
-    internal Task PutBucketLifecycleAsync(BucketLifecycle lifecycle, CancellationToken cancellationToken) =>
+    Task IBucketLifecycleStore.PutBucketLifecycleAsync(BucketLifecycle lifecycle, CancellationToken cancellationToken) =>
         SendAsync(async (s3, ct) =>
         {
             if (lifecycle.Rules.Count == 0)

@@ -10,10 +10,13 @@ namespace PsBackup.Engine.Storage.S3;
 /// commit (the object appears whole) and aborted on dispose without commit. An object smaller
 /// than one part is a single PUT. An upload owns at most Parallelism + 1 part buffers and reuses
 /// them part after part, so a long backup does not leave a trail of dead 8 MiB buffers for the
-/// garbage collector (nor parks them in a shared pool).
+/// garbage collector (nor parks them in a shared pool). Cancelling the write's token, or disposing
+/// without commit, cancels the parts in flight at once, so Ctrl+C does not wait for them.
 /// </summary>
-internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOptions options, ObjectWriteSettings? settings) : ObjectWriteStream
+internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOptions options, ObjectWriteSettings? settings, CancellationToken cancellationToken)
+    : ObjectWriteStream
 {
+    private readonly CancellationTokenSource _abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
     private readonly SemaphoreSlim _slots = new(options.Parallelism);
     private readonly List<Task<PartETag>> _parts = [];
     private readonly Stack<byte[]> _free = new();
@@ -42,9 +45,9 @@ internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOpt
 
     private void StartPart()
     {
-        _uploadId ??= store.SendAsync((s3, ct) => s3.InitiateMultipartUploadAsync(Apply(new InitiateMultipartUploadRequest { BucketName = Bucket, Key = ObjectKey }), ct), key, default)
+        _uploadId ??= store.SendAsync((s3, ct) => s3.InitiateMultipartUploadAsync(Apply(new InitiateMultipartUploadRequest { BucketName = Bucket, Key = ObjectKey }), ct), key, _abort.Token)
             .GetAwaiter().GetResult().UploadId;
-        _slots.Wait(); // back-pressure: at most Parallelism parts in flight
+        _slots.Wait(_abort.Token); // back-pressure: at most Parallelism parts in flight
         var (part, length) = (_buffer, _filled);
         var number = _parts.Count + 1;
         lock (_free) _buffer = _free.Count > 0 ? _free.Pop() : new byte[options.PartSize];
@@ -56,7 +59,7 @@ internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOpt
                 var response = await store.SendAsync((s3, ct) => s3.UploadPartAsync(new UploadPartRequest
                 {
                     BucketName = Bucket, Key = ObjectKey, UploadId = _uploadId, PartNumber = number, InputStream = Body(part, length),
-                }, ct), key, default).ConfigureAwait(false);
+                }, ct), key, _abort.Token).ConfigureAwait(false);
                 return new PartETag(number, response.ETag);
             }
             finally
@@ -115,7 +118,8 @@ internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOpt
         if (disposing && !_done)
         {
             _done = true;
-            try { Task.WhenAll(_parts).Wait(); } catch (Exception) { /* already failing */ }
+            _abort.Cancel(); // the parts in flight stop now; the upload is aborted below
+            try { Task.WhenAll(_parts).Wait(); } catch (Exception) { /* cancelled or already failing */ }
             if (_uploadId != null)
             {
                 try
@@ -132,6 +136,7 @@ internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOpt
         if (disposing)
         {
             _slots.Dispose();
+            _abort.Dispose();
         }
         base.Dispose(disposing);
     }

@@ -12,7 +12,7 @@ namespace PsBackup.Engine.Providers.PostgreSql.Cluster;
 /// its size and SHA-256, and the manifest's own checksum holds. It keeps backup_label and the
 /// manifest, whose WAL range says where the backup starts and where it becomes consistent.
 /// </summary>
-internal sealed class BaseBackupTarChecker
+internal sealed class BaseBackupTarChecker : IDisposable
 {
     private const int Block = 512;
     private readonly byte[] _header = new byte[Block];
@@ -24,6 +24,12 @@ internal sealed class BaseBackupTarChecker
     private long _remaining, _padding, _size;
     private IncrementalHash? _hash;
     private MemoryStream? _keep;
+
+    public void Dispose()
+    {
+        _keep?.Dispose();
+        _hash?.Dispose();
+    }
 
     private readonly Dictionary<string, (long Size, string Sha256)> _files = new(StringComparer.Ordinal);
     private byte[]? _manifest;

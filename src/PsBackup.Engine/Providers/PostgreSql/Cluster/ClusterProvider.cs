@@ -1,5 +1,8 @@
+using System.Net;
 using Newtonsoft.Json.Linq;
 using PsBackup.Engine.Errors;
+using PsBackup.Engine.Providers.Capabilities;
+using PsBackup.Engine.Repository;
 
 namespace PsBackup.Engine.Providers.PostgreSql.Cluster;
 
@@ -9,17 +12,38 @@ namespace PsBackup.Engine.Providers.PostgreSql.Cluster;
 /// manifest as it streams. An incremental closes the current WAL segment and records the WAL
 /// range since the previous backup once all of it is archived. Restores: <see cref="ClusterRestorer"/>.
 /// </summary>
-internal sealed class ClusterProvider : IBackupProvider
+internal sealed class ClusterProvider : EngineKind<PostgreSqlClusterTarget>, IIncrementalBackup, IPointInTimeRecovery, IHealthProbe
 {
     public const string BaseArtifact = "base.tar";
     private static readonly TimeSpan ArchiveWait = TimeSpan.FromSeconds(60);
 
-    public TargetKind Kind => TargetKind.PostgreSqlCluster;
+    /// <summary>-Destination is the directory that becomes the restored cluster's data directory.</summary>
+    public override bool IsPathDestination(string destination) => true;
 
-    public Task TestConnectionAsync(BackupTarget target, CancellationToken ct) =>
-        ClusterServer.ReadAsync((PostgreSqlClusterTarget)target, null, ct);
+    public Task ProbeAsync(BackupTarget target, NetworkCredential? credential, CancellationToken ct) =>
+        ClusterServer.ReadAsync((PostgreSqlClusterTarget)target, credential, ct);
 
-    public async Task<JObject> BackupAsync(TargetBackupContext context, CancellationToken ct)
+    public void ValidateRecoveryTarget(RecoveryTarget recovery)
+    {
+        if (recovery.Position != null) Lsn.Parse(recovery.Position);
+    }
+
+    public bool EndsBefore(TargetRecord record, string position) =>
+        Lsn.Parse(ClusterBackupState.From(record).StopLsn) <= Lsn.Parse(position);
+
+    public Task<bool> ArchiveLogAsync(CollectionScope scope, string file, string name, CancellationToken ct) =>
+        WalOperations.ArchiveAsync(scope, file, name, ct);
+
+    public Task<RecoveryWindow> GetWindowAsync(CollectionScope scope, BackupTarget target, IReadOnlyList<BackupManifest> backups, CancellationToken ct) =>
+        WalOperations.WindowAsync(scope, target.Name, backups, ct);
+
+    /// <summary>The target's record in a backup where it is a complete cluster backup, else null.</summary>
+    public static TargetRecord? CompleteRecord(BackupManifest backup, string target) =>
+        backup.Targets.FirstOrDefault(t => t.Name == target && t.Status == TargetStatus.Complete && t.Kind == KindName);
+
+    private static readonly string KindName = new PostgreSqlClusterTarget().Kind;
+
+    public override async Task<JObject> BackupAsync(TargetBackupContext context, CancellationToken ct)
     {
         var target = (PostgreSqlClusterTarget)context.Target;
         var server = await ClusterServer.ReadAsync(target, context.Credential, ct).ConfigureAwait(false);
@@ -36,7 +60,7 @@ internal sealed class ClusterProvider : IBackupProvider
 
     private static async Task<JObject> FullAsync(TargetBackupContext context, PostgreSqlClusterTarget target, ClusterServer server, WalArchive archive, CancellationToken ct)
     {
-        var checker = new BaseBackupTarChecker();
+        using var checker = new BaseBackupTarChecker();
         var progress = new ProgressReporter(context.Progress, $"Base backup of '{target.Name}'", -1);
         await context.WriteArtifactAsync(BaseArtifact, async sink =>
         {
@@ -124,6 +148,6 @@ internal sealed class ClusterProvider : IBackupProvider
         return new BackupFailedException(message);
     }
 
-    public Task<RestoreResult> RestoreAsync(TargetRestoreContext context, CancellationToken ct) =>
+    public override Task<RestoreResult> RestoreAsync(TargetRestoreContext context, CancellationToken ct) =>
         ClusterRestorer.RestoreAsync(context, ct);
 }

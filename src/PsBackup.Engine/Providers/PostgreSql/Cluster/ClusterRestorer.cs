@@ -19,7 +19,7 @@ internal static class ClusterRestorer
         var dataDirectory = context.DestinationPath ?? throw new InvalidBackupRequestException("DestinationRequired",
             $"Restoring PostgreSQL cluster target '{context.Target.Name}' needs -Destination: the (empty) directory to become its data directory. " +
             "Stop the cluster first; an in-place restore is -Destination <its data directory> -Force.");
-        var full = context.Chain.First();
+        var full = context.Chain[0];
         var @base = ClusterBackupState.From(full.Targets.First(t => t.Name == context.Target.Name && t.Status == Repository.TargetStatus.Complete));
         var head = ClusterBackupState.From(context.HeadRecord);
         var archive = new WalArchive(context.Reader.Repository.Store, context.Head.Collection);

@@ -45,9 +45,9 @@ internal sealed record RecoveryPlan(List<string> Files, List<string> Settings, s
             last = chain.LastSegment!.Value;
             description = "the end of the archived WAL";
         }
-        else if (recovery.Lsn != null)
+        else if (recovery.Position != null)
         {
-            var lsn = Lsn.Parse(recovery.Lsn);
+            var lsn = Lsn.Parse(recovery.Position);
             if (lsn < Lsn.Parse(@base.StopLsn) || !chain.Reaches(WalFileName.SegmentOf(lsn, size)))
             {
                 if (lsn >= Lsn.Parse(@base.StopLsn) && chain.Missing != null) throw Missing(chain, archive, where);

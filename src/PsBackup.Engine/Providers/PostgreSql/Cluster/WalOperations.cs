@@ -1,5 +1,4 @@
 using PsBackup.Engine.Errors;
-using PsBackup.Engine.Operations;
 using PsBackup.Engine.Repository;
 
 namespace PsBackup.Engine.Providers.PostgreSql.Cluster;
@@ -7,54 +6,30 @@ namespace PsBackup.Engine.Providers.PostgreSql.Cluster;
 /// <summary>archive_command's work (psbackup-cli archive-wal) and the recoverable window (Get-BackupRecoveryWindow).</summary>
 internal static class WalOperations
 {
-    public static async Task<bool> ArchiveAsync(WalArchiveRequest request, CancellationToken ct)
+    public static async Task<bool> ArchiveAsync(CollectionScope scope, string file, string name, CancellationToken ct)
     {
-        WalFileName.Validate(request.Name);
-        if (!File.Exists(request.File))
-            throw new InvalidBackupRequestException("WalFileNotFound", $"WAL file '{request.File}' does not exist (archive_command passes %p, relative to the data directory).");
-        var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
-        var definition = await repository.GetCollectionAsync(request.Collection, ct).ConfigureAwait(false);
-        var key = CollectionAccess.UnlockKey(definition, request.Passphrase);
-        return await new WalArchive(repository.Store, definition.Name).PushAsync(request.Name, request.File, definition, key, ct).ConfigureAwait(false);
+        WalFileName.Validate(name);
+        if (!File.Exists(file))
+            throw new InvalidBackupRequestException("WalFileNotFound", $"WAL file '{file}' does not exist (archive_command passes %p, relative to the data directory).");
+        return await new WalArchive(scope.Repository.Store, scope.Name).PushAsync(name, file, scope.Definition, scope.Key, ct).ConfigureAwait(false);
     }
 
-    public static async Task<List<RecoveryWindow>> WindowsAsync(RecoveryWindowQuery query, CancellationToken ct)
+    /// <summary>The window of one cluster target: from the end of the oldest restorable base backup to the newest archived commit.</summary>
+    public static async Task<RecoveryWindow> WindowAsync(CollectionScope scope, string target, IReadOnlyList<BackupManifest> backups, CancellationToken ct)
     {
-        var repository = await CollectionAccess.OpenRepositoryAsync(query.Repository, ct).ConfigureAwait(false);
-        var glob = new Glob(query.Collection ?? "*", ignoreCase: true);
-        var windows = new List<RecoveryWindow>();
-        var definitions = new List<CollectionDefinition>();
-        await foreach (var definition in repository.ListCollectionsAsync(ct).ConfigureAwait(false))
-            if (glob.IsMatch(definition.Name)) definitions.Add(definition);
-        if (definitions.Count == 0 && query.Collection != null && !Glob.HasWildcards(query.Collection))
-            throw new CollectionNotFoundException(query.Collection, repository.Location);
-        foreach (var definition in definitions)
-        {
-            var targets = CollectionAccess.Describe(definition, repository).Targets.Where(t => t.Kind == TargetKind.PostgreSqlCluster).ToList();
-            if (targets.Count == 0) continue;
-            var key = CollectionAccess.UnlockKey(definition, query.Passphrase, required: false); // needed only to read timeline histories
-            var archive = new WalArchive(repository.Store, definition.Name);
-            var names = await archive.ListAsync(ct).ConfigureAwait(false);
-            var backups = await repository.ListBackupsAsync(definition.Name, ct).ConfigureAwait(false);
-            foreach (var target in targets)
-                windows.Add(await WindowAsync(archive, key, names, backups, definition.Name, target.Name, ct).ConfigureAwait(false));
-        }
-        return windows;
-    }
-
-    private static async Task<RecoveryWindow> WindowAsync(WalArchive archive, byte[]? key, SortedSet<string> names, List<BackupManifest> backups,
-        string collection, string target, CancellationToken ct)
-    {
+        var archive = new WalArchive(scope.Repository.Store, scope.Name);
+        var names = await archive.ListAsync(ct).ConfigureAwait(false);
+        var key = scope.Key;
         var window = new RecoveryWindow
         {
-            Collection = collection, Target = target,
+            Collection = scope.Name, Target = target,
             WalSegmentCount = names.Count(WalFileName.IsSegment),
             Timeline = names.Where(WalFileName.IsSegment).Select(WalFileName.Timeline).DefaultIfEmpty(0).Max(),
         };
         var restorable = new List<(BackupManifest Full, WalChain Chain)>();
         foreach (var full in backups.Where(b => b.Type == BackupType.Full))
         {
-            if (full.Targets.FirstOrDefault(t => t.Name == target && t.Status == TargetStatus.Complete && t.Kind == TargetKind.PostgreSqlCluster) is not { } record)
+            if (ClusterProvider.CompleteRecord(full, target) is not { } record)
                 continue;
             window.BaseBackupCount++;
             var state = ClusterBackupState.From(record);

@@ -1,4 +1,6 @@
-namespace PsBackup.Engine.Errors;
+using PsBackup.Engine.Errors;
+
+namespace PsBackup.Engine.Providers.PostgreSql.Cluster;
 
 // Errors of PostgreSQL cluster targets: WAL archiving and point-in-time recovery.
 

@@ -3,10 +3,15 @@ using System.Text;
 using Amazon.S3;
 using Amazon.S3.Model;
 
-namespace PsBackup.Engine.Storage.S3;
+using PsBackup.Engine.Storage;
+using PsBackup.Engine.Storage.S3;
+using S3Location = PsBackup.Engine.Storage.S3.S3Location;
+
+namespace PsBackup.Engine.Repository;
 
 /// <summary>
-/// PsBackup's lifecycle rules for one repository prefix, among the bucket's other rules. Two
+/// PsBackup's lifecycle rules for one repository prefix, among the bucket's other rules. Built
+/// here, where the repository's layout is known, and handed to the store (<see cref="IBucketLifecycleStore"/>). Two
 /// rules with fixed ids, both limited to the repository's "collections/" and to objects carrying
 /// PsBackup's role tag (<see cref="ObjectWriteSettings.RoleTagKey"/>), so that config.json,
 /// collection definitions and locks are never touched and manifests never leave STANDARD:
@@ -65,7 +70,7 @@ internal static class RepositoryLifecycleRules
     {
         And = new LifecycleRuleAndOperator
         {
-            Prefix = prefix + Repository.RepositoryKeys.CollectionsPrefix,
+            Prefix = prefix + RepositoryKeys.CollectionsPrefix,
             Tags = [new Tag { Key = ObjectWriteSettings.RoleTagKey, Value = role }],
         },
     };

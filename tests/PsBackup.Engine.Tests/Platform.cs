@@ -1,0 +1,2 @@
+// The engine tests run real servers and file systems on Linux (POSIX modes, owners, runuser).
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]

@@ -152,7 +152,8 @@ fsync = off
         $run = Invoke-WhatIf { $incremental | Restore-Backup -Destination $destination -EndOfArchive -WhatIf }
         $run.Errors | Should -BeNullOrEmpty
         $run.Output | Should -BeNullOrEmpty
-        $run.WhatIf | Should -Be "What if: Performing the operation ""Restore backup to '$destination'"" on target ""$($incremental.Id)""."
+        @($run.WhatIf).Count | Should -Be 1
+        $run.WhatIf | Should -BeLike "What if: Performing the operation ""Restore to $destination, recovered to *"" on target ""target 'orders-db' (*) of backup $($incremental.Id)""."
         $destination | Should -Not -Exist
     }
 }

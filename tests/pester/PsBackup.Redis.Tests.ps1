@@ -132,7 +132,8 @@ Describe 'PsBackup with Redis' {
             $run = Invoke-WhatIf { $backup | Restore-Backup -Destination $other.Endpoint -KeyPrefix 'whatif:' -WhatIf }
             $run.Errors | Should -BeNullOrEmpty
             $run.Output | Should -BeNullOrEmpty
-            $run.WhatIf | Should -Be "What if: Performing the operation ""Restore backup to '$($other.Endpoint)'"" on target ""$($backup.Id)""."
+            @($run.WhatIf).Count | Should -Be 1
+            $run.WhatIf | Should -BeLike "What if: Performing the operation ""Restore to *$($other.Endpoint)*"" on target ""target 'cache' (*) of backup $($backup.Id)""."
             redis-cli -p $other.Port exists 'whatif:user:1' | Should -Be '0'
             (@(redis-cli -p $other.Port --scan | Sort-Object) -join ',') | Should -Be ($keysBefore -join ',')
         }

@@ -165,7 +165,7 @@ Describe 'PsBackup workflows' {
             $run = Invoke-WhatIf { Get-Backup -Collection docs -Latest | Restore-Backup -Destination $destination -WhatIf }
             $run.Errors | Should -BeNullOrEmpty
             $run.Output | Should -BeNullOrEmpty
-            $run.WhatIf | Should -Be "What if: Performing the operation ""Restore backup to '$destination'"" on target ""$($piped[0].Id)""."
+            $run.WhatIf | Should -Be "What if: Performing the operation ""Restore to $destination"" on target ""target 'docs' (fileTree) of backup $($piped[0].Id)""."
             Test-Path -LiteralPath $destination | Should -BeFalse
 
             # In place (no -Destination) the source tree stays as it is.
@@ -173,7 +173,7 @@ Describe 'PsBackup workflows' {
             $run = Invoke-WhatIf { Restore-Backup -Id $full.Id -WhatIf }
             $run.Errors | Should -BeNullOrEmpty
             $run.Output | Should -BeNullOrEmpty
-            $run.WhatIf | Should -Be "What if: Performing the operation ""Restore backup to its original location"" on target ""$($full.Id)""."
+            $run.WhatIf | Should -Be "What if: Performing the operation ""Restore to its original location ($((Resolve-Path -LiteralPath $source).ProviderPath))"" on target ""target 'docs' (fileTree) of backup $($full.Id)""."
             Get-TreeSnapshot -Path $source | Should -Be $before
         }
 

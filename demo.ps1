@@ -47,8 +47,11 @@ function Get-TreeListing([string] $Root) {
 
 # --- Build and import the module.
 Show 'dotnet build src/PsBackup -c Release'
-& dotnet build (Join-Path $PSScriptRoot 'src' 'PsBackup') -c Release --nologo -v quiet '-clp:ErrorsOnly;NoSummary'
-if ($LASTEXITCODE -ne 0) { throw "The build failed (exit code $LASTEXITCODE); see above." }
+$buildLog = & dotnet build (Join-Path $PSScriptRoot 'src' 'PsBackup') -c Release --nologo -v quiet 2>&1
+if ($LASTEXITCODE -ne 0) {
+    $buildLog | Out-Host
+    throw "The build failed (exit code $LASTEXITCODE); see above."
+}
 $version = (Import-PowerShellDataFile -LiteralPath (Join-Path $PSScriptRoot 'PsBackup.psd1')).ModuleVersion
 $manifest = Join-Path $PSScriptRoot 'out' 'PsBackup' $version 'PsBackup.psd1'
 Show "Import-Module $([System.IO.Path]::GetRelativePath($PWD, $manifest))"

@@ -170,12 +170,18 @@ function Get-PesterTestInventory {
     $configuration.Run.PassThru = $true
     $configuration.Output.Verbosity = 'None'
     $discovered = Invoke-Pester -Configuration $configuration
+    # Commands called directly, and those a test runs in a shell of its own ($shell.AddCommand('Invoke-Backup'),
+    # $shell.AddScript("Get-Backup … | Test-Backup")), whose names are in the strings it passes.
     $called = {
         param([scriptblock[]] $Blocks)
         @(foreach ($block in $Blocks) {
                 if (-not $block) { continue }
                 $block.Ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.CommandAst] }, $true) |
                     ForEach-Object { $_.GetCommandName() } | Where-Object { $_ -in $CmdletName }
+                $block.Ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.InvokeMemberExpressionAst] -and
+                        $node.Member.Extent.Text -in 'AddCommand', 'AddScript' }, $true) |
+                    ForEach-Object { $_.Arguments.Extent.Text } |
+                    ForEach-Object { foreach ($name in $CmdletName) { if ($_ -match "\b$([regex]::Escape($name))\b") { $name } } }
             }) | Sort-Object -Unique
     }
     foreach ($test in $discovered.Tests) {

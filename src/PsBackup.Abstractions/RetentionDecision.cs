@@ -23,11 +23,11 @@ public sealed class RetentionDecision
     /// <summary>Every reason, joined with "; " (e.g. "daily 2026-11-03; weekly 2026-W45; parent of 20261104T…").</summary>
     public string Reasons { get; set; } = "";
 
-    /// <summary>The same reasons as an array.</summary>
-    public string[] ReasonList { get; set; } = [];
+    /// <summary>The same reasons as a list (exports as "a, b").</summary>
+    public StringList ReasonList { get; set; } = StringList.Empty;
 
     public bool Pinned { get; set; }
-    public string[] Tags { get; set; } = [];
+    public StringList Tags { get; set; } = StringList.Empty;
 
     /// <summary>A folder without a manifest: a backup that never finished (or a deletion that was interrupted).</summary>
     public bool Unfinished { get; set; }

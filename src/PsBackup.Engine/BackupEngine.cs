@@ -28,6 +28,14 @@ public sealed class BackupEngine(EngineOptions? options = null)
     public Task<BackupRunResult> InvokeBackupAsync(BackupRequest request, IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>
         new BackupRunner(_options).RunAsync(request, progress, ct);
 
+    /// <summary>
+    /// Invoke-Backup of several collections: each request's collection may be a wildcard; at most
+    /// <paramref name="collectionThrottleLimit"/> collections run at once; one outcome per collection, as each finishes.
+    /// </summary>
+    public IAsyncEnumerable<CollectionBackupOutcome> InvokeBackupsAsync(IReadOnlyList<BackupRequest> requests, int collectionThrottleLimit,
+        IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>
+        new CollectionsBackupRunner(_options).RunAsync(requests, collectionThrottleLimit, progress, ct);
+
     public Task<List<BackupInfo>> GetBackupsAsync(BackupQuery query, CancellationToken ct = default) =>
         BackupCatalog.QueryAsync(query, ct);
 

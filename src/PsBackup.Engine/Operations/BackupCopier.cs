@@ -40,7 +40,7 @@ internal sealed class BackupCopier(EngineOptions options)
         var destinationReader = new ArtifactReader(destination, key);
 
         var reporter = new ProgressReporter(progress, $"Copying backups of '{definition.Name}' to '{destination.Location}'",
-            backups.SelectMany(m => m.Targets).SelectMany(t => t.Artifacts).Sum(a => a.StoredSize));
+            backups.SelectMany(m => m.Targets).SelectMany(t => t.Artifacts).Sum(a => a.StoredSize), backups.SelectMany(m => m.Targets).Sum(t => t.Artifacts.Count));
         var failed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var manifest in backups)
         {

@@ -37,7 +37,7 @@ internal static class BackupVerifier
         var (repository, _, chain, reader) = openedBackup;
         var artifacts = chain.SelectMany(m => m.Targets.Where(t => t.Status == TargetStatus.Complete)
             .SelectMany(t => t.Artifacts.Select(a => (Backup: m, Target: t, Artifact: a)))).ToList();
-        var reporter = new ProgressReporter(progress, $"Verifying backup '{request.Id}'", artifacts.Sum(a => a.Artifact.Size));
+        var reporter = new ProgressReporter(progress, $"Verifying backup '{request.Id}'", artifacts.Sum(a => a.Artifact.Size), artifacts.Count);
 
         foreach (var (backup, target, artifact) in artifacts)
         {
@@ -59,7 +59,7 @@ internal static class BackupVerifier
                 int n;
                 while ((n = await stream.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
                     reporter.Add(n, $"{backup.Id}/{artifact.Path}");
-                reporter.ItemDone();
+                reporter.ItemDone($"{backup.Id}/{artifact.Path}");
                 finding.ActualSha256 = stream.ActualSha256;
                 finding.Status = VerificationStatus.Ok;
             }
@@ -93,6 +93,8 @@ internal static class BackupVerifier
             if (problem != null)
                 yield return DocumentFinding(request, backup.Collection, backup.Id, RepositoryKeys.LabelsName, VerificationStatus.Corrupt, problem);
         }
+
+        reporter.Complete();
     }
 
     /// <summary>The first artifact of a target's chain that fails verification (missing or corrupt); null when all verify.</summary>

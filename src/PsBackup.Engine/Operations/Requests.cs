@@ -30,6 +30,9 @@ public sealed record BackupRequest(string Collection)
     public int ThrottleLimit { get; init; } = DefaultThrottleLimit;
 
     public static int DefaultThrottleLimit => Math.Clamp(Environment.ProcessorCount, 1, 4);
+
+    /// <summary>How many collections Invoke-Backup backs up at once when given several.</summary>
+    public const int DefaultCollectionThrottleLimit = 4;
 }
 
 public sealed record BackupQuery

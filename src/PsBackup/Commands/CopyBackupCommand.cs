@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Security;
 using PsBackup.Engine.Errors;
 using PsBackup.Engine.Operations;
+using PsBackup.Completers;
 using PsBackup.Infrastructure;
 
 namespace PsBackup.Commands;
@@ -16,11 +17,13 @@ public sealed class CopyBackupCommand : RepositoryCmdlet
     /// <summary>The collection to copy from; binds from Get-Backup's and Get-BackupCollection's objects.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
+    [ArgumentCompleter(typeof(CollectionNameCompleter))]
     public string Collection { get; set; } = "";
 
     /// <summary>One backup, copied with its whole chain; omitted: every committed backup of the collection.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("BackupId")]
+    [ArgumentCompleter(typeof(BackupIdCompleter))]
     public string? Id { get; set; }
 
     /// <summary>The repository to copy into (a directory or s3://bucket/prefix); created when absent.</summary>

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using PsBackup.Engine.Operations;
+using PsBackup.Completers;
 using PsBackup.Infrastructure;
 
 namespace PsBackup.Commands;
@@ -19,6 +20,7 @@ public sealed class InvokeRetentionPolicyCommand : RepositoryCmdlet
     /// <summary>The collection; binds from Get-BackupCollection's Name and Get-Backup's Collection.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
+    [ArgumentCompleter(typeof(CollectionNameCompleter))]
     public string Collection { get; set; } = "";
 
     /// <summary>The policy to apply instead of the collection's stored one; the -Keep* parameters override its rules.</summary>

@@ -103,9 +103,9 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
         var tables = schema.Tables;
         for (var i = 0; i < tables.Count; i++) tables[i].Data = Parts(tables[i], $"table-{i + 1:D4}");
         await context.WriteArtifactAsync(PgTableProvider.SchemaArtifact, s => s.WriteAsync(Json.ToBytes(schema), ct).AsTask(), ct).ConfigureAwait(false);
-        var progress = new ProgressReporter(context.Progress, $"Backing up '{_target.Name}'", tables.Sum(t => t.Bytes));
         var parts = tables.SelectMany(t => t.Data.Select(part => (Table: t, Part: part)))
-            .OrderByDescending(x => x.Table.Bytes / x.Table.Data.Count);
+            .OrderByDescending(x => x.Table.Bytes / x.Table.Data.Count).ToList();
+        var progress = new ProgressReporter(context.Progress, $"Backing up '{_target.Name}'", tables.Sum(t => t.Bytes), parts.Count);
         await Workers.RunAsync(parts, context.ThrottleLimit, async (work, token) =>
         {
             await using var connection = await OpenInSnapshotAsync(snapshot, token).ConfigureAwait(false);
@@ -132,8 +132,9 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
                     progress.Add(filled, work.Table.QualifiedName);
                 }
             }, token).ConfigureAwait(false);
-            progress.ItemDone();
+            progress.ItemDone(work.Table.QualifiedName);
         }, ct).ConfigureAwait(false);
+        progress.Complete();
         state.Tables = tables.Select(t => t.QualifiedName).ToList();
         state.Bytes = progress.BytesDone;
         return state;

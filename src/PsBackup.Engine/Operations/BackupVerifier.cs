@@ -6,7 +6,8 @@ namespace PsBackup.Engine.Operations;
 
 /// <summary>
 /// Test-Backup: re-reads every artifact of a backup and of the backups it needs, decrypting,
-/// decompressing and hashing each, and reports one finding per artifact.
+/// decompressing and hashing each, and reports one finding per artifact; then, for kinds with
+/// <see cref="Providers.Capabilities.IArchivedLogVerification"/>, the archived log it needs.
 /// </summary>
 internal static class BackupVerifier
 {
@@ -59,5 +60,12 @@ internal static class BackupVerifier
             }
             yield return finding;
         }
+
+        // And the continuously archived log the backup needs, for kinds that keep one.
+        var scope = new Providers.CollectionScope(repository, opened.Definition, reader.Key);
+        foreach (var target in opened.Head.Targets.Where(t => t.Status == TargetStatus.Complete))
+            if (Providers.EngineKinds.TryFind(target.Kind, out var kind) && kind is Providers.Capabilities.IArchivedLogVerification log)
+                await foreach (var finding in log.VerifyLogAsync(scope, opened.Chain, target, progress, ct).ConfigureAwait(false))
+                    yield return finding;
     }
 }

@@ -56,6 +56,9 @@ internal sealed class ClusterScenario : IDisposable
         return after;
     }
 
+    /// <summary>A commit that changes no row (an assigned transaction id), so recovery can stop after the point before it.</summary>
+    public Task CommitAsync() => Primary.ExecuteAsync("SELECT txid_current()");
+
     public async Task<RestoreOutcome> RestoreAsync(RepositoryAddress repository, string id, string destination, RecoveryTarget? recovery)
     {
         var outcomes = new List<RestoreOutcome>();

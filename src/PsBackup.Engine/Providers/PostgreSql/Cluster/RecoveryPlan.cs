@@ -43,6 +43,8 @@ internal sealed record RecoveryPlan(List<string> Files, List<string> Settings, s
         }
         else if (recovery.EndOfArchive)
         {
+            // A gap with WAL after it: "the end" is not reachable, and stopping short would lose data silently.
+            if (chain.Missing != null) throw Missing(chain, archive, expiry, where);
             last = chain.LastSegment!.Value;
             description = "the end of the archived WAL";
         }

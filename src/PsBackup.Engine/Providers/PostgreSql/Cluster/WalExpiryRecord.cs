@@ -75,7 +75,10 @@ internal sealed class WalExpiryRecord
             merged.Add(range);
         }
         record.Ranges = merged;
-        await store.PutAsync(Key(collection), Json.ToBytes(record), ct).ConfigureAwait(false);
+        if (merged.Count == 0)
+            await store.DeleteAsync(Key(collection), ct).ConfigureAwait(false); // nothing left to explain
+        else
+            await store.PutAsync(Key(collection), Json.ToBytes(record), ct).ConfigureAwait(false);
     }
 }
 

@@ -45,13 +45,13 @@ internal static class WalVerifier
         var run = new List<Check>();
         WalExpiredRange? expired = null;
         foreach (var name in lineage.Timelines.Select(WalFileName.History).Where(names.Contains))
-            run.Add(await CheckAsync(archive, scope.Key, name, reporter, ct).ConfigureAwait(false));
+            run.Add(await CheckAsync(archive, listing, scope.Key, name, reporter, ct).ConfigureAwait(false));
         for (var segment = first; segment <= end; segment++)
         {
             var name = WalFileName.Segment(lineage.TimelineOf(segment, size), segment, size);
             Check check;
             if (names.Contains(name))
-                check = await CheckAsync(archive, scope.Key, name, reporter, ct).ConfigureAwait(false);
+                check = await CheckAsync(archive, listing, scope.Key, name, reporter, ct).ConfigureAwait(false);
             else if (segment > ownEnd && expiry.Covering(name) is { } range)
             {
                 expired = range; // the backup's recovery window ends here on purpose
@@ -72,12 +72,16 @@ internal static class WalVerifier
 
     private static bool IsHistory(List<Check> run) => WalFileName.IsHistory(run[^1].Name);
 
-    private static async Task<Check> CheckAsync(WalArchive archive, byte[]? key, string name, ProgressReporter reporter, CancellationToken ct)
+    private static async Task<Check> CheckAsync(WalArchive archive, WalListing listing, byte[]? key, string name, ProgressReporter reporter, CancellationToken ct)
     {
         WalEntry? entry = null;
         try
         {
             entry = await archive.ReadEntryAsync(name, ct).ConfigureAwait(false);
+            // The stored object first (what Copy-Backup copies): bytes appended after a compressed stream would not show in the plaintext.
+            var dataKey = archive.DataKey(entry);
+            if (listing.Files[name].Data.FirstOrDefault(d => d.Key == dataKey) is { } stored && stored.Size != entry.StoredSize)
+                throw new IntegrityException($"WAL file '{name}' is corrupt: its stored object holds {stored.Size} bytes; its entry records {entry.StoredSize}.");
             await using var stream = await archive.OpenVerifyingAsync(entry, key, ct).ConfigureAwait(false);
             var buffer = new byte[1 << 17];
             int n;

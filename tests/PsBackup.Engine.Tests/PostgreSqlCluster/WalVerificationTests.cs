@@ -81,4 +81,19 @@ public sealed class WalVerificationTests : IDisposable
         Assert.Equal("WalSegmentMissing", refused.Error?.ErrorId);
         Assert.Contains(deleted, refused.Error!.Message);
     }
+
+    [Fact]
+    public async Task The_WAL_of_an_incremental_taken_last_verifies_up_to_its_closing_switch()
+    {
+        // An incremental's stop LSN is the first byte of the segment after the one its switch closed:
+        // that segment is still being written, and is not part of what the backup needs.
+        using var s = await ClusterScenario.StartAsync(_fx, "last", walSegmentMegabytes: 1);
+        await _fx.BackupAsync("last");
+        await s.InsertAsync(1);
+        var incremental = await _fx.BackupAsync("last", BackupType.Incremental);
+        var findings = await s.VerifyAsync(incremental.Id);
+        Assert.All(findings, f => Assert.True(f.Status == VerificationStatus.Ok, $"{f.Artifact}: {f.Status} {f.Message}"));
+        var wal = Assert.Single(Wal(findings));
+        Assert.EndsWith((await s.StateAsync(incremental.Id)).StopSegment, wal.Artifact);
+    }
 }

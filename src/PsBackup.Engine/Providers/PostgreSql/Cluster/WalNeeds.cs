@@ -78,10 +78,14 @@ internal sealed record WalNeeds(List<WalNeed> Needs, long SegmentSize, int Oldes
 
     private static ulong Start(ClusterBackupState state) => WalFileName.SegmentOf(Lsn.Parse(state.StartLsn), state.WalSegmentSize);
 
-    /// <summary>The last segment a restore of the backup replays: its stop LSN's, or an incremental's closing switch.</summary>
+    /// <summary>
+    /// The last segment a restore of the backup replays: the one its stop LSN lies in (a full), or the
+    /// one its switch closed (an incremental, whose stop LSN is the next segment's very first byte).
+    /// </summary>
     public static ulong Stop(ClusterBackupState state) =>
-        Math.Max(WalFileName.SegmentOf(Lsn.Parse(state.StopLsn), state.WalSegmentSize),
-            state.StopSegment.Length >= 24 ? WalFileName.SegmentNumber(state.StopSegment, state.WalSegmentSize) : 0);
+        WalFileName.IsSegment(state.StopSegment)
+            ? WalFileName.SegmentNumber(state.StopSegment, state.WalSegmentSize)
+            : WalFileName.SegmentOf(Lsn.Parse(state.StopLsn), state.WalSegmentSize);
 
     private static BackupManifest? ChainFull(BackupManifest backup, Dictionary<string, BackupManifest> byId)
     {

@@ -131,7 +131,8 @@ internal sealed class RetentionRunner(EngineOptions options)
         var cutoff = now - request.UnfinishedGracePeriod;
         foreach (var folder in await repository.ListUnfinishedAsync(definition.Name, ct).ConfigureAwait(false))
             decisions.Add(Describe(folder, definition.Name, repository, cutoff, request.UnfinishedGracePeriod));
-        var staying = backups.Where(b => decisions.Any(d => d.Action == RetentionAction.Keep && !d.Unfinished && d.BackupId == b.Manifest.Id));
+        var keptIds = decisions.Where(d => d.Action == RetentionAction.Keep && !d.Unfinished).Select(d => d.BackupId).ToHashSet(StringComparer.Ordinal);
+        var staying = backups.Where(b => keptIds.Contains(b.Manifest.Id));
         var log = await LogRetention.PlanAsync(repository, definition, staying, rules.LogWithin, now, ct).ConfigureAwait(false);
         return new Plan([.. decisions.OrderBy(d => d.StartTime).ThenBy(d => d.BackupId, StringComparer.Ordinal)], backups, definition, rules, now, log);
     }

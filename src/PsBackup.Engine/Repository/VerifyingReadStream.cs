@@ -26,7 +26,9 @@ internal sealed class VerifyingReadStream(Stream decoded, ArtifactRecord expecte
         {
             n = decoded.Read(buffer);
         }
-        catch (Exception e) when (e is InvalidDataException or AuthenticationTagMismatchException or EndOfStreamException)
+        // Brotli reports damaged input as InvalidOperationException ("Decoder ran into invalid data").
+        catch (Exception e) when (e is InvalidDataException or AuthenticationTagMismatchException or EndOfStreamException
+                                      or (InvalidOperationException and not ObjectDisposedException))
         {
             throw new IntegrityException($"Artifact {name} is corrupt: {e.Message}", e);
         }

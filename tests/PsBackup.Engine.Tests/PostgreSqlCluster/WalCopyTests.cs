@@ -202,4 +202,50 @@ public sealed class WalCopyTests : IDisposable
         Assert.Contains("archived-log-only", skipped.Error);
         foreach (var client in accepted) client.Dispose();
     }
+
+    [Fact]
+    public async Task Encrypted_WAL_is_copied_as_stored_without_the_passphrase_and_a_damaged_source_file_is_not_committed_with_it()
+    {
+        await _fx.NewCollectionAsync("enc", passphrase: "wal secret", targets: new PostgreSqlClusterTarget { Name = "pg" });
+        var names = new List<string>();
+        for (var n = 1; n <= 4; n++)
+        {
+            var name = WalFileName.Segment(1, (ulong)n, 16 << 20);
+            var path = _fx.Temp.Combine(name);
+            var bytes = new byte[1 << 19];
+            new Random(n).NextBytes(bytes);
+            await File.WriteAllBytesAsync(path, bytes);
+            Assert.True((await _fx.Engine.ArchiveLogAsync(new ArchiveLogRequest("enc", path, name) { Repository = _fx.Repository, Passphrase = "wal secret" })).Stored);
+            names.Add(name);
+        }
+        async Task<List<CopyOutcome>> CopyAsync(string destination, string? passphrase)
+        {
+            var outcomes = new List<CopyOutcome>();
+            await foreach (var outcome in _fx.Engine.CopyBackupAsync(new CopyRequest("enc", destination) { Source = _fx.Repository, ArchivedLogOnly = true, Passphrase = passphrase }))
+                outcomes.Add(outcome);
+            return outcomes;
+        }
+        var folder = Path.Combine(_fx.Repository, "collections", "enc", "wal", "00000001");
+
+        // No passphrase: the stored bytes travel verbatim (compared at the destination), entries byte for byte.
+        var plain = _fx.Temp.Combine("no-passphrase");
+        var copied = Assert.Single(await CopyAsync(plain, null));
+        Assert.Equal((CopyStatus.Copied, 4, $"{names[0]}..{names[^1]}"), (copied.Result.Status, copied.Result.ArtifactsCopied, copied.Result.LogRange));
+        foreach (var file in Directory.GetFiles(folder))
+            Assert.Equal(await File.ReadAllBytesAsync(file), await File.ReadAllBytesAsync(Path.Combine(plain, "collections", "enc", "wal", "00000001", Path.GetFileName(file))));
+
+        // With the passphrase the content is checked too: a source file damaged at rest fails on its own and is not committed.
+        var data = Directory.GetFiles(folder, names[2] + ".*.aes").Single();
+        var bytesAtRest = await File.ReadAllBytesAsync(data);
+        bytesAtRest[100] ^= 0x01;
+        await File.WriteAllBytesAsync(data, bytesAtRest);
+        var checkedCopy = _fx.Temp.Combine("with-passphrase");
+        var outcomes = await CopyAsync(checkedCopy, "wal secret");
+        Assert.Equal([CopyStatus.Copied, CopyStatus.Failed, CopyStatus.Copied], outcomes.Select(o => o.Result.Status));
+        Assert.Equal(names[2], outcomes[1].Result.LogRange);
+        Assert.Equal("ArtifactCorrupt", outcomes[1].Error?.ErrorId);
+        var copiedFiles = Directory.GetFiles(Path.Combine(checkedCopy, "collections", "enc", "wal", "00000001")).Select(Path.GetFileName).ToList();
+        Assert.DoesNotContain(copiedFiles, f => f!.StartsWith(names[2], StringComparison.Ordinal));
+        Assert.Equal(3, copiedFiles.Count(f => f!.EndsWith(".json", StringComparison.Ordinal)));
+    }
 }

@@ -136,6 +136,17 @@ public sealed class WalRetentionTests(ITestOutputHelper output) : IDisposable
         Assert.All(day25, f => Assert.Equal(VerificationStatus.Ok, f.Status));
         Assert.Contains("removed by retention", day25[^1].Message);
         Assert.All(await s.VerifyAsync(day[10].Id), f => Assert.Equal(VerificationStatus.Ok, f.Status));
+
+        // A copy carries the record of what retention removed: its window and Test-Backup read the gaps the same way.
+        var dr = _fx.Temp.Combine("dr");
+        await foreach (var outcome in _fx.Engine.CopyBackupAsync(new CopyRequest("month", dr) { Source = _fx.Repository }))
+            Assert.Null(outcome.Error);
+        var copied = await s.WindowAsync(dr);
+        Assert.Equal((after.Earliest, after.Latest, after.WalSegmentCount), (copied.Earliest, copied.Latest, copied.WalSegmentCount));
+        Assert.Null(copied.MissingSegment);
+        var day25AtDr = (await s.VerifyAsync(day[25].Id, dr)).Where(f => f.Artifact.StartsWith("wal/", StringComparison.Ordinal)).ToList();
+        Assert.All(day25AtDr, f => Assert.Equal(VerificationStatus.Ok, f.Status));
+        Assert.Contains("removed by retention", day25AtDr[^1].Message);
     }
 
     /// <summary>The file names a WAL decision covers: those of the archive between its first and last.</summary>

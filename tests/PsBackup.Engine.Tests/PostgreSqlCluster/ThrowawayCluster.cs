@@ -25,7 +25,7 @@ public sealed class ThrowawayCluster : IDisposable
     }
 
     public string DataDirectory { get; }
-    public int Port { get; }
+    public int Port { get; private set; }
 
     public static string Bin(string program) => Path.Combine(TestPeers.PgBin, program);
 
@@ -104,6 +104,16 @@ public sealed class ThrowawayCluster : IDisposable
             await Task.Delay(100);
         }
         return cluster;
+    }
+
+    /// <summary>Restarts this cluster on <paramref name="old"/>'s port (stopped): the service address moves to a promoted replica, as in a failover.</summary>
+    public async Task TakeOverPortAsync(ThrowawayCluster old)
+    {
+        old.Stop();
+        Stop();
+        Port = old.Port;
+        NpgsqlConnection.ClearAllPools(); // pooled connections to that port belong to the old server
+        await StartAsync();
     }
 
     public async Task StartAsync()

@@ -42,35 +42,42 @@ internal static class WalVerifier
                 .Select(n => WalFileName.SegmentNumber(n, size)).Append(ownEnd).Max();
         var reporter = new ProgressReporter(progress, $"Verifying the archived WAL of backup '{head.Id}'", -1);
 
+        // One finding per stretch of files with the same outcome; a corrupt file, and the history files, stand apart.
         var run = new List<Check>();
+        ArtifactVerification? Add(Check check)
+        {
+            ArtifactVerification? done = null;
+            if (run.Count > 0 && (run[^1].Status != check.Status || check.Status == VerificationStatus.Corrupt
+                                  || WalFileName.IsHistory(run[^1].Name) != WalFileName.IsHistory(check.Name)))
+            {
+                done = Finding(head, target, run, null);
+                run.Clear();
+            }
+            run.Add(check);
+            return done;
+        }
+
         WalExpiredRange? expired = null;
         foreach (var name in lineage.Timelines.Select(WalFileName.History).Where(names.Contains))
-            run.Add(await CheckAsync(archive, listing, scope.Key, name, reporter, ct).ConfigureAwait(false));
+            if (Add(await CheckAsync(archive, listing, scope.Key, name, reporter, ct).ConfigureAwait(false)) is { } finding)
+                yield return finding;
         for (var segment = first; segment <= end; segment++)
         {
             var name = WalFileName.Segment(lineage.TimelineOf(segment, size), segment, size);
-            Check check;
-            if (names.Contains(name))
-                check = await CheckAsync(archive, listing, scope.Key, name, reporter, ct).ConfigureAwait(false);
-            else if (segment > ownEnd && expiry.Covering(name) is { } range)
+            if (!names.Contains(name) && segment > ownEnd && expiry.Covering(name) is { } range)
             {
                 expired = range; // the backup's recovery window ends here on purpose
                 break;
             }
-            else
-                check = new Check(name, VerificationStatus.Missing, 0, 0, "", null, "not in the repository");
-            if (run.Count > 0 && (run[^1].Status != check.Status || check.Status == VerificationStatus.Corrupt || IsHistory(run) != WalFileName.IsHistory(name)))
-            {
-                yield return Finding(head, target, run, null);
-                run.Clear();
-            }
-            run.Add(check);
+            var check = names.Contains(name)
+                ? await CheckAsync(archive, listing, scope.Key, name, reporter, ct).ConfigureAwait(false)
+                : new Check(name, VerificationStatus.Missing, 0, 0, "", null, "not in the repository");
+            if (Add(check) is { } finding)
+                yield return finding;
         }
         if (run.Count > 0)
             yield return Finding(head, target, run, expired);
     }
-
-    private static bool IsHistory(List<Check> run) => WalFileName.IsHistory(run[^1].Name);
 
     private static async Task<Check> CheckAsync(WalArchive archive, WalListing listing, byte[]? key, string name, ProgressReporter reporter, CancellationToken ct)
     {

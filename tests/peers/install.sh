@@ -5,9 +5,11 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$here/env.sh"
 
-# --- Debian packages: redis-server (with redis-tools: redis-check-rdb) and openssl (the Redis TLS
-# test makes a certificate) for the tests; zstd, restic, pigz for the benchmarks.
-apt_pkgs=(redis-server zstd restic pigz openssl)
+# --- Debian packages: postgresql-15 (its contrib extensions, citext among them, are in the same
+# package on Debian 12), redis-server (with redis-tools: redis-check-rdb) and openssl (the Redis TLS
+# test makes a certificate) for the tests; acl (setfacl: the file-tree fidelity tests set POSIX
+# ACLs); zstd, restic, pigz for the benchmarks.
+apt_pkgs=(postgresql-15 redis-server zstd restic pigz openssl acl)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == "install ok installed" ]] || missing+=("$p")

@@ -80,6 +80,52 @@ INSERT INTO items (name, qty) SELECT 'item ' || g, g FROM generate_series(1, 500
         }
     }
 
+    Context 'A schema with an enum, a foreign key and a partitioned table, restored into an empty database' {
+        BeforeAll {
+            $suffix = [guid]::NewGuid().ToString('N').Substring(0, 8)
+            $schemaDb = "psb_pester_schema_$suffix"
+            $restoreDb = "psb_pester_schemadst_$suffix"
+            Invoke-Sql postgres "CREATE DATABASE $schemaDb" | Out-Null
+            Invoke-Sql postgres "CREATE DATABASE $restoreDb" | Out-Null
+            Invoke-Sql $schemaDb @'
+CREATE TYPE status AS ENUM ('new', 'paid', 'void');
+CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE orders (id int NOT NULL, customer_id int NOT NULL REFERENCES customers, status status NOT NULL DEFAULT 'new',
+    placed date NOT NULL, PRIMARY KEY (id, placed)) PARTITION BY RANGE (placed);
+CREATE TABLE orders_2025 PARTITION OF orders FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE orders_2026 PARTITION OF orders FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+INSERT INTO customers SELECT g, 'c' || g FROM generate_series(1, 20) g;
+INSERT INTO orders SELECT g, 1 + g % 20, (enum_range(NULL::status))[1 + g % 3], date '2025-06-01' + g FROM generate_series(1, 400) g;
+'@ | Out-Null
+            New-BackupTarget -PostgreSql -Server $pgHost -Port $pgPort -Database $schemaDb -UserName $pgUser -Table 'public.customers', 'public.orders' -Name shop |
+                New-BackupCollection -Name schema -Repository $repository | Out-Null
+            $backup = Invoke-Backup -Name schema -Repository $repository -ErrorVariable backupErrors
+            $restored = $backup | Restore-Backup -Repository $repository -Destination $restoreDb -Confirm:$false -ErrorVariable restoreErrors
+        }
+
+        AfterAll {
+            Invoke-Sql postgres "DROP DATABASE IF EXISTS $schemaDb WITH (FORCE)" | Out-Null
+            Invoke-Sql postgres "DROP DATABASE IF EXISTS $restoreDb WITH (FORCE)" | Out-Null
+        }
+
+        It 'recreates the enum, the foreign key and the attached partitions with every row in its partition' {
+            $backupErrors.Count | Should -Be 0
+            $restoreErrors.Count | Should -Be 0
+            $restored | Should -HaveCount 1
+            $restored.ItemCount | Should -Be 4     # customers, orders and its two partitions
+            Invoke-Sql $restoreDb "SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = 'public.status'::regtype" |
+                Should -Be 'new,paid,void'
+            Invoke-Sql $restoreDb "SELECT string_agg(i.inhrelid::regclass::text, ',' ORDER BY 1) FROM pg_inherits i WHERE i.inhparent = 'public.orders'::regclass" |
+                Should -Be 'orders_2025,orders_2026'
+            foreach ($table in 'customers', 'orders_2025', 'orders_2026') {
+                $sql = "SELECT count(*) || ':' || md5(string_agg(t::text, ',' ORDER BY t::text)) FROM $table t"
+                Invoke-Sql $restoreDb $sql | Should -Be (Invoke-Sql $schemaDb $sql)
+            }
+            Invoke-Sql $restoreDb "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' AND conrelid = 'public.orders'::regclass" |
+                Should -Be 'FOREIGN KEY (customer_id) REFERENCES customers(id)'
+        }
+    }
+
     It 'a wrong password is a TargetAuthenticationFailed error' {
         Invoke-Sql postgres "DO `$`$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'psbackup_secure') THEN CREATE ROLE psbackup_secure LOGIN SUPERUSER; END IF; END `$`$; ALTER ROLE psbackup_secure PASSWORD 'right'" | Out-Null
         New-BackupTarget -PostgreSql -Server $pgHost -Port $pgPort -Database $database -UserName psbackup_secure |

@@ -16,13 +16,13 @@ internal static class CliCommands
     private const string Usage = """
         usage: psbackup-cli <command> [arguments] [--repository DIR]
           demo                                 back up and restore a sample directory through the default repository
-          new-collection NAME PATH [--incremental] [--compression brotli|gzip|none] [--encrypt] [--include GLOB]... [--exclude GLOB]...
+          new-collection NAME PATH [--incremental] [--compression brotli|gzip|none] [--encrypt] [--include GLOB]... [--exclude GLOB]... [--no-xattrs] [--use-ctime]
           new-collection NAME postgresql://[USER@]HOST[:PORT]/DATABASE [--table SCHEMA.TABLE]... [--incremental] ...
           new-collection NAME --pg-cluster HOST:PORT [--pg-user USER] [--incremental] ...     (a whole cluster: base backups + WAL)
           new-redis-collection NAME HOST:PORT [--mode snapshot|logical] [--database N]... [--pattern GLOB]... [--compression brotli|gzip|none]
           backup NAME [--incremental] [--throttle-limit N]
           list [NAME]
-          restore ID DESTINATION [--force] [--table-prefix PREFIX] [--key-prefix PREFIX] [--throttle-limit N]
+          restore ID DESTINATION [--force] [--table-prefix PREFIX] [--key-prefix PREFIX] [--throttle-limit N] [--numeric-owner] [--skip-xattrs]
             [--point-in-time ISO8601 | --target-lsn LSN | --end-of-archive]     (PostgreSQL cluster targets)
             (DESTINATION: a directory; for PostgreSQL targets a postgresql:// URI or a connection string; for Redis HOST:PORT)
           verify ID
@@ -39,14 +39,19 @@ internal static class CliCommands
     private static BackupTarget Target(string location, CliArguments args)
     {
         if (!location.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
-            return FileTreeTargets.Create(Path.GetFullPath(location), null, args.Options("include"), args.Options("exclude"));
+        {
+            var tree = FileTreeTargets.Create(Path.GetFullPath(location), null, args.Options("include"), args.Options("exclude"));
+            (tree.NoXattrs, tree.UseCtime) = (args.Flag("no-xattrs"), args.Flag("use-ctime"));
+            return tree;
+        }
         var uri = new Uri(location);
         return PgTargets.Create(uri.Host, uri.Port > 0 ? uri.Port : null, uri.AbsolutePath.Trim('/'), args.Options("table"),
             uri.UserInfo.Length > 0 ? uri.UserInfo.Split(':')[0] : null, null, null, null, out _);
     }
 
     private static readonly JsonSerializerOptions JsonOptions = new() { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
-    private static readonly HashSet<string> Switches = ["incremental", "encrypt", "force", "end-of-archive", "all-archived-log", "archived-log-only"];
+    private static readonly HashSet<string> Switches = ["incremental", "encrypt", "force", "end-of-archive", "no-xattrs", "use-ctime", "numeric-owner", "skip-xattrs",
+        "all-archived-log", "archived-log-only"];
 
     public static async Task<int> RunAsync(string[] argv)
     {
@@ -116,6 +121,7 @@ internal static class CliCommands
                         Options = KindOptions(args),
                     }, null, ct))
                     {
+                        outcome.Warnings.ToList().ForEach(w => Console.Error.WriteLine($"warning: {outcome.Target}: {w}"));
                         if (outcome.Error != null) { Console.Error.WriteLine($"error: {outcome.Error.ErrorId}: {outcome.Error.Message}"); failed = true; }
                         else Print(outcome.Result!);
                     }
@@ -174,9 +180,10 @@ internal static class CliCommands
             Console.Error.WriteLine($"error: {e.ErrorId}: {e.Message}");
             return 1;
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
         {
-            Console.Error.WriteLine($"{e.Message}\n{Usage}");
+            // Bad arguments (an unknown enum value, a number that is not one): usage, no stack trace.
+            Console.Error.WriteLine($"{SecretMasker.Hide(e.Message)}\n{Usage}");
             return 2;
         }
         catch (OperationCanceledException)
@@ -184,12 +191,19 @@ internal static class CliCommands
             Console.Error.WriteLine("cancelled");
             return 130;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: IOError: {SecretMasker.Hide(e.Message)}");
+            return 1;
+        }
     }
 
     private static List<object> KindOptions(CliArguments args)
     {
         var options = new List<object>();
         if (args.Option("table-prefix") is { } tablePrefix) options.Add(new PgTableRestoreOptions { TablePrefix = tablePrefix });
+        if (args.Flag("numeric-owner") || args.Flag("skip-xattrs"))
+            options.Add(new FileRestoreOptions { NumericOwner = args.Flag("numeric-owner"), SkipXattrs = args.Flag("skip-xattrs") });
         if (args.Option("key-prefix") is { } keyPrefix) options.Add(new RedisRestoreOptions { KeyPrefix = keyPrefix });
         return options;
     }

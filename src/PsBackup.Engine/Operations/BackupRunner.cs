@@ -18,6 +18,7 @@ internal sealed class BackupRunner(EngineOptions options)
 
     public async Task<BackupRunResult> RunAsync(BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken ct)
     {
+        Names.Validate(request.Collection, "Collection");
         using var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
         var definition = await repository.GetCollectionAsync(request.Collection, ct).ConfigureAwait(false);
         if (request.Type == BackupType.Incremental && !definition.IncrementalBackupEnabled)
@@ -31,7 +32,7 @@ internal sealed class BackupRunner(EngineOptions options)
         var token = linked.Token;
         var removed = await repository.DeleteUnfinishedAsync(definition.Name, token).ConfigureAwait(false);
 
-        var history = await repository.ListBackupsAsync(definition.Name, token).ConfigureAwait(false);
+        var history = await ListHistoryAsync(repository, definition, request.Type, key, token).ConfigureAwait(false);
         var parent = history.LastOrDefault();
         if (request.Type == BackupType.Incremental && parent == null)
             throw new InvalidBackupRequestException("NoFullBackup",
@@ -94,7 +95,7 @@ internal sealed class BackupRunner(EngineOptions options)
 
             manifest.EndTime = DateTimeOffset.UtcNow;
             await collectionLock.EnsureHeldAsync(token).ConfigureAwait(false);
-            await repository.CommitManifestAsync(manifest, token).ConfigureAwait(false);
+            await repository.CommitManifestAsync(manifest, token, key).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -104,6 +105,25 @@ internal sealed class BackupRunner(EngineOptions options)
             throw;
         }
         return new BackupRunResult(CollectionAccess.Describe(manifest, repository, DateTimeOffset.UtcNow), failures, warnings, removed);
+    }
+
+    /// <summary>
+    /// The committed backups, oldest first. An incremental builds on the newest: its chain must be
+    /// whole and trusted (no damaged newer backup, no missing parent, no loop, MACs) before anything is written.
+    /// </summary>
+    private static async Task<List<BackupManifest>> ListHistoryAsync(BackupRepository repository, CollectionDefinition definition, BackupType type, byte[]? key, CancellationToken ct)
+    {
+        var scan = await repository.ScanCommittedAsync(definition.Name, withLabels: false, ct).ConfigureAwait(false);
+        var history = scan.Backups.Select(b => b.Manifest).ToList();
+        if (type == BackupType.Incremental)
+        {
+            var newest = history.LastOrDefault()?.Id;
+            if (scan.Damaged.FirstOrDefault(d => newest == null || string.CompareOrdinal(d.Id, newest) > 0) is { } damaged)
+                throw damaged.Error;
+            if (newest != null)
+                CollectionAccess.CheckManifests(definition, BackupChain.Resolve(newest, scan), key);
+        }
+        return history;
     }
 
     private static BaseBackup? FindPrevious(List<BackupManifest> history, BackupTarget target)

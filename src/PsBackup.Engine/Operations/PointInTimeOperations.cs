@@ -14,6 +14,7 @@ internal static class PointInTimeOperations
     /// <summary>Stores one log file into the collection through the kind of its point-in-time targets, then into the request's copy repositories.</summary>
     public static async Task<ArchiveLogResult> ArchiveLogAsync(ArchiveLogRequest request, CancellationToken ct)
     {
+        Names.Validate(request.Collection, "Collection");
         using var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
         var definition = await repository.GetCollectionAsync(request.Collection, ct).ConfigureAwait(false);
         var kinds = CollectionAccess.Describe(definition, repository).Targets
@@ -30,6 +31,7 @@ internal static class PointInTimeOperations
     /// <summary>Get-BackupRecoveryWindow: one window per point-in-time target of the matching collections.</summary>
     public static async Task<List<RecoveryWindow>> WindowsAsync(RecoveryWindowQuery query, CancellationToken ct)
     {
+        if (query.Collection != null) Names.ValidatePattern(query.Collection, "Collection");
         using var repository = await CollectionAccess.OpenRepositoryAsync(query.Repository, ct).ConfigureAwait(false);
         var glob = new Glob(query.Collection ?? "*", ignoreCase: true);
         var definitions = new List<CollectionDefinition>();

@@ -9,7 +9,11 @@ public sealed record TargetFailure(string Target, PsBackupException Error);
 public sealed record BackupRunResult(BackupInfo Backup, IReadOnlyList<TargetFailure> Failures, IReadOnlyList<string> Warnings, int RemovedUnfinished);
 
 /// <summary>One target's restore: a result or the error that stopped it.</summary>
-public sealed record RestoreOutcome(string Target, RestoreResult? Result, PsBackupException? Error);
+public sealed record RestoreOutcome(string Target, RestoreResult? Result, PsBackupException? Error)
+{
+    /// <summary>What the restore left out or could not match exactly, without failing (e.g. a foreign key to a table outside the collection).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}
 
 /// <summary>One backup's copy: its result (Status Failed on failure) and the error with its original ErrorId.</summary>
 public sealed record CopyOutcome(CopyResult Result, PsBackupException? Error);

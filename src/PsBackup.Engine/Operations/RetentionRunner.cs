@@ -105,6 +105,7 @@ internal sealed class RetentionRunner(EngineOptions options)
     /// <summary>The collection and the rules to apply: the request's policy, else the stored one.</summary>
     private static async Task<(CollectionDefinition Definition, RetentionRules Rules)> ResolveAsync(BackupRepository repository, RetentionRequest request, CancellationToken ct)
     {
+        Names.Validate(request.Collection, "Collection");
         var definition = await repository.GetCollectionAsync(request.Collection, ct).ConfigureAwait(false);
         var policy = request.Policy
                      ?? (definition.Retention is { } stored ? RetentionPolicyJson.FromJson(stored, definition.Name, strict: true) : null)
@@ -123,8 +124,12 @@ internal sealed class RetentionRunner(EngineOptions options)
         var (definition, rules) = await ResolveAsync(repository, request, ct).ConfigureAwait(false);
         var now = request.Now ?? DateTimeOffset.UtcNow;
 
+        // Strict: retention deletes nothing in a collection it cannot fully read (a damaged manifest or labels document, a loop of parents).
         var backups = await repository.ListCommittedAsync(definition.Name, withLabels: true, ct).ConfigureAwait(false);
         var byId = backups.ToDictionary(b => b.Manifest.Id);
+        if (BackupChain.Loops(byId.ToDictionary(b => b.Key, b => b.Value.Manifest)) is [var looping, ..])
+            throw new ChainBrokenException($"Collection '{definition.Name}': the chain of backup '{looping}' loops back on itself (its parents were edited). " +
+                                           "Retention deletes nothing until it is repaired or removed.") { TargetObject = looping };
         var decisions = RetentionPlanner.Plan(backups.Select(Candidate).ToList(), rules, now)
             .Select(v => Describe(byId[v.Backup.Id], v, repository)).ToList();
 

@@ -32,4 +32,14 @@ public interface IObjectStore : IDisposable
 
     /// <summary>Deletes an object; deleting an absent object is not an error.</summary>
     Task DeleteAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Folders directly below <paramref name="prefix"/> that hold no object (a writer killed between
+    /// creating a folder and its first object leaves one on a disk), as entries of size 0 whose key
+    /// ends with '/'. Stores without folders (S3) have none.
+    /// </summary>
+    IAsyncEnumerable<ObjectEntry> ListEmptyFoldersAsync(string prefix, CancellationToken cancellationToken) => ObjectStoreExtensions.NoEntries();
+
+    /// <summary>Removes the folder <paramref name="prefix"/> names when it holds no object; stores without folders do nothing.</summary>
+    Task DeleteEmptyFolderAsync(string prefix, CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -72,6 +72,7 @@ public sealed class LocalObjectStore : IObjectStore
     public async IAsyncEnumerable<ObjectEntry> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // Enumerate the deepest directory the prefix names, then filter by the full prefix.
+        ObjectKey.ValidatePrefix(prefix);
         var slash = prefix.LastIndexOf('/');
         var directory = slash < 0 ? _root : PathOf(prefix[..slash]);
         if (!Directory.Exists(directory))
@@ -106,12 +107,33 @@ public sealed class LocalObjectStore : IObjectStore
         return Task.CompletedTask;
     }
 
-    private string PathOf(string key)
+    public async IAsyncEnumerable<ObjectEntry> ListEmptyFoldersAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        if (key.Length == 0 || key.StartsWith('/') || key.Split('/').Any(part => part is "" or "." or ".."))
-            throw new ArgumentException($"Invalid repository key '{key}'.", nameof(key));
-        return System.IO.Path.Combine(_root, key);
+        var directory = PathOf(ObjectKey.ValidatePrefix(prefix).TrimEnd('/'));
+        if (!Directory.Exists(directory))
+            yield break;
+        foreach (var folder in new DirectoryInfo(directory).EnumerateDirectories().OrderBy(d => d.Name, StringComparer.Ordinal))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!folder.EnumerateFiles("*", SearchOption.AllDirectories).Any())
+                yield return new ObjectEntry(prefix + folder.Name + "/", 0, folder.LastWriteTimeUtc);
+        }
+        await Task.CompletedTask.ConfigureAwait(false);
     }
+
+    public Task DeleteEmptyFolderAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var directory = PathOf(ObjectKey.ValidatePrefix(prefix).TrimEnd('/'));
+        // Only while nothing is left in it: the caller deleted its objects (under the collection's lock).
+        if (Directory.Exists(directory) && !Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Any())
+        {
+            try { Directory.Delete(directory, recursive: true); }
+            catch (DirectoryNotFoundException) { }
+        }
+        return Task.CompletedTask;
+    }
+
+    private string PathOf(string key) => System.IO.Path.Combine(_root, ObjectKey.Validate(key));
 
     private sealed class LocalWriteStream(string key, string finalPath) : ObjectWriteStream
     {

@@ -29,4 +29,10 @@ public static class ObjectStoreExtensions
         foreach (var key in keys)
             await store.DeleteAsync(key, ct).ConfigureAwait(false);
     }
+
+    internal static async IAsyncEnumerable<ObjectEntry> NoEntries()
+    {
+        await Task.CompletedTask.ConfigureAwait(false);
+        yield break;
+    }
 }

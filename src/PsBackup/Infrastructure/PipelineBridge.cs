@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Management.Automation;
+using PsBackup.Engine;
 
 namespace PsBackup.Infrastructure;
 
@@ -16,11 +17,11 @@ internal sealed class PipelineBridge : IProgress<BackupProgress>, IDisposable
 
     public void Report(BackupProgress value) => _queue.Add(cmdlet =>
     {
-        _activity = value.Activity;
-        cmdlet.WriteProgress(new ProgressRecord(ActivityId, value.Activity, value.Status)
+        _activity = SecretMasker.Hide(value.Activity);
+        cmdlet.WriteProgress(new ProgressRecord(ActivityId, _activity, SecretMasker.Hide(value.Status))
         {
             PercentComplete = value.PercentComplete,
-            CurrentOperation = value.CurrentItem ?? "",
+            CurrentOperation = SecretMasker.Hide(value.CurrentItem) ?? "",
         });
     });
 
@@ -28,7 +29,7 @@ internal sealed class PipelineBridge : IProgress<BackupProgress>, IDisposable
 
     public void Output(object value) => _queue.Add(cmdlet => cmdlet.WriteObject(value));
 
-    public void Warning(string message) => _queue.Add(cmdlet => cmdlet.WriteWarning(message));
+    public void Warning(string message) => _queue.Add(cmdlet => cmdlet.WriteWarning(SecretMasker.Hide(message)));
 
     public void Error(ErrorRecord record) => _queue.Add(cmdlet => cmdlet.WriteError(record));
 

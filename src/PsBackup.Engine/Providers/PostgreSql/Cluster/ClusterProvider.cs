@@ -18,6 +18,9 @@ internal sealed class ClusterProvider : EngineKind<PostgreSqlClusterTarget>, IIn
     public const string BaseArtifact = "base.tar";
     private static readonly TimeSpan ArchiveWait = TimeSpan.FromSeconds(60);
 
+    /// <summary>A full is a base backup; an incremental is a range of archived WAL and has no artifact.</summary>
+    public override IReadOnlyList<string> RequiredArtifacts(BackupType type) => type == BackupType.Full ? [BaseArtifact] : [];
+
     /// <summary>-Destination is the directory that becomes the restored cluster's data directory.</summary>
     public override bool IsPathDestination(string destination) => true;
 

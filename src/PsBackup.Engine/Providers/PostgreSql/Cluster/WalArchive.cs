@@ -56,7 +56,7 @@ internal sealed class WalArchive(IObjectStore store, string collection)
             Compression = definition.Compression, Encrypted = key != null, Archived = DateTimeOffset.UtcNow,
             Host = Environment.MachineName, FirstCommit = scanner?.FirstCommit, LastCommit = scanner?.LastCommit,
         };
-        if (await store.TryCreateAsync(EntryKey(name), Json.ToBytes(entry), ct).ConfigureAwait(false))
+        if (await store.TryCreateAsync(EntryKey(name), RepositoryDocuments.ToBytes(entry, WalEntry.DocumentType), ct).ConfigureAwait(false))
             return true;
         // Another archiver committed the same name first: ours is surplus either way.
         await store.DeleteAsync(Folder(name) + path, ct).ConfigureAwait(false);
@@ -113,7 +113,7 @@ internal sealed class WalArchive(IObjectStore store, string collection)
         byte[] bytes;
         try
         {
-            bytes = await store.ReadAllBytesAsync(EntryKey(name), ct).ConfigureAwait(false);
+            bytes = await RepositoryDocuments.ReadBytesAsync(store, EntryKey(name), ct).ConfigureAwait(false);
         }
         catch (ObjectNotFoundException)
         {
@@ -144,7 +144,7 @@ internal sealed class WalArchive(IObjectStore store, string collection)
     {
         try
         {
-            return Parse(await store.ReadAllBytesAsync(EntryKey(name), ct).ConfigureAwait(false), name);
+            return Parse(await RepositoryDocuments.ReadBytesAsync(store, EntryKey(name), ct).ConfigureAwait(false), name);
         }
         catch (ObjectNotFoundException)
         {
@@ -152,7 +152,14 @@ internal sealed class WalArchive(IObjectStore store, string collection)
         }
     }
 
-    private static WalEntry Parse(byte[] bytes, string name) => Json.FromBytes<WalEntry>(bytes, $"WAL entry '{name}'");
+    /// <summary>An entry's bytes read through the one document check (version, digest), then checked to describe <paramref name="name"/>.</summary>
+    private WalEntry Parse(byte[] bytes, string name)
+    {
+        var where = $"{store.Location}/{EntryKey(name)}";
+        var entry = RepositoryDocuments.Read<WalEntry>(bytes, WalEntry.DocumentType, $"WAL entry '{name}'", where).Value;
+        entry.Validate(name, where);
+        return entry;
+    }
 
     /// <summary>The archived plaintext of a small file (timeline history), verified.</summary>
     public async Task<string> ReadTextAsync(WalEntry entry, byte[]? key, CancellationToken ct)

@@ -16,6 +16,9 @@ internal sealed class WalExpiryRecord
     public const string FormatName = "psbackup-wal-expiry";
     public const int CurrentVersion = 1;
 
+    /// <summary>Written with a digest from its first version on, like every document of repository format 2.</summary>
+    internal static readonly DocumentType DocumentType = new("WAL expiry record", FormatName, CurrentVersion, DigestSince: 1);
+
     public string Format { get; set; } = FormatName;
     public int Version { get; set; } = CurrentVersion;
 
@@ -36,16 +39,15 @@ internal sealed class WalExpiryRecord
         byte[] bytes;
         try
         {
-            bytes = await store.ReadAllBytesAsync(Key(collection), ct).ConfigureAwait(false);
+            bytes = await RepositoryDocuments.ReadBytesAsync(store, Key(collection), ct).ConfigureAwait(false);
         }
         catch (ObjectNotFoundException)
         {
             return new WalExpiryRecord();
         }
-        var record = Json.FromBytes<WalExpiryRecord>(bytes, $"WAL expiry record of collection '{collection}'");
-        FormatVersion.Check($"WAL expiry record of collection '{collection}'", record.Format, FormatName, record.Version, CurrentVersion, store.Location);
+        var record = RepositoryDocuments.Read<WalExpiryRecord>(bytes, DocumentType, $"WAL expiry record of collection '{collection}'", $"{store.Location}/{Key(collection)}").Value;
         if (record.Ranges.Any(r => !WalFileName.IsValid(r.First) || !WalFileName.IsValid(r.Last) || WalFileName.IsHistory(r.First) || WalFileName.IsHistory(r.Last)))
-            throw new RepositoryFormatException($"WAL expiry record of collection '{collection}' at '{store.Location}' names a file that is not a WAL segment.");
+            throw new DocumentCorruptException($"WAL expiry record of collection '{collection}' at '{store.Location}' names a file that is not a WAL segment. It is not trusted.");
         return record;
     }
 
@@ -78,7 +80,7 @@ internal sealed class WalExpiryRecord
         if (merged.Count == 0)
             await store.DeleteAsync(Key(collection), ct).ConfigureAwait(false); // nothing left to explain
         else
-            await store.PutAsync(Key(collection), Json.ToBytes(record), ct).ConfigureAwait(false);
+            await store.PutAsync(Key(collection), RepositoryDocuments.ToBytes(record, DocumentType), ct).ConfigureAwait(false);
     }
 }
 

@@ -101,7 +101,7 @@ internal static class WalVerifier
         {
             return new Check(name, VerificationStatus.Missing, entry?.Size ?? 0, entry?.StoredSize ?? 0, entry?.Sha256 ?? "", null, e.Message);
         }
-        catch (PsBackupException e) when (e is IntegrityException or RepositoryFormatException)
+        catch (PsBackupException e) when (e is IntegrityException or RepositoryFormatException or DocumentCorruptException)
         {
             return new Check(name, VerificationStatus.Corrupt, entry?.Size ?? 0, entry?.StoredSize ?? 0, entry?.Sha256 ?? "", null, e.Message);
         }

@@ -65,8 +65,11 @@ public sealed class BackupEngine(EngineOptions? options = null)
     public Task<StorageLifecycle> SetStorageLifecycleAsync(RepositoryAddress? repository, Storage.S3.LifecyclePolicy? policy, CancellationToken ct = default) =>
         StorageLifecycleManager.SetAsync(repository, policy, ct);
 
-    /// <summary>Stores one log file a server's archive command hands over (psbackup-cli): true when stored, false when the identical file was already archived.</summary>
-    public Task<bool> ArchiveLogAsync(ArchiveLogRequest request, CancellationToken ct = default) =>
+    /// <summary>
+    /// Stores one log file a server's archive command hands over (psbackup-cli): Stored is false when the
+    /// identical file was already archived; with copy repositories, each one's outcome.
+    /// </summary>
+    public Task<ArchiveLogResult> ArchiveLogAsync(ArchiveLogRequest request, CancellationToken ct = default) =>
         PointInTimeOperations.ArchiveLogAsync(request, ct);
 
     /// <summary>Get-BackupRecoveryWindow: per point-in-time target, the earliest and latest restorable moment.</summary>

@@ -110,6 +110,38 @@ fsync = off
             $window.Latest.ToLocalTime().ToString('yyyy-MM-dd'), $window.Latest.ToLocalTime().ToString('HH:mm:ss'))
     }
 
+    It 'Invoke-RetentionPolicy -WhatIf shows the archived WAL in stretches with reasons, and removes nothing' {
+        $segments = (Get-BackupRecoveryWindow -Collection orders-pitr -Repository $repository).WalSegmentCount
+        $plan = Invoke-RetentionPolicy -Collection orders-pitr -Repository $repository -KeepLast 1 -KeepWalWithin (New-TimeSpan -Days 7) -WhatIf -ErrorVariable err
+        $err | Should -BeNullOrEmpty
+        @($plan | Where-Object { -not $_.LogRange }).Count | Should -Be 2   # the full and the incremental: a chain
+        $wal = @($plan | Where-Object LogRange)
+        $removable = @($wal | Where-Object Action -eq 'Delete')
+        $removable.Count | Should -BeGreaterThan 0
+        $removable[0].Reasons | Should -BeLike "older than the start of base backup $($full.Id)*"
+        $removable[0].LogFileCount | Should -BeGreaterThan 0
+        $removable[0].BackupId | Should -BeNullOrEmpty
+        $removable[0].Deleted | Should -BeFalse
+        @($wal | Where-Object Action -eq 'Keep').Reasons -join ' ' | Should -Match 'point-in-time recovery to any moment after .* \(KeepLogWithin 7\.00:00:00\)'
+        $csv = Join-Path $work 'plan.csv'
+        $plan | Export-Csv -LiteralPath $csv
+        @(Import-Csv -LiteralPath $csv | Where-Object LogRange).Count | Should -Be $wal.Count
+        (Get-BackupRecoveryWindow -Collection orders-pitr -Repository $repository).WalSegmentCount | Should -Be $segments
+    }
+
+    It 'Test-Backup checks the WAL the backup needs, one result per stretch of WAL files' {
+        $results = Get-Backup -Collection orders-pitr -Repository $repository -Latest | Test-Backup -ErrorVariable err
+        $err | Should -BeNullOrEmpty
+        @($results | Where-Object Artifact -eq 'orders-db/base.tar.br').Count | Should -Be 1
+        $wal = @($results | Where-Object Artifact -like 'wal/*')
+        $wal.Count | Should -BeGreaterThan 0
+        $wal | ForEach-Object { $_.Status | Should -Be 'Ok' }
+        $wal[-1].Artifact | Should -Match '^wal/[0-9A-F]{24}(\.\.[0-9A-F]{24})?$'
+        $wal[-1].Message | Should -BeLike '*WAL file(s): size and SHA-256 verified'
+        $wal[-1].Target | Should -Be 'orders-db'
+        $wal[-1].BackupId | Should -Be $incremental.Id
+    }
+
     It 'Restore-Backup -PointInTime gives a cluster with exactly the rows committed before that moment' {
         $restored = Join-Path $work 'restored'
         $result = Get-Backup -Collection orders-pitr -Repository $repository -Latest |
@@ -155,5 +187,17 @@ fsync = off
         @($run.WhatIf).Count | Should -Be 1
         $run.WhatIf | Should -BeLike "What if: Performing the operation ""Restore to $destination, recovered to *"" on target ""target 'orders-db' (*) of backup $($incremental.Id)""."
         $destination | Should -Not -Exist
+    }
+
+    It 'Invoke-RetentionPolicy removes the WAL no kept backup needs; the window keeps its earliest point' {
+        $done = Invoke-RetentionPolicy -Collection orders-pitr -Repository $repository -KeepLast 1 -Confirm:$false -ErrorVariable err
+        $err | Should -BeNullOrEmpty
+        $removed = @($done | Where-Object { $_.LogRange -and $_.Deleted })
+        $removed.Count | Should -BeGreaterThan 0
+        $after = Get-BackupRecoveryWindow -Collection orders-pitr -Repository $repository
+        $after.Earliest | Should -Be $full.EndTime
+        $after.MissingSegment | Should -BeNullOrEmpty
+        $after.WalSegmentCount | Should -BeLessThan $window.WalSegmentCount
+        @(Invoke-RetentionPolicy -Collection orders-pitr -Repository $repository -KeepLast 1 -WhatIf | Where-Object { $_.LogRange -and $_.Action -eq 'Delete' }).Count | Should -Be 0
     }
 }

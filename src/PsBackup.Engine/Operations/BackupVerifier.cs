@@ -9,7 +9,8 @@ namespace PsBackup.Engine.Operations;
 /// decompressing and hashing each through the same verified read as restores
 /// (<see cref="ArtifactReader"/>), and reports one finding per artifact. Damage never stops it:
 /// a damaged artifact is a Corrupt finding and the others are still read; a damaged manifest,
-/// labels document or chain is a Corrupt (or Missing) finding for that document.
+/// labels document or chain is a Corrupt (or Missing) finding for that document. Then, for kinds
+/// with <see cref="Providers.Capabilities.IArchivedLogVerification"/>, the archived log it needs.
 /// </summary>
 internal static class BackupVerifier
 {
@@ -94,6 +95,12 @@ internal static class BackupVerifier
                 yield return DocumentFinding(request, backup.Collection, backup.Id, RepositoryKeys.LabelsName, VerificationStatus.Corrupt, problem);
         }
 
+        // And the continuously archived log the backup needs, for kinds that keep one.
+        var scope = new Providers.CollectionScope(repository, openedBackup.Definition, reader.Key);
+        foreach (var target in openedBackup.Head.Targets.Where(t => t.Status == TargetStatus.Complete))
+            if (Providers.EngineKinds.TryFind(target.Kind, out var kind) && kind is Providers.Capabilities.IArchivedLogVerification log)
+                await foreach (var finding in log.VerifyLogAsync(scope, chain, target, progress, ct).ConfigureAwait(false))
+                    yield return finding;
         reporter.Complete();
     }
 

@@ -22,13 +22,13 @@ public sealed class ThrowawayCluster : IDisposable
     }
 
     public string DataDirectory { get; }
-    public int Port { get; }
+    public int Port { get; private set; }
 
     public static string Bin(string program) => Path.Combine(TestPeers.PgBin, program);
 
-    /// <summary>archive_command for a collection of a local repository (the repository must be writable by postgres: <see cref="ShareWithPostgres"/>).</summary>
-    public static string ArchiveCommand(string repository, string collection) =>
-        $"dotnet {SharedCli.Value} archive-wal --repository {repository} --collection {collection} %p %f";
+    /// <summary>archive_command for a collection of a local repository (the repository must be writable by postgres: <see cref="ShareWithPostgres"/>); further repositories get copies.</summary>
+    public static string ArchiveCommand(string repository, string collection, params string[] copies) =>
+        $"dotnet {SharedCli.Value} archive-wal --repository {repository}{string.Concat(copies.Select(c => $" --repository {c}"))} --collection {collection} %p %f";
 
     /// <summary>
     /// archive_command runs as postgres, which may not read the checkout (a clone under /root):
@@ -49,11 +49,13 @@ public sealed class ThrowawayCluster : IDisposable
         return Path.Combine(copy, Path.GetFileName(CliProcess.DllPath()));
     });
 
-    public static async Task<ThrowawayCluster> CreateAsync(string directory, string archiveCommand)
+    /// <summary>A new cluster; <paramref name="walSegmentMegabytes"/> other than 16 makes small segments (many of them, quickly).</summary>
+    public static async Task<ThrowawayCluster> CreateAsync(string directory, string archiveCommand, int walSegmentMegabytes = 16)
     {
         var cluster = new ThrowawayCluster(Path.Combine(directory, "data"), TestPorts.Next());
         ShareWithPostgres(directory);
-        await RunAsync("runuser", "-u", "postgres", "--", Bin("initdb"), "-D", cluster.DataDirectory, "--auth=trust", "-U", "postgres", "--no-sync");
+        await RunAsync("runuser", "-u", "postgres", "--", Bin("initdb"), "-D", cluster.DataDirectory, "--auth=trust", "-U", "postgres", "--no-sync",
+            $"--wal-segsize={walSegmentMegabytes}");
         await File.AppendAllTextAsync(Path.Combine(cluster.DataDirectory, "postgresql.conf"), $"""
 
             listen_addresses = '127.0.0.1'
@@ -99,6 +101,16 @@ public sealed class ThrowawayCluster : IDisposable
             await Task.Delay(100);
         }
         return cluster;
+    }
+
+    /// <summary>Restarts this cluster on <paramref name="old"/>'s port (stopped): the service address moves to a promoted replica, as in a failover.</summary>
+    public async Task TakeOverPortAsync(ThrowawayCluster old)
+    {
+        old.Stop();
+        Stop();
+        Port = old.Port;
+        NpgsqlConnection.ClearAllPools(); // pooled connections to that port belong to the old server
+        await StartAsync();
     }
 
     public async Task StartAsync()

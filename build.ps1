@@ -113,7 +113,7 @@ function Get-ChildPwsh {
 
 function Invoke-PesterTask {
     Write-Step "Pester ($Configuration)"
-    $cli = Join-Path $root 'tools' 'PsBackup.Cli' 'bin' $Configuration 'net10.0' 'psbackup-cli.dll'
+    $cli = Join-Path $root 'tools' 'PsBackup.Cli' 'bin' $Configuration 'net8.0' 'psbackup-cli.dll'
     if (-not (Test-Path -LiteralPath (Get-ModuleManifestPath) -PathType Leaf) -or -not (Test-Path -LiteralPath $cli -PathType Leaf)) {
         Write-Host 'The module or psbackup-cli is not built yet; building them.'
         Invoke-Native dotnet @('build', $solution, '-c', $Configuration, '--nologo')

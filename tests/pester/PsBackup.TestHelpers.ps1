@@ -121,7 +121,7 @@ function Get-PsBackupCli {
     if (-not $module) { throw 'Import the PsBackup module first.' }
     $assembly = $module.ImplementingAssembly
     $configuration = ($assembly.GetCustomAttributes([System.Reflection.AssemblyConfigurationAttribute], $false) | Select-Object -First 1).Configuration
-    $cli = Join-Path (Get-PsBackupRepoRoot) 'tools' 'PsBackup.Cli' 'bin' $configuration 'net10.0' 'psbackup-cli.dll'
+    $cli = Join-Path (Get-PsBackupRepoRoot) 'tools' 'PsBackup.Cli' 'bin' $configuration 'net8.0' 'psbackup-cli.dll'
     if (-not (Test-Path -LiteralPath $cli -PathType Leaf)) {
         throw "psbackup-cli is not built for the module's configuration ($configuration): dotnet build tools/PsBackup.Cli -c $configuration"
     }

@@ -15,6 +15,7 @@ internal static class CliCommands
 {
     private const string Usage = """
         usage: psbackup-cli <command> [arguments] [--repository DIR]
+          version                              the PsBackup version (module, engine and this program share it)
           demo                                 back up and restore a sample directory through the default repository
           new-collection NAME PATH [--incremental] [--compression brotli|gzip|none] [--encrypt] [--include GLOB]... [--exclude GLOB]... [--no-xattrs] [--use-ctime]
           new-collection NAME postgresql://[USER@]HOST[:PORT]/DATABASE [--table SCHEMA.TABLE]... [--incremental] ...
@@ -59,6 +60,11 @@ internal static class CliCommands
         {
             Console.WriteLine(Usage);
             return argv.Length == 0 ? 2 : 0;
+        }
+        if (argv[0] is "version" or "--version")
+        {
+            Console.WriteLine(Version());
+            return 0;
         }
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
@@ -213,6 +219,11 @@ internal static class CliCommands
         : args.Option("target-lsn") is { } lsn ? new() { Position = lsn }
         : args.Flag("end-of-archive") ? new() { EndOfArchive = true }
         : null;
+
+    /// <summary>The SemVer version the build stamped (PsBackup.psd1's ModuleVersion), without the source revision.</summary>
+    private static string Version() =>
+        (typeof(BackupEngine).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "0.0.0").Split('+')[0];
 
     internal static void Print(object value) => Console.WriteLine(JsonSerializer.Serialize(value, value.GetType(), JsonOptions));
 }

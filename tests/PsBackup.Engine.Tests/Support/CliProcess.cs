@@ -6,7 +6,7 @@ namespace PsBackup.Engine.Tests.Support;
 public static class CliProcess
 {
     /// <summary>The built psbackup-cli.dll (run it with "dotnet").</summary>
-    public static string DllPath() => Path.Combine(RepoRoot(), "tools", "PsBackup.Cli", "bin", Configuration(), "net10.0", "psbackup-cli.dll");
+    public static string DllPath() => Path.Combine(RepoRoot(), "tools", "PsBackup.Cli", "bin", Configuration(), "net8.0", "psbackup-cli.dll");
 
     public static Process Start(params string[] args) => Start(null, args);
 

@@ -27,6 +27,7 @@
         'Set-BackupStorageLifecycle'
         'Remove-BackupStorageLifecycle'
         'Get-BackupRecoveryWindow'
+        'Get-BackupArchiveCommand'
         'Invoke-RetentionPolicy'
         'Set-Backup'
         'Set-BackupCollection'
@@ -36,8 +37,11 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('Backup', 'Restore', 'DisasterRecovery', 'PostgreSQL', 'Redis', 'S3')
-            ProjectUri = 'https://example.invalid/psbackup'
+            # Gallery metadata (Compress-PSResource / Publish-PSResource turn it into the .nuspec).
+            # No ProjectUri/LicenseUri: the project has no public address yet; the licence text
+            # (LICENSE, MIT) and CHANGELOG.md ship inside the package.
+            Tags         = @('Backup', 'Restore', 'DisasterRecovery', 'PostgreSQL', 'PITR', 'Redis', 'S3', 'Linux', 'PSEdition_Core')
+            ReleaseNotes = 'See CHANGELOG.md in the module folder. 0.1.0: first version; the WAL archiver ships in archiver/ (Get-BackupArchiveCommand).'
         }
     }
 }

@@ -15,10 +15,14 @@
               Pester 5.9.1 (restored by the build; the task fails when it is missing). Some
               tests need the test servers too.
       Help    Regenerates module/en-US/PsBackup.dll-Help.xml from docs/cmdlets/*.md (python3).
+      Package The gallery package out/packages/PsBackup.<version>.nupkg of the built module
+              (Compress-PSResource, from PSResourceGet: in pwsh 7.4+): what Publish-PSResource
+              uploads and Install-PSResource installs. Builds first when the module is missing.
+              The MSBuild form: dotnet msbuild src/PsBackup/PsBackup.csproj -t:PackageModule.
       All     Build, Test and Pester.
 
 .PARAMETER Task
-    What to do: Build, Test, Pester, Help or All (the default).
+    What to do: Build, Test, Pester, Help, Package or All (the default).
 
 .PARAMETER Configuration
     Debug (default) or Release.
@@ -34,13 +38,19 @@
     ./build.ps1 -Task Build, Pester -Configuration Release
 
 .EXAMPLE
+    ./build.ps1 -Task Package -Configuration Release
+
+    Then: Register-PSResourceRepository -Name local -Uri ./out/packages -Trusted;
+    Install-PSResource PsBackup -Repository local.
+
+.EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 -StartPeers
 
     With the pwsh this repository pins (dotnet-tools.json), on a machine without PowerShell.
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Pester', 'Help', 'All')]
+    [ValidateSet('Build', 'Test', 'Pester', 'Help', 'Package', 'All')]
     [string[]] $Task = @('All'),
 
     [ValidateSet('Debug', 'Release')]
@@ -126,6 +136,30 @@ function Invoke-PesterTask {
     Invoke-Native $pwsh[0] $arguments
 }
 
+function Invoke-PackageTask {
+    Write-Step "Package ($Configuration)"
+    $manifestPath = Get-ModuleManifestPath
+    $moduleDir = Split-Path -Parent $manifestPath
+    if (-not (Test-Path -LiteralPath (Join-Path $moduleDir 'archiver' 'psbackup-cli.dll') -PathType Leaf)) {
+        Write-Host 'The module is not built yet; building it.'
+        Invoke-Native dotnet @('build', (Join-Path $root 'src' 'PsBackup' 'PsBackup.csproj'), '-c', $Configuration, '--nologo')
+    }
+    # Compress-PSResource wants a folder named like the module; the nupkg holds that folder's content.
+    $staging = Join-Path $root 'out' 'package-staging' 'PsBackup'
+    $packages = Join-Path $root 'out' 'packages'
+    Remove-Item -LiteralPath (Split-Path -Parent $staging) -Recurse -Force -ErrorAction SilentlyContinue
+    $null = New-Item -ItemType Directory -Path $staging, $packages -Force
+    Copy-Item -Path (Join-Path $moduleDir '*') -Destination $staging -Recurse
+    $version = (Import-PowerShellDataFile -LiteralPath $manifestPath).ModuleVersion
+    $package = Join-Path $packages "PsBackup.$version.nupkg"
+    Remove-Item -LiteralPath $package -Force -ErrorAction SilentlyContinue
+    Import-Module Microsoft.PowerShell.PSResourceGet -ErrorAction Stop
+    Compress-PSResource -Path $staging -DestinationPath $packages
+    Remove-Item -LiteralPath (Split-Path -Parent $staging) -Recurse -Force
+    if (-not (Test-Path -LiteralPath $package -PathType Leaf)) { throw "Compress-PSResource wrote no $package." }
+    Write-Host "Package: $package ($([math]::Round((Get-Item -LiteralPath $package).Length / 1MB, 1)) MB)"
+}
+
 function Invoke-HelpTask {
     Write-Step 'Help'
     $python = Get-Command -Name python3, python -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
@@ -147,7 +181,7 @@ if ($needPeers) {
 }
 $built = $false
 try {
-    foreach ($step in 'Help', 'Build', 'Test', 'Pester') {
+    foreach ($step in 'Help', 'Build', 'Test', 'Pester', 'Package') {
         if ($selected -notcontains $step) { continue }
         if ($needPeers -and $step -in 'Test', 'Pester') {
             Invoke-Native bash @((Join-Path $root 'tests' 'peers' 'start.sh')) # idempotent
@@ -157,6 +191,7 @@ try {
             'Build' { Invoke-BuildTask; $built = $true }
             'Test' { Invoke-TestTask -AlreadyBuilt $built }
             'Pester' { Invoke-PesterTask }
+            'Package' { Invoke-PackageTask }
         }
     }
 }

@@ -72,6 +72,10 @@ public sealed class BackupEngine(EngineOptions? options = null)
     public Task<ArchiveLogResult> ArchiveLogAsync(ArchiveLogRequest request, CancellationToken ct = default) =>
         PointInTimeOperations.ArchiveLogAsync(request, ct);
 
+    /// <summary>Get-BackupArchiveCommand: the server setting that hands each finished log file of a collection to the archiver.</summary>
+    public Task<ArchiveCommand> GetArchiveCommandAsync(ArchiveCommandRequest request, CancellationToken ct = default) =>
+        PointInTimeOperations.ArchiveCommandAsync(request, ct);
+
     /// <summary>Get-BackupRecoveryWindow: per point-in-time target, the earliest and latest restorable moment.</summary>
     public Task<List<RecoveryWindow>> GetRecoveryWindowsAsync(RecoveryWindowQuery query, CancellationToken ct = default) =>
         PointInTimeOperations.WindowsAsync(query, ct);

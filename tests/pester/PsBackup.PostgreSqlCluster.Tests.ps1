@@ -48,7 +48,6 @@ listen_addresses = '127.0.0.1'
 unix_socket_directories = ''
 wal_level = replica
 archive_mode = on
-archive_command = 'dotnet $cli archive-wal --repository $repository --collection orders-pitr %p %f'
 fsync = off
 "@
         & runuser -u postgres -- (Join-Path $pgBin 'pg_ctl') -D $data -o "-p $port" -l "$work/primary.log" -w start | Out-Null
@@ -56,6 +55,10 @@ fsync = off
         $target = New-BackupTarget -PostgreSqlCluster -Server 127.0.0.1 -Port $port -Name orders-db -UserName postgres
         $collection = $target | New-BackupCollection -Name orders-pitr -Repository $repository -IncrementalBackupEnabled
         & chown -R postgres: $repository
+        # The line Get-BackupArchiveCommand prints, as an admin applies it (the part after '= ' is the SQL literal).
+        $archiveCommand = Get-BackupArchiveCommand -Collection orders-pitr -Repository $repository -Archiver dotnet, $cli -ErrorAction Stop
+        Invoke-Pg "ALTER SYSTEM SET archive_command = $($archiveCommand.ConfigurationLine -replace '^archive_command = ', '')" | Out-Null
+        Invoke-Pg 'SELECT pg_reload_conf()' | Out-Null
 
         Invoke-Pg 'CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders VALUES (1)' | Out-Null
         Wait-Archived

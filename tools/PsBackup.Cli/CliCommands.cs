@@ -27,7 +27,7 @@ internal static class CliCommands
             [--point-in-time ISO8601 | --target-lsn LSN | --end-of-archive]     (PostgreSQL cluster targets)
             (DESTINATION: a directory; for PostgreSQL targets a postgresql:// URI or a connection string; for Redis HOST:PORT)
           verify ID
-          archive-wal --collection NAME [--passphrase-file FILE] WAL_PATH WAL_NAME    (archive_command: ... %p %f)
+          archive-wal --collection NAME [--passphrase-file FILE] WAL_PATH WAL_NAME    (archive_command: ... %p %f; also: archive-log)
             [--repository COPY]... [--copy-grace SECONDS] [--copy-timeout SECONDS]
             (each further --repository gets the file too: a DR copy; while the file is younger than --copy-grace (300)
              a failed copy exits 1 so PostgreSQL retries, later it is skipped with a warning; copy --archived-log-only fills it)
@@ -140,7 +140,7 @@ internal static class CliCommands
                         ok &= finding.Status == VerificationStatus.Ok;
                     }
                     return ok ? 0 : 1;
-                case "archive-wal":
+                case "archive-wal" or "archive-log":
                     var repositories = args.Options("repository");
                     var archived = await engine.ArchiveLogAsync(new ArchiveLogRequest(
                         args.Option("collection") ?? throw new ArgumentException("Missing --collection."),

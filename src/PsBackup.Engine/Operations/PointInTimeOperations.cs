@@ -17,15 +17,42 @@ internal static class PointInTimeOperations
         Names.Validate(request.Collection, "Collection");
         using var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
         var definition = await repository.GetCollectionAsync(request.Collection, ct).ConfigureAwait(false);
+        var kind = LogArchiver(definition, repository);
+        var key = CollectionAccess.UnlockKey(definition, request.Passphrase);
+        var stored = await kind.ArchiveLogAsync(new CollectionScope(repository, definition, key), request.File, request.Name, ct).ConfigureAwait(false);
+        return new ArchiveLogResult(stored, await ArchiveCopies.StoreAsync(kind, request, repository, definition, key, ct).ConfigureAwait(false));
+    }
+
+    /// <summary>Get-BackupArchiveCommand: the server setting that runs the archiver for this collection (the collection must exist and archive a log).</summary>
+    public static async Task<ArchiveCommand> ArchiveCommandAsync(ArchiveCommandRequest request, CancellationToken ct)
+    {
+        Names.Validate(request.Collection, "Collection");
+        using var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
+        var definition = await repository.GetCollectionAsync(request.Collection, ct).ConfigureAwait(false);
+        var kind = LogArchiver(definition, repository);
+        var line = ArchiveCommandLine.Build(request, definition);
+        var (command, configurationLine) = kind.ArchiveSetting(line.Command);
+        return new ArchiveCommand
+        {
+            Collection = definition.Name,
+            Repository = line.Repository,
+            Archiver = [.. request.Archiver],
+            Command = command,
+            ConfigurationLine = configurationLine,
+            Environment = line.Environment,
+        };
+    }
+
+    /// <summary>The one kind of the collection's targets that archives a log; a clear error for none or several.</summary>
+    private static IPointInTimeRecovery LogArchiver(CollectionDefinition definition, BackupRepository repository)
+    {
         var kinds = CollectionAccess.Describe(definition, repository).Targets
             .Select(EngineKinds.For).OfType<IPointInTimeRecovery>().Distinct().ToList();
         if (kinds.Count != 1)
             throw new InvalidBackupRequestException(kinds.Count == 0 ? "NoPointInTimeTarget" : "AmbiguousLogArchive",
                 $"Collection '{definition.Name}' has {(kinds.Count == 0 ? "no target" : "targets of several kinds")} that archive a log for point-in-time recovery " +
                 $"({string.Join(", ", EngineKinds.With<IPointInTimeRecovery>())} targets do); archive into a collection with exactly one such kind.");
-        var key = CollectionAccess.UnlockKey(definition, request.Passphrase);
-        var stored = await kinds[0].ArchiveLogAsync(new CollectionScope(repository, definition, key), request.File, request.Name, ct).ConfigureAwait(false);
-        return new ArchiveLogResult(stored, await ArchiveCopies.StoreAsync(kinds[0], request, repository, definition, key, ct).ConfigureAwait(false));
+        return kinds[0];
     }
 
     /// <summary>Get-BackupRecoveryWindow: one window per point-in-time target of the matching collections.</summary>

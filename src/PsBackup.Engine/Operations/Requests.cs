@@ -144,6 +144,18 @@ public sealed record ArchiveLogRequest(string Collection, string File, string Na
     public TimeSpan CopyTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }
 
+/// <summary>Get-BackupArchiveCommand: the server setting that runs <paramref name="Archiver"/> (program and first arguments) for the collection.</summary>
+public sealed record ArchiveCommandRequest(string Collection, IReadOnlyList<string> Archiver)
+{
+    public RepositoryAddress? Repository { get; init; }
+
+    /// <summary>Repositories that get each file too (the archiver's further --repository).</summary>
+    public IReadOnlyList<RepositoryAddress> Copies { get; init; } = [];
+
+    /// <summary>A file on the server's host holding the passphrase of an encrypted collection (else the environment variable).</summary>
+    public string? PassphraseFile { get; init; }
+}
+
 public sealed record RecoveryWindowQuery
 {
     public RepositoryAddress? Repository { get; init; }

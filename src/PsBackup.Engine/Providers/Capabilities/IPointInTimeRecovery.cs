@@ -17,6 +17,12 @@ public interface IPointInTimeRecovery
     /// <summary>Stores one log file the server hands over (archive_command): true when stored, false when the identical file was already there.</summary>
     Task<bool> ArchiveLogAsync(CollectionScope scope, string file, string name, CancellationToken ct);
 
+    /// <summary>
+    /// The server's configuration line that runs <paramref name="command"/> (shell syntax) for each
+    /// finished log file, the server appending the file's path and name as two arguments.
+    /// </summary>
+    (string Command, string ConfigurationLine) ArchiveSetting(string command);
+
     /// <summary>The earliest and latest moment <paramref name="target"/> can be recovered to from <paramref name="backups"/> (oldest first) and the archived log.</summary>
     Task<RecoveryWindow> GetWindowAsync(CollectionScope scope, BackupTarget target, IReadOnlyList<BackupManifest> backups, CancellationToken ct);
 }

@@ -38,6 +38,13 @@ internal sealed class ClusterProvider : EngineKind<PostgreSqlClusterTarget>, IIn
     public Task<bool> ArchiveLogAsync(CollectionScope scope, string file, string name, CancellationToken ct) =>
         WalOperations.ArchiveAsync(scope, file, name, ct);
 
+    /// <summary>archive_command with %p (path, relative to the data directory) and %f (file name); quotes doubled for the .conf / SQL literal.</summary>
+    public (string Command, string ConfigurationLine) ArchiveSetting(string command)
+    {
+        var full = command + " %p %f";
+        return (full, $"archive_command = '{full.Replace("'", "''", StringComparison.Ordinal)}'");
+    }
+
     public Task<RecoveryWindow> GetWindowAsync(CollectionScope scope, BackupTarget target, IReadOnlyList<BackupManifest> backups, CancellationToken ct) =>
         WalOperations.WindowAsync(scope, target.Name, backups, ct);
 

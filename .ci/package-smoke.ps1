@@ -6,9 +6,10 @@
 
 .DESCRIPTION
     1. build.ps1 -Task Package writes out/packages/PsBackup.<version>.nupkg.
-    2. A child pwsh with an empty module path (its own XDG_DATA_HOME, where PowerShell's user
-       module folder and PSResourceGet's repository list live) registers that folder as a
-       repository and installs PsBackup from it by name (Install-PSResource).
+    2. A child pwsh with an empty module path (its own HOME: PowerShell's user module folder and
+       PSResourceGet's install folder and repository list are below it; PSResourceGet ignores
+       XDG_DATA_HOME for where it installs) registers that folder as a repository and installs
+       PsBackup from it by name (Install-PSResource).
     3. Another fresh pwsh imports PsBackup by name and checks what a user would: the version
        (Get-Module -ListAvailable), a file-tree backup restored byte for byte, and a throwaway
        PostgreSQL whose archive_command is the line Get-BackupArchiveCommand printed: the shipped
@@ -55,7 +56,7 @@ function Get-ChildPwsh {
 }
 
 function Invoke-Stage([string] $Name) {
-    # A fresh pwsh, with the module path computed anew from this run's XDG_DATA_HOME.
+    # A fresh pwsh, with the module path computed anew from this run's HOME.
     $pwsh = @(Get-ChildPwsh)
     $arguments = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $PSCommandPath,
         '-Stage', $Name, '-Work', $Work, '-Configuration', $Configuration)
@@ -75,18 +76,17 @@ switch ($Stage) {
         }
         # /tmp, not a private home: archive_command runs as postgres and must reach the installed module.
         $Work = Join-Path '/tmp' "psbackup-package-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
-        $null = New-Item -ItemType Directory -Path (Join-Path $Work 'data'), (Join-Path $Work 'feed')
+        $null = New-Item -ItemType Directory -Path (Join-Path $Work 'home'), (Join-Path $Work 'feed')
         Copy-Item -LiteralPath $package -Destination (Join-Path $Work 'feed')
-        $saved = @{ XDG_DATA_HOME = $env:XDG_DATA_HOME; PSModulePath = $env:PSModulePath }
-        $env:XDG_DATA_HOME = Join-Path $Work 'data'
-        $env:PSModulePath = $null
+        $saved = @{ HOME = $env:HOME; XDG_DATA_HOME = $env:XDG_DATA_HOME; XDG_CONFIG_HOME = $env:XDG_CONFIG_HOME; PSModulePath = $env:PSModulePath }
+        $env:HOME = Join-Path $Work 'home'
+        $env:XDG_DATA_HOME = $env:XDG_CONFIG_HOME = $env:PSModulePath = $null
         try {
             Invoke-Stage 'Install'
             Invoke-Stage 'Use'
         }
         finally {
-            $env:XDG_DATA_HOME = $saved.XDG_DATA_HOME
-            $env:PSModulePath = $saved.PSModulePath
+            foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
             Remove-Item -LiteralPath $Work -Recurse -Force -ErrorAction SilentlyContinue
         }
         Write-Host "Package: $script:passed passed, $script:failed failed"
@@ -94,9 +94,10 @@ switch ($Stage) {
     }
 
     'Install' {
-        $modules = Join-Path $env:XDG_DATA_HOME 'powershell' 'Modules'
+        $modules = Join-Path $HOME '.local' 'share' 'powershell' 'Modules'
         Test-Step 'the module path holds no PsBackup before the install' {
-            Assert (-not (Get-Module PsBackup -ListAvailable)) "PsBackup is already on PSModulePath: $((Get-Module PsBackup -ListAvailable).ModuleBase)"
+            $found = @(Get-Module PsBackup -ListAvailable)
+            Assert ($found.Count -eq 0) "PsBackup is already on PSModulePath: $(($found | ForEach-Object ModuleBase) -join ', ')"
             Assert (($env:PSModulePath -split [IO.Path]::PathSeparator) -contains $modules) "$modules is not on PSModulePath ($env:PSModulePath)"
         }
         Test-Step 'Install-PSResource PsBackup from a local file repository, by name' {
@@ -115,15 +116,10 @@ switch ($Stage) {
         Test-Step "Get-Module -ListAvailable shows PsBackup $version; Import-Module PsBackup by name" {
             $available = @(Get-Module PsBackup -ListAvailable)
             Assert ($available.Count -eq 1 -and "$($available[0].Version)" -eq $version) "listed: $($available | ForEach-Object { "$($_.Version) $($_.ModuleBase)" })"
-            Assert ($available[0].ModuleBase -like "$env:XDG_DATA_HOME*") "listed from $($available[0].ModuleBase)"
+            Assert ($available[0].ModuleBase -like "$HOME*") "listed from $($available[0].ModuleBase)"
             $script:module = Import-Module PsBackup -PassThru
-            Assert (@(Get-Command -Module PsBackup).Count -eq @((Import-PowerShellDataFile $script:module.Path).CmdletsToExport).Count) 'not every cmdlet is exported'
-        }
-        Test-Step 'the engine and the archiver carry the module version' {
-            $engine = Join-Path $script:module.ModuleBase 'Dependencies' 'PsBackup.Engine.dll'
-            Assert ((Get-Item $engine).VersionInfo.ProductVersion -like "$version*") "engine: $((Get-Item $engine).VersionInfo.ProductVersion)"
-            $printed = & (Join-Path $script:module.ModuleBase 'archiver' 'psbackup-cli') version
-            Assert ($LASTEXITCODE -eq 0 -and $printed -eq $version) "archiver printed '$printed' (exit $LASTEXITCODE)"
+            $exported = (Import-PowerShellDataFile (Join-Path $script:module.ModuleBase 'PsBackup.psd1')).CmdletsToExport
+            Assert (@(Get-Command -Module PsBackup).Count -eq @($exported).Count) 'not every cmdlet is exported'
         }
 
         Test-Step 'a file tree: backup, restore, every file identical' {
@@ -165,16 +161,21 @@ switch ($Stage) {
             }
             throw "WAL segment $segment was not archived"
         }
-        & chmod -R a+rX $env:XDG_DATA_HOME
+        & chmod -R a+rX $HOME
         & chown postgres: $Work
         try {
-            Test-Step 'a PostgreSQL cluster archives its WAL through the line Get-BackupArchiveCommand printed' {
+            Test-Step 'a PostgreSQL cluster archives its WAL through the line Get-BackupArchiveCommand printed (the installed archiver, same version)' {
                 $null = New-BackupTarget -PostgreSqlCluster -Server 127.0.0.1 -Port $port -Name db -UserName postgres |
                     New-BackupCollection -Name smoke-pitr -Repository $repository
                 & chown -R postgres: $repository
-                $line = Get-BackupArchiveCommand -Collection smoke-pitr -Repository $repository
+                $script:line = Get-BackupArchiveCommand -Collection smoke-pitr -Repository $repository
                 Assert ($line.Archiver[0] -eq (Join-Path $script:module.ModuleBase 'archiver' 'psbackup-cli')) "archiver: $($line.Archiver)"
                 Write-Host "  $line"
+                # One version: the module's, the engine's and the archiver's.
+                $engine = Join-Path $script:module.ModuleBase 'Dependencies' 'PsBackup.Engine.dll'
+                Assert ((Get-Item $engine).VersionInfo.ProductVersion -like "$version*") "engine: $((Get-Item $engine).VersionInfo.ProductVersion)"
+                $printed = & $line.Archiver[0] version
+                Assert ($LASTEXITCODE -eq 0 -and $printed -eq $version) "archiver printed '$printed' (exit $LASTEXITCODE)"
                 & runuser -u postgres -- (Join-Path $pgBin 'initdb') -D $data --auth=trust -U postgres --no-sync | Out-Null
                 Add-Content -LiteralPath (Join-Path $data 'postgresql.conf') -Value @(
                     "listen_addresses = '127.0.0.1'", "unix_socket_directories = ''", 'wal_level = replica', 'archive_mode = on', 'fsync = off', "$line")

@@ -1,8 +1,6 @@
 using System.Management.Automation;
-using System.Runtime.InteropServices;
 using PsBackup.Completers;
 using PsBackup.Engine;
-using PsBackup.Engine.Errors;
 using PsBackup.Engine.Operations;
 using PsBackup.Infrastructure;
 
@@ -43,23 +41,8 @@ public sealed class GetBackupArchiveCommandCommand : RepositoryCmdlet
         };
         RunEngine(Collection, async (engine, bridge, ct) =>
         {
-            if (Archiver == null) request = request with { Archiver = ShippedArchiver() };
+            if (Archiver == null) request = request with { Archiver = ShippedArchiver.Command() };
             bridge.Output(await engine.GetArchiveCommandAsync(request, ct));
         });
-    }
-
-    /// <summary>
-    /// The module's archiver/: its native launcher where it was built for this platform (Linux x64),
-    /// else the portable dll through dotnet (which must then be on PostgreSQL's PATH).
-    /// </summary>
-    private static string[] ShippedArchiver()
-    {
-        var folder = Path.Combine(Path.GetDirectoryName(typeof(GetBackupArchiveCommandCommand).Assembly.Location)!, "archiver");
-        var dll = Path.Combine(folder, "psbackup-cli.dll");
-        var launcher = Path.Combine(folder, "psbackup-cli");
-        if (!File.Exists(dll))
-            throw new InvalidBackupRequestException("ArchiverNotFound",
-                $"The archiver is missing from this module ('{dll}'). Reinstall the module, or name the archiver with -Archiver.");
-        return OperatingSystem.IsLinux() && RuntimeInformation.OSArchitecture == Architecture.X64 && File.Exists(launcher) ? [launcher] : ["dotnet", dll];
     }
 }

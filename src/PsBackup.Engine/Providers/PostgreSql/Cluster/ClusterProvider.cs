@@ -78,7 +78,7 @@ internal sealed class ClusterProvider : EngineKind<PostgreSqlClusterTarget>, IIn
         if (server.ArchiveMode == "off")
             throw new WalArchivingOffException($"PostgreSQL {target.Host}:{target.Port} has archive_mode = off, so WAL between backups would be lost. " +
                                                $"Set in postgresql.conf (then restart): {ArchiveCommandHint(context)}");
-        if (server.ArchiveCommand is { } command && !(command.Contains("archive-wal", StringComparison.Ordinal) && command.Contains(context.Session.Manifest.Collection, StringComparison.Ordinal)))
+        if (server.ArchiveCommand is { } command && !((command.Contains("archive-wal", StringComparison.Ordinal) || command.Contains("archive-log", StringComparison.Ordinal)) && command.Contains(context.Session.Manifest.Collection, StringComparison.Ordinal)))
             context.Warn($"archive_command ('{command}') does not seem to archive into collection '{context.Session.Manifest.Collection}'; the backup fails if the WAL does not arrive there. Expected: {ArchiveCommandHint(context)}");
         var archive = new WalArchive(context.Session.Repository.Store, context.Session.Manifest.Collection);
         return context.Type == BackupType.Full
@@ -163,7 +163,8 @@ internal sealed class ClusterProvider : EngineKind<PostgreSqlClusterTarget>, IIn
     }
 
     private static string ArchiveCommandHint(TargetBackupContext context) =>
-        $"archive_mode = on, archive_command = 'psbackup-cli archive-wal --repository {context.Session.Repository.Location} --collection {context.Session.Manifest.Collection} %p %f'";
+        $"archive_mode = on, archive_command = the line Get-BackupArchiveCommand -Collection {context.Session.Manifest.Collection} prints " +
+        $"('…/archiver/psbackup-cli archive-log --repository {context.Session.Repository.Location} --collection {context.Session.Manifest.Collection} %p %f')";
 
     private static PsBackupException BaseBackupFailed(PostgreSqlClusterTarget target, int exitCode, string stderr)
     {

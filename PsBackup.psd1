@@ -12,6 +12,10 @@
     # dependencies load from Dependencies/ through an isolated AssemblyLoadContext, so they are
     # deliberately NOT listed in RequiredAssemblies.
     FormatsToProcess     = @('PsBackup.Format.ps1xml')
+    # Loaded before the root module: a clear error (PsBackupVersionAlreadyLoaded) instead of .NET's
+    # "Assembly with same name is already loaded" when a second version is imported into a session
+    # that has one (versions install side by side; one per session).
+    NestedModules        = @('PsBackup.VersionGuard.ps1')
     CmdletsToExport      = @(
         'New-BackupTarget'
         'New-BackupCollection'

@@ -21,7 +21,7 @@
 param(
     [ValidateSet('Debug', 'Release')] [string] $Configuration = 'Release',
     # Internal: the stage a child pwsh runs.
-    [ValidateSet('Main', 'Install', 'Use')] [string] $Stage = 'Main',
+    [ValidateSet('Main', 'Install', 'Use', 'Older')] [string] $Stage = 'Main',
     [string] $Work
 )
 
@@ -78,12 +78,25 @@ switch ($Stage) {
         $Work = Join-Path '/tmp' "psbackup-package-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
         $null = New-Item -ItemType Directory -Path (Join-Path $Work 'home'), (Join-Path $Work 'feed')
         Copy-Item -LiteralPath $package -Destination (Join-Path $Work 'feed')
+        Test-Step 'a second version for the side-by-side checks (a re-labelled copy, 0.0.1)' {
+            # Building a real older version would cost a second build; a copy whose manifest says
+            # 0.0.1 installs into its own folder and is a second PsBackup.dll path, which is what
+            # side-by-side installs and imports turn on.
+            $older = Join-Path $Work 'older' 'PsBackup'
+            $null = New-Item -ItemType Directory -Path $older
+            Copy-Item -Path (Join-Path $root 'out' 'PsBackup' $version '*') -Destination $older -Recurse
+            $psd1 = Join-Path $older 'PsBackup.psd1'
+            (Get-Content -Raw $psd1) -replace "ModuleVersion(\s*)=(\s*)'$([regex]::Escape($version))'", "ModuleVersion`$1=`$2'0.0.1'" | Set-Content -NoNewline $psd1
+            Compress-PSResource -Path $older -DestinationPath (Join-Path $Work 'feed')
+            Assert (Test-Path (Join-Path $Work 'feed' 'PsBackup.0.0.1.nupkg')) 'no PsBackup.0.0.1.nupkg'
+        }
         $saved = @{ HOME = $env:HOME; XDG_DATA_HOME = $env:XDG_DATA_HOME; XDG_CONFIG_HOME = $env:XDG_CONFIG_HOME; PSModulePath = $env:PSModulePath }
         $env:HOME = Join-Path $Work 'home'
         $env:XDG_DATA_HOME = $env:XDG_CONFIG_HOME = $env:PSModulePath = $null
         try {
             Invoke-Stage 'Install'
             Invoke-Stage 'Use'
+            Invoke-Stage 'Older'
         }
         finally {
             foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
@@ -107,6 +120,20 @@ switch ($Stage) {
             Assert ($installed.Count -eq 1) "Get-InstalledPSResource shows $($installed.Count) PsBackup"
             Assert ($installed[0].InstalledLocation -like "$modules*") "installed in $($installed[0].InstalledLocation)"
         }
+        Test-Step 'a second version installs side by side' {
+            Install-PSResource -Name PsBackup -Version 0.0.1 -Repository PsBackupCi -Scope CurrentUser -TrustRepository -Quiet
+            $versions = @(Get-Module PsBackup -ListAvailable | ForEach-Object { "$($_.Version)" })
+            Assert (($versions -join ',') -eq "$version,0.0.1") "Get-Module -ListAvailable: $($versions -join ', ')"
+        }
+        Write-Host "STAGE: $script:passed passed, $script:failed failed"
+    }
+
+    'Older' {
+        Test-Step 'a fresh session imports the other version with -RequiredVersion' {
+            $older = Import-Module PsBackup -RequiredVersion 0.0.1 -PassThru
+            Assert ("$($older.Version)" -eq '0.0.1' -and $older.ModuleBase -like '*PsBackup?0.0.1') "imported $($older.Version) from $($older.ModuleBase)"
+            Assert (@(Get-Command -Module PsBackup).Count -gt 0) 'no cmdlet'
+        }
         Write-Host "STAGE: $script:passed passed, $script:failed failed"
     }
 
@@ -115,11 +142,19 @@ switch ($Stage) {
         $module = $null
         Test-Step "Get-Module -ListAvailable shows PsBackup $version; Import-Module PsBackup by name" {
             $available = @(Get-Module PsBackup -ListAvailable)
-            Assert ($available.Count -eq 1 -and "$($available[0].Version)" -eq $version) "listed: $($available | ForEach-Object { "$($_.Version) $($_.ModuleBase)" })"
+            Assert ($available.Count -eq 2 -and "$($available[0].Version)" -eq $version) "listed: $($available | ForEach-Object { "$($_.Version) $($_.ModuleBase)" })"
             Assert ($available[0].ModuleBase -like "$HOME*") "listed from $($available[0].ModuleBase)"
             $script:module = Import-Module PsBackup -PassThru
+            Assert ("$($script:module.Version)" -eq $version) "Import-Module PsBackup imported $($script:module.Version), not the newest"
             $exported = (Import-PowerShellDataFile (Join-Path $script:module.ModuleBase 'PsBackup.psd1')).CmdletsToExport
             Assert (@(Get-Command -Module PsBackup).Count -eq @($exported).Count) 'not every cmdlet is exported'
+        }
+        Test-Step 'importing the other version into this session: a clear error, the loaded version keeps working' {
+            Import-Module PsBackup -RequiredVersion 0.0.1 -ErrorVariable importError -ErrorAction SilentlyContinue
+            Assert (@($importError).Count -ge 1 -and $importError[0].FullyQualifiedErrorId -like 'PsBackupVersionAlreadyLoaded*') "error: $(@($importError | ForEach-Object FullyQualifiedErrorId) -join ', ')"
+            Assert ("$((Get-Module PsBackup).Version)" -eq $version) "loaded now: $((Get-Module PsBackup).Version)"
+            Assert (@(Get-BackupCollection -Repository (Join-Path $Work 'no-repo') -ErrorAction SilentlyContinue -ErrorVariable probe).Count -eq 0 -and
+                $probe[0].FullyQualifiedErrorId -like 'RepositoryNotFound*') "the loaded version stopped working: $($probe | Out-String)"
         }
 
         Test-Step 'a file tree: backup, restore, every file identical' {

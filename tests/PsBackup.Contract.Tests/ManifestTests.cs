@@ -41,7 +41,8 @@ public sealed class ManifestTests(ModuleUnderTest module)
     {
         Assert.Equal("PsBackup.dll", Manifest.Scalar("RootModule"));
         Assert.False(Manifest.Has("ModuleToProcess"), "ModuleToProcess is the obsolete name of RootModule.");
-        Assert.False(Manifest.Has("NestedModules") && Manifest.Array("NestedModules")!.Count > 0, "PsBackup has no nested modules.");
+        // The one nested module is the guard that runs before PsBackup.dll loads (one version per session).
+        Assert.Equal(["PsBackup.VersionGuard.ps1"], Manifest.Array("NestedModules")!);
     }
 
     [Fact]

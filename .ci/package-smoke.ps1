@@ -107,6 +107,7 @@ switch ($Stage) {
     }
 
     'Install' {
+        $version = (Import-PowerShellDataFile -LiteralPath (Join-Path $root 'PsBackup.psd1')).ModuleVersion
         $modules = Join-Path $HOME '.local' 'share' 'powershell' 'Modules'
         Test-Step 'the module path holds no PsBackup before the install' {
             $found = @(Get-Module PsBackup -ListAvailable)
@@ -150,8 +151,9 @@ switch ($Stage) {
             Assert (@(Get-Command -Module PsBackup).Count -eq @($exported).Count) 'not every cmdlet is exported'
         }
         Test-Step 'importing the other version into this session: a clear error, the loaded version keeps working' {
-            Import-Module PsBackup -RequiredVersion 0.0.1 -ErrorVariable importError -ErrorAction SilentlyContinue
-            Assert (@($importError).Count -ge 1 -and $importError[0].FullyQualifiedErrorId -like 'PsBackupVersionAlreadyLoaded*') "error: $(@($importError | ForEach-Object FullyQualifiedErrorId) -join ', ')"
+            $importError = $null
+            try { Import-Module PsBackup -RequiredVersion 0.0.1 } catch { $importError = $_ }
+            Assert ($importError -and $importError.FullyQualifiedErrorId -like 'PsBackupVersionAlreadyLoaded*') "error: $($importError.FullyQualifiedErrorId)"
             Assert ("$((Get-Module PsBackup).Version)" -eq $version) "loaded now: $((Get-Module PsBackup).Version)"
             Assert (@(Get-BackupCollection -Repository (Join-Path $Work 'no-repo') -ErrorAction SilentlyContinue -ErrorVariable probe).Count -eq 0 -and
                 $probe[0].FullyQualifiedErrorId -like 'RepositoryNotFound*') "the loaded version stopped working: $($probe | Out-String)"

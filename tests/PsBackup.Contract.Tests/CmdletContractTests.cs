@@ -42,7 +42,7 @@ public sealed class CmdletContractTests(ModuleUnderTest module)
         "Invoke-Backup", "Get-Backup", "Restore-Backup", "Test-Backup", "Copy-Backup",
         "Get-BackupStorageLifecycle", "Set-BackupStorageLifecycle", "Remove-BackupStorageLifecycle",
         "Get-BackupTargetStatus",
-        "Get-BackupRecoveryWindow",
+        "Get-BackupRecoveryWindow", "Get-BackupArchiveCommand",
         "Invoke-RetentionPolicy", "Set-Backup", "Set-BackupCollection",
     ];
 
@@ -223,9 +223,11 @@ public sealed class CmdletContractTests(ModuleUnderTest module)
             var secureString = parameter.Type.FullName == "System.Security.SecureString";
             if (secureString)
                 Assert.True(parameter.Name == "EncryptionPassphrase", $"{cmdlet} -{parameter.Name}: a SecureString parameter is named EncryptionPassphrase.");
+            // A path to a secret (Get-BackupArchiveCommand -PassphraseFile: a file on the database host) is not one.
             var sounds = parameter.NamesAndAliases.Any(n =>
-                n.Contains("Password", StringComparison.OrdinalIgnoreCase) || n.Contains("Passphrase", StringComparison.OrdinalIgnoreCase)
-                || n.Contains("Secret", StringComparison.OrdinalIgnoreCase));
+                (n.Contains("Password", StringComparison.OrdinalIgnoreCase) || n.Contains("Passphrase", StringComparison.OrdinalIgnoreCase)
+                 || n.Contains("Secret", StringComparison.OrdinalIgnoreCase))
+                && !n.EndsWith("File", StringComparison.Ordinal) && !n.EndsWith("Path", StringComparison.Ordinal));
             if (sounds)
                 Assert.True(parameter.Type.FullName is "System.Security.SecureString" or "System.Management.Automation.PSCredential",
                     $"{cmdlet} -{parameter.Name} is a secret typed {parameter.Type}; secrets are SecureString (or PSCredential), never plain strings.");

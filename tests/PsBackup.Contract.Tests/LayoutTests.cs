@@ -33,10 +33,11 @@ public sealed class LayoutTests(ModuleUnderTest module)
     }
 
     [Fact]
-    public void Nothing_but_Dependencies_and_en_US_below_the_module_root()
+    public void Nothing_but_Dependencies_archiver_and_en_US_below_the_module_root()
     {
+        // archiver/: psbackup-cli, the WAL archiver PostgreSQL runs (a separate program with its own engine copy).
         var folders = Directory.GetDirectories(module.ModuleRoot).Select(Path.GetFileName).Order(StringComparer.Ordinal);
-        Assert.Equal(["Dependencies", "en-US"], folders);
+        Assert.Equal(["Dependencies", "archiver", "en-US"], folders);
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public static class MongoDocuments
         { "doubleTiny", -2.5e-300 },
         { "doubleHuge", 1.7976931348623157e308 },
         { "infinity", double.NegativeInfinity },
-        { "decimal", Decimal128.Parse($"1234567890.12345678901234567890{i}") },
+        { "decimal", Decimal128.Parse($"1234567890.123456789012345678{i % 10}") },
         { "decimalNegative", Decimal128.Parse("-0.000000000000000000000000000001") },
         { "date", new BsonDateTime(new DateTime(2026, 12, 7, 11, 22, 33, 444, DateTimeKind.Utc).AddDays(i)) },
         { "dateEpoch", new BsonDateTime(0) },

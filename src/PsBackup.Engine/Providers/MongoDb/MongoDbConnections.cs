@@ -83,8 +83,10 @@ internal static class MongoDbConnections
                 $"{server}: the backup's snapshot is older than the server keeps history (minSnapshotHistoryWindowInSeconds, 300 s by default). Raise that setting for the length of a backup, or back up fewer collections per target.", e),
             TimeoutException => new TargetUnavailableException($"{server} is unreachable: {Unreachable(client) ?? e.Message.Split(". Client view", 2)[0]}.", e),
             MongoConfigurationException => new InvalidBackupRequestException("InvalidMongoConnectionString", $"{server}: {e.Message}"),
-            _ when Find<SocketException>(e) != null || Find<IOException>(e) != null || e is MongoConnectionException =>
+            _ when Find<SocketException>(e) != null || Find<IOException>(e) != null =>
                 new TargetUnavailableException($"{server}: the connection failed: {Innermost(e).Message}", e),
+            MongoConnectionException => new TargetUnavailableException(
+                $"{server}: a connection could not be opened (its handshake or login did not complete: {Innermost(e).Message}).", e),
             _ => e,
         };
     }

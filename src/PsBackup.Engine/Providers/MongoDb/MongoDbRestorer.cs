@@ -125,17 +125,26 @@ internal sealed class MongoDbRestorer(TargetRestoreContext context)
             var batch = new List<RawBsonDocument>();
             long batchBytes = 0;
             Task? inFlight = null; // one insert in flight while the next batch is read
-            while (await reader.NextDocumentAsync(ct).ConfigureAwait(false) is { } document)
+            try
             {
-                batch.Add(document);
-                batchBytes += document.Slice.Length;
-                documents++;
-                if (batch.Count < BatchDocuments && batchBytes < BatchBytes) continue;
+                while (await reader.NextDocumentAsync(ct).ConfigureAwait(false) is { } document)
+                {
+                    batch.Add(document);
+                    batchBytes += document.Slice.Length;
+                    documents++;
+                    if (batch.Count < BatchDocuments && batchBytes < BatchBytes) continue;
+                    if (inFlight != null) await inFlight.ConfigureAwait(false);
+                    inFlight = InsertAsync(collection, batch, batchBytes, insert, progress, ct);
+                    (batch, batchBytes) = ([], 0);
+                }
                 if (inFlight != null) await inFlight.ConfigureAwait(false);
-                inFlight = InsertAsync(collection, batch, batchBytes, insert, progress, ct);
-                (batch, batchBytes) = ([], 0);
             }
-            if (inFlight != null) await inFlight.ConfigureAwait(false);
+            catch when (inFlight is { IsCompleted: false })
+            {
+                // Never leave an insert running behind a failure (the cleanup would race it); the first failure is what counts.
+                await inFlight.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                throw;
+            }
             if (batch.Count > 0) await InsertAsync(collection, batch, batchBytes, insert, progress, ct).ConfigureAwait(false);
         }
         if (documents != step.Metadata.Count)

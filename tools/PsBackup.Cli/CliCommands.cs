@@ -30,6 +30,7 @@ internal static class CliCommands
           verify ID
           archive-wal --collection NAME [--passphrase-file FILE] WAL_PATH WAL_NAME    (archive_command: ... %p %f)
           recovery-window [NAME]
+          mongo-data generate|digest|drop mongodb://HOST:PORT/DATABASE [--collection NAME --documents N --size BYTES]   (test and benchmark data)
         The passphrase of encrypted collections comes from PSBACKUP_PASSPHRASE (or --passphrase-file).
         """;
 
@@ -142,6 +143,8 @@ internal static class CliCommands
                     foreach (var window in await engine.GetRecoveryWindowsAsync(new RecoveryWindowQuery { Repository = repository, Collection = args.Positional.FirstOrDefault() }, ct))
                         Print(window);
                     return 0;
+                case "mongo-data":
+                    return await MongoData.RunAsync(args, ct);
                 default:
                     Console.Error.WriteLine($"Unknown command '{argv[0]}'.\n{Usage}");
                     return 2;

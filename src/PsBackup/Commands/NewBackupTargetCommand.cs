@@ -121,6 +121,7 @@ public sealed class NewBackupTargetCommand : PsBackupCmdlet
 
     /// <summary>MongoDB: collection names or wildcards (orders, users*); empty: every collection of the database but system.*.</summary>
     [Parameter(ParameterSetName = MongoDbSet)]
+    [SupportsWildcards]
     public string[]? Collection { get; set; }
 
     protected override void ProcessRecord()

@@ -33,7 +33,9 @@ if (args[0] == "read")
     var names = (await (await database.ListCollectionNamesAsync()).ToListAsync()).Where(n => !n.StartsWith("system.", StringComparison.Ordinal)).ToList();
     await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = parallel }, async (name, ct) =>
     {
-        await using var sink = output == null ? File.OpenWrite("/dev/null") : File.Create(Path.Combine(output, name + ".bson"));
+        await using var sink = output == null
+            ? new FileStream("/dev/null", FileMode.Open, FileAccess.Write, FileShare.ReadWrite)
+            : File.Create(Path.Combine(output, name + ".bson"));
         using var cursor = await database.GetCollection<RawBsonDocument>(name).FindAsync(FilterDefinition<RawBsonDocument>.Empty, new FindOptions<RawBsonDocument> { BatchSize = BatchSize }, ct);
         while (await cursor.MoveNextAsync(ct))
             foreach (var document in cursor.Current)

@@ -184,6 +184,23 @@ public sealed class MongoDbErrorTests : IDisposable
         Assert.DoesNotContain("any-password", result.Message);
     }
 
+    [Theory]
+    [InlineData("mongodb://backup@db1/shop", "ops", null, "shop")]
+    [InlineData("mongodb://backup@db1/shop?authSource=admin&authMechanism=SCRAM-SHA-256", "", "SCRAM-SHA-256", "admin")]
+    [InlineData("mongodb://db1/", "ops", null, "admin")]
+    public void TheCredentialReplacesTheUriLoginAndKeepsItsMechanismAndSource(string uri, string user, string? mechanism, string source)
+    {
+        using var client = MongoDbConnections.Open(uri, new NetworkCredential(user, "pw"));
+        var credential = client.Settings.Credential;
+        Assert.Equal((user.Length > 0 ? user : "backup", mechanism, source), (credential.Username, credential.Mechanism, credential.Source));
+        Assert.Equal(ReadPreference.SecondaryPreferred, client.Settings.ReadPreference);
+        Assert.Equal(TimeSpan.FromSeconds(10), client.Settings.ServerSelectionTimeout);
+
+        using var primary = MongoDbConnections.Open("mongodb://backup:pw@db1/shop?readPreference=primary&serverSelectionTimeoutMS=500", null);
+        Assert.Equal((ReadPreference.Primary, TimeSpan.FromMilliseconds(500), "backup"),
+            (primary.Settings.ReadPreference, primary.Settings.ServerSelectionTimeout, primary.Settings.Credential.Username));
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -62,10 +62,10 @@ public static class MongoDocuments
         { "smallInt64", 7L + i },
         { "integerDouble", 3.0 },
         { "negativeZero", -0.0 },
-        { "oldBinary", new BsonBinaryData([5, 6], BsonBinarySubType.OldBinary) },
+        { "oldBinary", new BsonBinaryData([5, 6], (BsonBinarySubType)2) }, // the deprecated "old binary" subtype
         { "regexExtended", new BsonRegularExpression("a b", "x") },
         { "regexDotAll", new BsonRegularExpression("a.c", "ims") },
-        { "symbol", BsonSymbolTable.Lookup("sym") },
+        { "symbol", BsonSymbol.Create("sym") },
         { "undefined", BsonUndefined.Value },
     };
 

@@ -17,7 +17,7 @@ internal static class MongoDbConnections
 
     /// <summary>
     /// A client for <paramref name="connectionString"/>. <paramref name="credential"/> (PSCredential)
-    /// replaces the URI's login; without it, the URI's user and password are used (a user without a
+    /// replaces the URI's user and password; without it, the URI's user and password are used (a user without a
     /// password fails with TargetAuthenticationFailed). Reads prefer a secondary unless the URI says otherwise.
     /// </summary>
     public static MongoClient Open(string connectionString, NetworkCredential? credential)
@@ -26,11 +26,15 @@ internal static class MongoDbConnections
         if (credential == null && url.Username != null && url.Password == null && NeedsPassword(url.AuthenticationMechanism))
             throw new TargetAuthenticationException(
                 $"{Describe(connectionString)}: the connection string names user '{url.Username}' but no password (PsBackup never stores one). Give it with -Credential.");
+        // -Credential is a user and password: it replaces the URI's login for password mechanisms
+        // (SCRAM, PLAIN); certificate, Kerberos, AWS and OIDC logins come from the URI as written.
+        var withPassword = credential != null && NeedsPassword(url.AuthenticationMechanism);
         var builder = new MongoUrlBuilder(connectionString);
-        if (credential != null) (builder.Username, builder.Password) = (null, null); // set below as a credential
+        if (withPassword)
+            (builder.Username, builder.Password, builder.AuthenticationMechanism, builder.AuthenticationSource) = (null, null, null, null);
         var settings = MongoClientSettings.FromUrl(builder.ToMongoUrl());
-        if (credential != null)
-            settings.Credential = Credential(url, credential);
+        if (withPassword)
+            settings.Credential = Credential(url, credential!);
         if (!HasOption(connectionString, "serverSelectionTimeoutMS")) settings.ServerSelectionTimeout = DefaultTimeout;
         if (!HasOption(connectionString, "connectTimeoutMS")) settings.ConnectTimeout = DefaultTimeout;
         // The seed backs up from a secondary; a standalone server or a primary alone still answers.
@@ -47,7 +51,7 @@ internal static class MongoDbConnections
         var user = string.IsNullOrEmpty(credential.UserName) ? url.Username : credential.UserName;
         if (string.IsNullOrEmpty(user))
             throw new TargetAuthenticationException("-Credential has no user name, and the connection string names none.");
-        var source = url.AuthenticationSource ?? url.DatabaseName ?? "admin";
+        var source = new[] { url.AuthenticationSource, url.DatabaseName }.FirstOrDefault(s => !string.IsNullOrEmpty(s)) ?? "admin";
         return url.AuthenticationMechanism switch
         {
             null => MongoCredential.CreateCredential(source, user, credential.Password),
@@ -60,12 +64,15 @@ internal static class MongoDbConnections
         connectionString.Contains(option + "=", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>"MongoDB host:port,…" for messages (no user, no password).</summary>
-    public static string Describe(string connectionString)
+    public static string Describe(string connectionString) => $"MongoDB {Hosts(connectionString)}";
+
+    /// <summary>The hosts of a connection string as written (no user, no password).</summary>
+    public static string Hosts(string connectionString)
     {
         var start = connectionString.IndexOf("://", StringComparison.Ordinal) + 3;
         var end = connectionString.IndexOfAny(['/', '?'], start) is var e and >= 0 ? e : connectionString.Length;
         var hosts = connectionString[start..end];
-        return $"MongoDB {hosts[(hosts.LastIndexOf('@') + 1)..]}";
+        return hosts[(hosts.LastIndexOf('@') + 1)..];
     }
 
     /// <summary>A PsBackupException naming the server and what to do, for failures worth explaining; other exceptions as they are.</summary>

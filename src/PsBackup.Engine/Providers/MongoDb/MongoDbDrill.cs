@@ -86,8 +86,7 @@ internal static class MongoDbDrill
                 checks.Add(new DrillCheck($"{name}: content (every document's bytes)", expected.Digest, observed.Digest, expected.Digest == observed.Digest));
                 checks.Add(new DrillCheck($"{name}: sample of {expected.Sample.Count} documents", $"{expected.Sample.Count} byte-identical",
                     observed.Differing == null ? $"{expected.Sample.Count} byte-identical" : observed.Differing, observed.Differing == null));
-                var indexes = (await MongoDbServer.ListIndexesAsync(database, name, ReadPreference.Primary, ct).ConfigureAwait(false))
-                    .Select(i => i["name"].AsString).Order(StringComparer.Ordinal).ToList();
+                var indexes = await IndexNamesAsync(database, name, ct).ConfigureAwait(false);
                 var backedUp = metadata.Indexes.Select(i => i["name"].AsString).Order(StringComparer.Ordinal).ToList();
                 checks.Add(new DrillCheck($"{name}: indexes", string.Join(", ", backedUp), string.Join(", ", indexes), backedUp.SequenceEqual(indexes)));
             }
@@ -97,6 +96,20 @@ internal static class MongoDbDrill
             throw MongoDbConnections.Translate(e, client, where.ConnectionString);
         }
         return checks;
+    }
+
+    /// <summary>The restored collection's index names; none when the restore did not create it.</summary>
+    private static async Task<List<string>> IndexNamesAsync(IMongoDatabase database, string collection, CancellationToken ct)
+    {
+        try
+        {
+            return (await MongoDbServer.ListIndexesAsync(database, collection, ReadPreference.Primary, ct).ConfigureAwait(false))
+                .Select(i => i["name"].AsString).Order(StringComparer.Ordinal).ToList();
+        }
+        catch (MongoCommandException e) when (e.Code == 26) // NamespaceNotFound
+        {
+            return [];
+        }
     }
 
     private sealed record Expected(long Count, string Digest, Dictionary<string, byte[]> Sample);

@@ -29,7 +29,7 @@ internal sealed partial class MongoDbDump(TargetBackupContext context, MongoClie
         var selected = Select(entries);
         var state = new MongoDbState
         {
-            Server = MongoDbConnections.Describe(_target.ConnectionString)["MongoDB ".Length..],
+            Server = MongoDbConnections.Hosts(_target.ConnectionString),
             ServerVersion = server.Version,
             Topology = server.Topology,
             Database = _target.Database,

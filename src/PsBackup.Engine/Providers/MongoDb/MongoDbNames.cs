@@ -63,13 +63,12 @@ internal static class MongoDbNames
                 $"{what} name '{name}' is not a valid MongoDB database name: 1–63 characters, none of / \\ . space \" $ * < > : | ?");
     }
 
-    /// <summary>A collection name, or a wildcard pattern of names, or a prefix that restored names start with.</summary>
+    /// <summary>A collection name, or a wildcard pattern of names, or a prefix that restored names start with (the server checks the rest, such as length).</summary>
     public static void ValidateCollection(string name, string what = "Collection", bool prefix = false)
     {
-        if ((!prefix && name.Length == 0) || name.Contains('$') || name.Contains('\0') || name.StartsWith('.') ||
-            (!prefix && name.EndsWith('.')) || name.Length > 200)
+        if ((!prefix && name.Length == 0) || name.Contains('$') || name.Contains('\0') || name.StartsWith('.'))
             throw new InvalidBackupRequestException("InvalidMongoCollection",
-                $"{what} '{name}' is not a valid MongoDB collection name: not empty, no '$' or NUL, not starting{(prefix ? "" : " or ending")} with '.'.");
+                $"{what} '{name}' is not a valid MongoDB collection name: not empty, no '$' or NUL, not starting with '.'.");
         if (IsSystem(name))
             throw new InvalidBackupRequestException("InvalidMongoCollection",
                 $"{what} '{name}' names system collections (system.*), which PsBackup never backs up or restores: MongoDB manages them.");

@@ -8,16 +8,20 @@
 #
 # Server: a congodb of its own per size (tests/peers/node/congodb.mjs, the MongoDB-wire test server:
 # in-memory JavaScript, one thread), started here on 127.0.0.1:$BENCH_MONGO_PORT (default 27117) with
-# a $BENCH_MONGO_HEAP_MB heap (default 12288) and stopped at the end of the size.
+# a $BENCH_MONGO_HEAP_MB heap (default 12288) and stopped at the end of the size. It runs through
+# bench/congodb-gc.mjs, which collects its heap on SIGUSR2: every timed step starts after a full
+# collection, so no step pays for the previous one's garbage (without it, V8's pauses on a heap of
+# several GB moved single steps by 2x).
 # Data: 4 collections of SIZE_MB/4 MB of ~1 KiB documents (psbackup-cli mongo-data generate: ObjectId,
 # int32, Decimal128, date, double, array, sub-document, ~700 bytes of text).
-# Per round (BENCH_ROUNDS, default 3), each step under /usr/bin/time (wall, peak RSS):
+# Per round (BENCH_ROUNDS, default 5), each step under /usr/bin/time (wall, peak RSS, CPU seconds):
 #   read:    mongoraw read  (-parallel 2)            vs psbackup-cli backup (--throttle-limit 2, brotli)
 #   insert:  mongoraw insert of a .bson dump (-p 2)   vs psbackup-cli restore of the latest backup (--throttle-limit 2)
 # odd rounds run the raw step first, even rounds PsBackup first; every restored database is compared
 # with the source (psbackup-cli mongo-data digest: per collection, document count and a digest of every
-# document's bytes) and dropped. Throughput is the engine's own duration (PsBackup) and the tool's
-# (mongoraw) over the documents' bytes, so .NET start-up is not counted; wall times are in the TSV.
+# document's bytes) and dropped. Throughput is the documents' bytes over each tool's own clock
+# (PsBackup: the backup's or restore's duration; mongoraw: from creating its client), so the .NET
+# process start is not counted; wall times and CPU seconds are in the TSV.
 # Output: bench/.work/mongo/results.tsv and a summary on stdout.
 # Environment: BENCH_REUSE_CLI=1 reuses bench/.work/cli, BENCH_KEEP=1 keeps the repositories.
 set -uo pipefail
@@ -29,7 +33,7 @@ CLI=$WORK/cli/psbackup-cli
 RAW=$WORK/mongoraw/mongoraw
 PORT=${BENCH_MONGO_PORT:-27117}
 HEAP=${BENCH_MONGO_HEAP_MB:-12288}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 SIZES=("${@:-250 1000}")
 read -r -a SIZES <<<"${SIZES[*]}"
 SERVER=mongodb://127.0.0.1:$PORT
@@ -55,7 +59,7 @@ dotnet publish "$HERE/MongoRaw" -c Release -o "$WORK/mongoraw" -v q -nologo >"$W
 
 MONGO_PID=
 start_server() {
-  node --max-old-space-size="$HEAP" "$ROOT/tests/peers/node/congodb.mjs" 127.0.0.1 "$PORT" >"$RUN/congodb-$1.log" 2>&1 &
+  node --expose-gc --max-old-space-size="$HEAP" "$HERE/congodb-gc.mjs" 127.0.0.1 "$PORT" >"$RUN/congodb-$1.log" 2>&1 &
   MONGO_PID=$!
   for _ in $(seq 100); do grep -q listening "$RUN/congodb-$1.log" && return 0; sleep 0.1; done
   log "congodb did not start:"; cat "$RUN/congodb-$1.log" >&2; return 1
@@ -63,25 +67,31 @@ start_server() {
 stop_server() { [ -n "$MONGO_PID" ] && kill "$MONGO_PID" 2>/dev/null && wait "$MONGO_PID" 2>/dev/null; MONGO_PID=; }
 trap stop_server EXIT
 server_rss_mb() { awk '/VmRSS/{printf "%d", $2/1024}' "/proc/$MONGO_PID/status" 2>/dev/null; }
+server_gc() { # a full collection of the server's heap, finished before the next step starts
+  local n; n=$(grep -c '^gc:' "$RUN/congodb-$SIZE.log"); kill -USR2 "$MONGO_PID"
+  for _ in $(seq 300); do [ "$(grep -c '^gc:' "$RUN/congodb-$SIZE.log")" -gt "$n" ] && return 0; sleep 0.1; done
+}
 
 {
   echo "# run	$(date -u +%Y-%m-%dT%H:%M:%SZ), commit $COMMIT"
   echo "# machine	$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM, $(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r)"
   echo "# server	congodb (@push.rocks/smartmongo 2.2.0) on node $(node --version), heap limit $HEAP MB; page cache dropped before each step: $DROP"
   echo "# load_start	$(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "size_mb	round	step	tool	wall_s	tool_s	bytes	documents	rss_kb	check	server_rss_mb"
+  echo "size_mb	round	step	tool	wall_s	tool_s	bytes	documents	rss_kb	cpu_s	check	server_rss_mb"
 } >"$RESULTS"
 
-# timed COMMAND...: runs it under GNU time; sets WALL RSS; output in $RUN/out
+# timed COMMAND...: runs it under GNU time after a server collection; sets WALL RSS CPU; output in $RUN/out
 timed() {
   drop
-  /usr/bin/time -f '%e %M' -o "$RUN/time" "$@" >"$RUN/out" 2>"$RUN/err"
+  server_gc
+  /usr/bin/time -f '%e %M %U %S' -o "$RUN/time" "$@" >"$RUN/out" 2>"$RUN/err"
   local rc=$?
-  read -r WALL RSS < <(tail -1 "$RUN/time")
+  read -r WALL RSS U S < <(tail -1 "$RUN/time")
+  CPU=$(awk -v u="$U" -v s="$S" 'BEGIN{printf "%.2f", u+s}')
   if [ $rc -ne 0 ]; then log "failed ($rc): $*"; tail -20 "$RUN/err" >&2; fi
   return $rc
 }
-row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$SIZE" "$ROUND" "$1" "$2" "$WALL" "$3" "$BYTES" "$DOCS" "$RSS" "$4" "$(server_rss_mb)" >>"$RESULTS"; }
+row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$SIZE" "$ROUND" "$1" "$2" "$WALL" "$3" "$BYTES" "$DOCS" "$RSS" "$CPU" "$4" "$(server_rss_mb)" >>"$RESULTS"; }
 seconds() { # a .NET TimeSpan (hh:mm:ss.fffffff) in seconds
   awk -F: '{printf "%.2f", $1*3600 + $2*60 + $3}' <<<"$1"
 }
@@ -109,7 +119,7 @@ psb_restore() {
 }
 
 for SIZE in "${SIZES[@]}"; do
-  ROUND=0; WALL=0; RSS=0
+  ROUND=0; WALL=0; RSS=0; CPU=0
   start_server "$SIZE" || exit 1
   PER=$((SIZE * 1024 / 4))   # documents of ~1 KiB per collection
   log "size $SIZE MB: generating 4 x $PER documents in $SERVER/bench"
@@ -144,12 +154,12 @@ for size in dict.fromkeys(r['size_mb'] for r in rows):
         sel = [r for r in rows if r['size_mb'] == size and r['step'] == step]
         mbps = lambda r: int(r['bytes']) / 1e6 / float(r['tool_s'])
         ratios = []
-        print(f"\n{size} MB, {step}: round, raw MB/s, PsBackup MB/s, ratio, PsBackup RSS MB, check")
+        print(f"\n{size} MB, {step}: round, raw MB/s, PsBackup MB/s, ratio, raw/PsBackup CPU s, PsBackup RSS MB, check")
         for rnd in dict.fromkeys(r['round'] for r in sel):
             raw = next(r for r in sel if r['round'] == rnd and r['tool'] == 'raw')
             psb = next(r for r in sel if r['round'] == rnd and r['tool'] == 'psbackup')
             ratios.append(mbps(psb) / mbps(raw))
-            print(f"  {rnd}  {mbps(raw):7.1f}  {mbps(psb):7.1f}  {ratios[-1]:.2f}  {int(psb['rss_kb']) / 1024:6.0f}  {psb['check'] if step == 'insert' else '-'}/{raw['check'] if step == 'insert' else '-'}")
+            print(f"  {rnd}  {mbps(raw):7.1f}  {mbps(psb):7.1f}  {ratios[-1]:.2f}  {raw['cpu_s']}/{psb['cpu_s']}  {int(psb['rss_kb']) / 1024:6.0f}  {psb['check'] if step == 'insert' else '-'}/{raw['check'] if step == 'insert' else '-'}")
         median = statistics.median(ratios)
         print(f"  median ratio {median:.2f} (target >= {target}): {'met' if median >= target else 'MISSED'}")
     peak = max(int(r['rss_kb']) for r in rows if r['size_mb'] == size and r['tool'] == 'psbackup') / 1024

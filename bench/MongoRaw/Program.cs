@@ -7,7 +7,7 @@
 //                                                     ordered insertMany of 1,000 raw documents, N collections at once
 //
 // The batch sizes are PsBackup's (MongoDbDump.BatchSize, MongoDbRestorer.BatchDocuments). Prints one
-// line: documents, bytes, seconds.
+// line: documents, bytes, seconds (from the client's creation).
 using System.Buffers.Binary;
 using System.Diagnostics;
 using MongoDB.Bson;
@@ -21,11 +21,11 @@ if (args.Length < 2 || args[0] is not ("read" or "insert"))
 }
 string? Option(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 var parallel = int.Parse(Option("--parallel") ?? "2");
+var clock = Stopwatch.StartNew(); // from the client's creation, as PsBackup's own duration
 var url = new MongoUrl(args[1]);
 using var client = new MongoClient(url);
 var database = client.GetDatabase(url.DatabaseName);
 long documents = 0, bytes = 0;
-var clock = Stopwatch.StartNew();
 
 if (args[0] == "read")
 {

@@ -15,7 +15,8 @@
 # Data: 4 collections of SIZE_MB/4 MB of ~1 KiB documents (psbackup-cli mongo-data generate: ObjectId,
 # int32, Decimal128, date, double, array, sub-document, ~700 bytes of text).
 # Per round (BENCH_ROUNDS, default 5), each step under /usr/bin/time (wall, peak RSS, CPU seconds):
-#   read:    mongoraw read  (-parallel 2)            vs psbackup-cli backup (--throttle-limit 2, brotli)
+#   read:    mongoraw read  (-parallel 2)            vs psbackup-cli backup (--throttle-limit 2, brotli);
+#            then, for context, a backup of the same target into a collection with --compression none
 #   insert:  mongoraw insert of a .bson dump (-p 2)   vs psbackup-cli restore of the latest backup (--throttle-limit 2)
 # odd rounds run the raw step first, even rounds PsBackup first; every restored database is compared
 # with the source (psbackup-cli mongo-data digest: per collection, document count and a digest of every
@@ -107,6 +108,10 @@ psb_backup() {
   log "  psbackup backup"
   timed "$CLI" backup bench --repository "$REPO" --throttle-limit 2 && { ID=$(jq -r .Id "$RUN/out"); row read psbackup "$(seconds "$(jq -r .Duration "$RUN/out")")" "$ID"; }
 }
+psb_backup_none() { # context: the same backup without compression (what brotli costs)
+  log "  psbackup backup, --compression none"
+  timed "$CLI" backup plain --repository "$REPO" --throttle-limit 2 && row read psbackup-none "$(seconds "$(jq -r .Duration "$RUN/out")")" -
+}
 raw_insert() {
   log "  mongoraw insert"
   timed "$RAW" insert "$SERVER/rawcopy" "$RUN/dump" --parallel 2 && row insert raw "$(cut -f3 "$RUN/out")" "$(check rawcopy)"
@@ -133,10 +138,12 @@ for SIZE in "${SIZES[@]}"; do
   "$RAW" read "$SERVER/bench" --out "$RUN/dump" >/dev/null || exit 1
   REPO=$RUN/repo-$SIZE; rm -rf "$REPO"
   "$CLI" new-collection bench "$SERVER/bench" --repository "$REPO" >/dev/null || exit 1
+  "$CLI" new-collection plain "$SERVER/bench" --compression none --repository "$REPO" >/dev/null || exit 1
   for ROUND in $(seq 1 "$ROUNDS"); do
     log "size $SIZE MB, round $ROUND"
     if [ $((ROUND % 2)) = 1 ]; then raw_read; psb_backup; raw_insert; psb_restore
     else psb_backup; raw_read; psb_restore; raw_insert; fi
+    psb_backup_none
   done
   log "  stored: $(du -sb "$REPO" | cut -f1) bytes in the repository; congodb RSS $(server_rss_mb) MB"
   echo "# stored_$SIZE	$(du -sb "$REPO" | cut -f1)" >>"$RESULTS"
@@ -162,6 +169,11 @@ for size in dict.fromkeys(r['size_mb'] for r in rows):
             print(f"  {rnd}  {mbps(raw):7.1f}  {mbps(psb):7.1f}  {ratios[-1]:.2f}  {raw['cpu_s']}/{psb['cpu_s']}  {int(psb['rss_kb']) / 1024:6.0f}  {psb['check'] if step == 'insert' else '-'}/{raw['check'] if step == 'insert' else '-'}")
         median = statistics.median(ratios)
         print(f"  median ratio {median:.2f} (target >= {target}): {'met' if median >= target else 'MISSED'}")
+        plain = [r for r in rows if r['size_mb'] == size and r['tool'] == 'psbackup-none']
+        if step == 'read' and plain:
+            raws = {r['round']: r for r in sel if r['tool'] == 'raw'}
+            print(f"  context, --compression none: MB/s {', '.join(f'{mbps(r):.1f}' for r in plain)}; CPU s {', '.join(r['cpu_s'] for r in plain)}; "
+                  f"median vs raw {statistics.median(mbps(r) / mbps(raws[r['round']]) for r in plain):.2f}")
     peak = max(int(r['rss_kb']) for r in rows if r['size_mb'] == size and r['tool'] == 'psbackup') / 1024
     print(f"  PsBackup peak RSS at {size} MB: {peak:.0f} MB (target < 300)")
 PY

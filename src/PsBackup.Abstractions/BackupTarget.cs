@@ -32,5 +32,11 @@ public sealed class FileTreeTarget : BackupTarget
     /// <summary>Files and directories matching any of these globs are skipped (directories with their whole subtree).</summary>
     public string[] Exclude { get; set; } = [];
 
+    /// <summary>Record no extended attributes (POSIX ACLs, SELinux labels and capabilities included).</summary>
+    public bool NoXattrs { get; set; }
+
+    /// <summary>Incrementals also re-read a file whose ctime changed (not only its size or mtime), as restic and borg do.</summary>
+    public bool UseCtime { get; set; }
+
     public override string Location => Path;
 }

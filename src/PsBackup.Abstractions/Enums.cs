@@ -6,8 +6,11 @@ public enum BackupType { Full, Incremental }
 /// <summary>How artifacts are compressed before (optional) encryption. Brotli (quality 1) is the default.</summary>
 public enum CompressionKind { Brotli, Gzip, None }
 
-/// <summary>Complete: every target succeeded. Partial: at least one target failed and is not restorable from this backup.</summary>
-public enum BackupStatus { Complete, Partial }
+/// <summary>
+/// Complete: every target succeeded. Partial: at least one target failed and is not restorable from this backup.
+/// Corrupt: its manifest (or labels) failed its checks: it is not trusted; Test-Backup says why.
+/// </summary>
+public enum BackupStatus { Complete, Partial, Corrupt }
 
 /// <summary>Outcome of re-reading one artifact.</summary>
 public enum VerificationStatus { Ok, Corrupt, Missing }

@@ -29,5 +29,5 @@ public sealed record RepositoryAddress(string? Location, S3StoreOptions? S3 = nu
         });
     }
 
-    public override string ToString() => RepositoryLocation.Resolve(Location);
+    public override string ToString() => SecretMasker.Hide(Location ?? RepositoryLocation.Default);
 }

@@ -17,18 +17,22 @@ internal static class CliCommands
     private const string Usage = """
         usage: psbackup-cli <command> [arguments] [--repository DIR]
           demo                                 back up and restore a sample directory through the default repository
-          new-collection NAME PATH [--incremental] [--compression brotli|gzip|none] [--encrypt] [--include GLOB]... [--exclude GLOB]...
+          new-collection NAME PATH [--incremental] [--compression brotli|gzip|none] [--encrypt] [--include GLOB]... [--exclude GLOB]... [--no-xattrs] [--use-ctime]
           new-collection NAME postgresql://[USER@]HOST[:PORT]/DATABASE [--table SCHEMA.TABLE]... [--incremental] ...
           new-collection NAME mongodb://[USER@]HOST[:PORT]/DATABASE [--collection NAME|GLOB]... [--incremental] ...   (password: never stored)
           new-collection NAME --pg-cluster HOST:PORT [--pg-user USER] [--incremental] ...     (a whole cluster: base backups + WAL)
           new-redis-collection NAME HOST:PORT [--mode snapshot|logical] [--database N]... [--pattern GLOB]... [--compression brotli|gzip|none]
           backup NAME [--incremental] [--throttle-limit N]
           list [NAME]
-          restore ID DESTINATION [--force] [--table-prefix PREFIX] [--key-prefix PREFIX] [--collection-prefix PREFIX] [--throttle-limit N]
+          restore ID DESTINATION [--force] [--table-prefix PREFIX] [--key-prefix PREFIX] [--collection-prefix PREFIX] [--throttle-limit N] [--numeric-owner] [--skip-xattrs]
             [--point-in-time ISO8601 | --target-lsn LSN | --end-of-archive]     (PostgreSQL cluster targets)
             (DESTINATION: a directory; for PostgreSQL targets a postgresql:// URI or a connection string; for Redis HOST:PORT; for MongoDB a database or mongodb:// URI)
           verify ID
           archive-wal --collection NAME [--passphrase-file FILE] WAL_PATH WAL_NAME    (archive_command: ... %p %f)
+            [--repository COPY]... [--copy-grace SECONDS] [--copy-timeout SECONDS]
+            (each further --repository gets the file too: a DR copy; while the file is younger than --copy-grace (300)
+             a failed copy exits 1 so PostgreSQL retries, later it is skipped with a warning; copy --archived-log-only fills it)
+          copy NAME --to REPOSITORY [--id ID] [--all-archived-log | --archived-log-only]
           recovery-window [NAME]
           mongo-data generate|digest|drop mongodb://HOST:PORT/DATABASE [--collection NAME --documents N --size BYTES]   (test and benchmark data)
         The passphrase of encrypted collections comes from PSBACKUP_PASSPHRASE (or --passphrase-file).
@@ -40,14 +44,19 @@ internal static class CliCommands
         if (location.StartsWith("mongodb://", StringComparison.OrdinalIgnoreCase) || location.StartsWith("mongodb+srv://", StringComparison.OrdinalIgnoreCase))
             return MongoDbTargets.Create(location, null, args.Options("collection"), null, out _);
         if (!location.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
-            return FileTreeTargets.Create(Path.GetFullPath(location), null, args.Options("include"), args.Options("exclude"));
+        {
+            var tree = FileTreeTargets.Create(Path.GetFullPath(location), null, args.Options("include"), args.Options("exclude"));
+            (tree.NoXattrs, tree.UseCtime) = (args.Flag("no-xattrs"), args.Flag("use-ctime"));
+            return tree;
+        }
         var uri = new Uri(location);
         return PgTargets.Create(uri.Host, uri.Port > 0 ? uri.Port : null, uri.AbsolutePath.Trim('/'), args.Options("table"),
             uri.UserInfo.Length > 0 ? uri.UserInfo.Split(':')[0] : null, null, null, null, out _);
     }
 
     private static readonly JsonSerializerOptions JsonOptions = new() { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
-    private static readonly HashSet<string> Switches = ["incremental", "encrypt", "force", "end-of-archive"];
+    private static readonly HashSet<string> Switches = ["incremental", "encrypt", "force", "end-of-archive", "no-xattrs", "use-ctime", "numeric-owner", "skip-xattrs",
+        "all-archived-log", "archived-log-only"];
 
     public static async Task<int> RunAsync(string[] argv)
     {
@@ -117,6 +126,7 @@ internal static class CliCommands
                         Options = KindOptions(args),
                     }, null, ct))
                     {
+                        outcome.Warnings.ToList().ForEach(w => Console.Error.WriteLine($"warning: {outcome.Target}: {w}"));
                         if (outcome.Error != null) { Console.Error.WriteLine($"error: {outcome.Error.ErrorId}: {outcome.Error.Message}"); failed = true; }
                         else Print(outcome.Result!);
                     }
@@ -130,15 +140,37 @@ internal static class CliCommands
                     }
                     return ok ? 0 : 1;
                 case "archive-wal":
-                    var stored = await engine.ArchiveLogAsync(new ArchiveLogRequest(
+                    var repositories = args.Options("repository");
+                    var archived = await engine.ArchiveLogAsync(new ArchiveLogRequest(
                         args.Option("collection") ?? throw new ArgumentException("Missing --collection."),
                         Path.GetFullPath(args.Required(0, "WAL_PATH")), args.Required(1, "WAL_NAME"))
                     {
-                        Repository = repository,
+                        Repository = repositories.FirstOrDefault(),
+                        Copies = [.. repositories.Skip(1).Select(r => (RepositoryAddress)r)],
+                        CopyGrace = TimeSpan.FromSeconds(double.Parse(args.Option("copy-grace") ?? "300", System.Globalization.CultureInfo.InvariantCulture)),
+                        CopyTimeout = TimeSpan.FromSeconds(double.Parse(args.Option("copy-timeout") ?? "30", System.Globalization.CultureInfo.InvariantCulture)),
                         Passphrase = args.Option("passphrase-file") is { } file ? File.ReadAllText(file).TrimEnd('\r', '\n') : null,
                     }, ct);
-                    if (!stored) Console.Error.WriteLine($"{args.Required(1, "WAL_NAME")} was already archived with identical content.");
-                    return 0;
+                    if (!archived.Stored) Console.Error.WriteLine($"{args.Required(1, "WAL_NAME")} was already archived with identical content.");
+                    foreach (var copy in archived.Copies.Where(c => c.Error != null))
+                        Console.Error.WriteLine(copy.Status == ArchiveCopyStatus.RetryLater
+                            ? $"error: copy to {copy.Repository} failed, PostgreSQL will retry: {copy.Error!.ErrorId}: {copy.Error.Message}"
+                            : $"warning: copy to {copy.Repository} skipped (failing for longer than --copy-grace); catch up with 'copy --archived-log-only': {copy.Error!.ErrorId}: {copy.Error.Message}");
+                    return archived.RetryLater ? 1 : 0;
+                case "copy":
+                    var copyFailed = false;
+                    await foreach (var outcome in engine.CopyBackupAsync(new CopyRequest(args.Required(0, "NAME"), args.Option("to") ?? throw new ArgumentException("Missing --to."))
+                    {
+                        Source = repository,
+                        Id = args.Option("id"),
+                        AllArchivedLog = args.Flag("all-archived-log"),
+                        ArchivedLogOnly = args.Flag("archived-log-only"),
+                    }, null, ct))
+                    {
+                        if (outcome.Error != null) { Console.Error.WriteLine($"error: {outcome.Error.ErrorId}: {outcome.Error.Message}"); copyFailed = true; }
+                        Print(outcome.Result);
+                    }
+                    return copyFailed ? 1 : 0;
                 case "recovery-window":
                     foreach (var window in await engine.GetRecoveryWindowsAsync(new RecoveryWindowQuery { Repository = repository, Collection = args.Positional.FirstOrDefault() }, ct))
                         Print(window);
@@ -155,9 +187,10 @@ internal static class CliCommands
             Console.Error.WriteLine($"error: {e.ErrorId}: {e.Message}");
             return 1;
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
         {
-            Console.Error.WriteLine($"{e.Message}\n{Usage}");
+            // Bad arguments (an unknown enum value, a number that is not one): usage, no stack trace.
+            Console.Error.WriteLine($"{SecretMasker.Hide(e.Message)}\n{Usage}");
             return 2;
         }
         catch (OperationCanceledException)
@@ -165,12 +198,19 @@ internal static class CliCommands
             Console.Error.WriteLine("cancelled");
             return 130;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: IOError: {SecretMasker.Hide(e.Message)}");
+            return 1;
+        }
     }
 
     private static List<object> KindOptions(CliArguments args)
     {
         var options = new List<object>();
         if (args.Option("table-prefix") is { } tablePrefix) options.Add(new PgTableRestoreOptions { TablePrefix = tablePrefix });
+        if (args.Flag("numeric-owner") || args.Flag("skip-xattrs"))
+            options.Add(new FileRestoreOptions { NumericOwner = args.Flag("numeric-owner"), SkipXattrs = args.Flag("skip-xattrs") });
         if (args.Option("key-prefix") is { } keyPrefix) options.Add(new RedisRestoreOptions { KeyPrefix = keyPrefix });
         if (args.Option("collection-prefix") is { } collectionPrefix) options.Add(new MongoDbRestoreOptions { CollectionPrefix = collectionPrefix });
         return options;

@@ -14,4 +14,7 @@ public sealed class EncryptionKeyInfo
 
     /// <summary>The 32-byte data key encrypted with the derived key, followed by the 16-byte tag (base64).</summary>
     public string WrappedKey { get; set; } = "";
+
+    /// <summary>See <see cref="KeyWrapping.CurrentKeyFormat"/>; absent (1) in collections created before repository format 2.</summary>
+    public int KeyFormat { get; set; } = 1;
 }

@@ -7,7 +7,7 @@ namespace PsBackup.Engine.Errors;
 public class PsBackupException : Exception
 {
     public PsBackupException(string errorId, ErrorKind kind, string message, Exception? inner = null)
-        : base(message, inner)
+        : base(SecretMasker.Hide(message), inner) // messages may quote a destination or connection string
     {
         ErrorId = errorId;
         Kind = kind;

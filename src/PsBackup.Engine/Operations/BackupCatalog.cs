@@ -7,6 +7,8 @@ internal static class BackupCatalog
 {
     public static async Task<List<BackupInfo>> QueryAsync(BackupQuery query, CancellationToken ct)
     {
+        if (query.Collection != null) Names.ValidatePattern(query.Collection, "Collection");
+        if (query.Id != null) BackupId.Validate(query.Id);
         using var repository = await CollectionAccess.OpenRepositoryAsync(query.Repository, ct).ConfigureAwait(false);
         var collections = new List<string>();
         if (query.Collection != null && !Glob.HasWildcards(query.Collection))
@@ -25,13 +27,17 @@ internal static class BackupCatalog
         var result = new List<BackupInfo>();
         foreach (var collection in collections)
         {
-            var backups = (await repository.ListCommittedAsync(collection, withLabels: true, ct).ConfigureAwait(false))
-                .Where(b => query.Type == null || b.Manifest.Type == query.Type)
-                .Where(b => query.Id == null || b.Manifest.Id == query.Id)
+            // Damaged backups are listed too (Status Corrupt), so `Get-Backup | Test-Backup` reaches them instead of skipping them.
+            var scan = await repository.ScanCommittedAsync(collection, withLabels: true, ct).ConfigureAwait(false);
+            var backups = scan.Backups.Select(b => CollectionAccess.Describe(b.Manifest, repository, now, b.Labels))
+                .Concat(scan.Damaged.Select(d => CollectionAccess.Describe(d, repository, now)))
+                .Where(b => query.Type == null || b.Type == query.Type)
+                .Where(b => query.Id == null || b.Id == query.Id)
+                .OrderBy(b => b.StartTime).ThenBy(b => b.Id, StringComparer.Ordinal)
                 .ToList();
             if (query.Latest && backups.Count > 1)
                 backups = [backups[^1]];
-            result.AddRange(backups.Select(b => CollectionAccess.Describe(b.Manifest, repository, now, b.Labels)));
+            result.AddRange(backups);
         }
         return result;
     }

@@ -24,23 +24,24 @@ internal sealed class BackupCopier(EngineOptions options)
     public async IAsyncEnumerable<CopyOutcome> RunAsync(CopyRequest request, IProgress<BackupProgress>? progress, [EnumeratorCancellation] CancellationToken ct)
     {
         Names.Validate(request.Collection, "Collection");
-        if (request.Id != null && !BackupId.IsValid(request.Id))
-            throw new InvalidBackupRequestException("InvalidBackupId", $"'{request.Id}' is not a backup id (expected yyyyMMddTHHmmssZ_full|incremental_xxxxxxxx).");
+        if (request.Id != null) BackupId.Validate(request.Id);
 
         using var source = await CollectionAccess.OpenRepositoryAsync(request.Source, ct).ConfigureAwait(false);
         var definition = await source.GetCollectionAsync(request.Collection, ct).ConfigureAwait(false);
         var definitionBytes = await source.Store.ReadAllBytesAsync(RepositoryKeys.Definition(definition.Name), ct).ConfigureAwait(false);
         var key = CollectionAccess.UnlockKey(definition, request.Passphrase, required: false); // copying needs no key; verifying plaintext does
-        var backups = request.Id != null
+        var backups = request.ArchivedLogOnly ? []
+            : request.Id != null
             ? await CollectionAccess.ResolveChainAsync(source, definition.Name, request.Id, ct).ConfigureAwait(false)
             : await source.ListBackupsAsync(definition.Name, ct).ConfigureAwait(false);
+        CollectionAccess.CheckManifests(definition, backups, key);
 
         using var destination = await BackupRepository.OpenAsync(RepositoryLocation.OpenStore(request.Destination), create: true, ct).ConfigureAwait(false);
         var destinationDefinition = await EnsureCollectionAsync(destination, definition, definitionBytes, ct).ConfigureAwait(false);
         var destinationReader = new ArtifactReader(destination, key);
 
         var reporter = new ProgressReporter(progress, $"Copying backups of '{definition.Name}' to '{destination.Location}'",
-            backups.SelectMany(m => m.Targets).SelectMany(t => t.Artifacts).Sum(a => a.StoredSize));
+            backups.SelectMany(m => m.Targets).SelectMany(t => t.Artifacts).Sum(a => a.StoredSize), backups.SelectMany(m => m.Targets).Sum(t => t.Artifacts.Count));
         var failed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var manifest in backups)
         {
@@ -83,10 +84,14 @@ internal sealed class BackupCopier(EngineOptions options)
             result.Duration = clock.Elapsed;
             yield return new CopyOutcome(result, error);
         }
+        // Then the archived log the copied backups need (or all of it), for kinds that keep one.
+        await foreach (var outcome in LogCopy.RunAsync(source, definition, key, destination, destinationDefinition, backups,
+                           request.AllArchivedLog || request.ArchivedLogOnly, options.LockLease, progress, ct).ConfigureAwait(false))
+            yield return outcome;
     }
 
     /// <summary>Copies the definition verbatim when the destination lacks the collection; otherwise insists it is the same collection.</summary>
-    private static async Task<CollectionDefinition> EnsureCollectionAsync(BackupRepository destination, CollectionDefinition definition, byte[] definitionBytes, CancellationToken ct)
+    internal static async Task<CollectionDefinition> EnsureCollectionAsync(BackupRepository destination, CollectionDefinition definition, byte[] definitionBytes, CancellationToken ct)
     {
         if (await destination.Store.TryCreateAsync(RepositoryKeys.Definition(definition.Name), definitionBytes, ct).ConfigureAwait(false))
             return definition;
@@ -148,7 +153,9 @@ internal sealed class BackupCopier(EngineOptions options)
                 }
 
             await collectionLock.EnsureHeldAsync(token).ConfigureAwait(false);
-            await destination.CommitManifestAsync(manifest, token).ConfigureAwait(false);
+            // Verbatim, so its digest (and an encrypted collection's MAC) holds at the destination too.
+            var manifestBytes = await source.ReadManifestBytesAsync(manifest.Collection, manifest.Id, token).ConfigureAwait(false);
+            await destination.CommitManifestBytesAsync(manifest.Collection, manifest.Id, manifestBytes, token).ConfigureAwait(false);
             result.Status = CopyStatus.Copied;
             if (archived)
                 result.Message = $"Stored in {storage!.StorageClass}: the copies were checked by size only (they cannot be read back before an S3 restore).";
@@ -200,6 +207,9 @@ internal sealed class BackupCopier(EngineOptions options)
             if (copied != artifact.StoredSize)
                 throw new IntegrityException($"Source artifact {display} holds {copied} stored bytes; its manifest records {artifact.StoredSize}.");
             sourceSha = Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
+            // Format 2 manifests record the stored bytes' hash: damage at rest is found even without the passphrase.
+            if (artifact.StoredSha256 != null && !string.Equals(sourceSha, artifact.StoredSha256, StringComparison.OrdinalIgnoreCase))
+                throw new IntegrityException($"Source artifact {display} is corrupt: the SHA-256 of its stored bytes does not match its manifest's.");
             await writing.CommitAsync(ct).ConfigureAwait(false);
         }
         result.ArtifactsCopied++;

@@ -10,9 +10,11 @@ internal sealed partial class BackupLabeler(EngineOptions options)
     public async Task<BackupInfo> SetAsync(SetBackupRequest request, CancellationToken ct)
     {
         foreach (var tag in request.Tags ?? [])
-            if (!TagPattern().IsMatch(tag))
+            if (!BackupLabels.IsValidTag(tag))
                 throw new InvalidBackupRequestException("InvalidTag",
                     $"Tag '{tag}' is not valid: use 1-100 letters, digits and . _ - : @ + =, starting with a letter or digit.") { TargetObject = tag };
+        BackupId.Validate(request.Id);
+        if (request.Collection != null) Names.Validate(request.Collection, "Collection");
         using var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
         var collection = request.Collection ?? await CollectionAccess.FindCollectionOfAsync(repository, request.Id, ct).ConfigureAwait(false);
         await repository.GetCollectionAsync(collection, ct).ConfigureAwait(false);
@@ -27,7 +29,4 @@ internal sealed partial class BackupLabeler(EngineOptions options)
         await repository.WriteLabelsAsync(collection, request.Id, labels, ct).ConfigureAwait(false);
         return CollectionAccess.Describe(manifest, repository, DateTimeOffset.UtcNow, labels);
     }
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,99}$")]
-    private static partial Regex TagPattern();
 }

@@ -58,38 +58,67 @@ internal static class CollectionAccess
         Tags = labels == null ? [] : [.. labels.Tags],
     };
 
-    /// <summary>The backups <paramref name="id"/> needs, full first, itself last.</summary>
-    public static async Task<List<BackupManifest>> ResolveChainAsync(BackupRepository repository, string collection, string id, CancellationToken ct)
+    /// <summary>A backup that failed its checks, as far as it can be told: what its id says, and its manifest when only its labels are damaged.</summary>
+    public static BackupInfo Describe(DamagedBackup damaged, BackupRepository repository, DateTimeOffset now)
     {
-        var chain = new List<BackupManifest>();
-        for (string? next = id; next != null;)
+        var info = damaged.Manifest != null
+            ? Describe(damaged.Manifest, repository, now)
+            : new BackupInfo
+            {
+                Id = damaged.Id,
+                Collection = damaged.Collection,
+                Repository = repository.Location,
+                Type = BackupId.TypeOf(damaged.Id),
+                StartTime = BackupId.TimeOf(damaged.Id),
+                EndTime = BackupId.TimeOf(damaged.Id),
+                Age = now - BackupId.TimeOf(damaged.Id),
+                StoredBytes = damaged.StoredBytes,
+            };
+        info.Status = BackupStatus.Corrupt;
+        return info;
+    }
+
+    /// <summary>The backups <paramref name="id"/> needs, full first, itself last (see <see cref="BackupChain"/>).</summary>
+    public static Task<List<BackupManifest>> ResolveChainAsync(BackupRepository repository, string collection, string id, CancellationToken ct) =>
+        BackupChain.ResolveAsync(id, async next =>
         {
-            BackupManifest manifest;
             try
             {
-                manifest = await repository.ReadManifestAsync(collection, next, ct).ConfigureAwait(false);
+                return await repository.ReadManifestAsync(collection, next, ct).ConfigureAwait(false);
             }
-            catch (BackupNotFoundException) when (chain.Count > 0)
+            catch (BackupNotFoundException)
             {
-                throw new IntegrityException($"Backup '{id}' cannot be restored: its chain is broken, parent backup '{next}' is missing.") { TargetObject = id };
+                return null;
             }
-            chain.Add(manifest);
-            if (manifest.Type == BackupType.Full) break;
-            next = manifest.Parent ?? throw new IntegrityException($"Incremental backup '{manifest.Id}' names no parent.");
-            if (chain.Count > 100_000) throw new IntegrityException($"Backup '{id}' has a cyclic chain.");
+        });
+
+    /// <summary>
+    /// What only the collection can say about its manifests: encrypted exactly when the collection
+    /// is, and — once its key is unlocked — written by a holder of the passphrase (<see cref="ManifestMac"/>).
+    /// </summary>
+    public static void CheckManifests(CollectionDefinition definition, IEnumerable<BackupManifest> manifests, byte[]? key)
+    {
+        foreach (var manifest in manifests)
+        {
+            if (definition.Encryption == null && manifest.Encrypted)
+                throw new DocumentCorruptException($"Manifest of backup '{manifest.Id}' says its artifacts are encrypted, but collection '{definition.Name}' is not encrypted. The backup is not trusted.") { TargetObject = manifest.Id };
+            if (definition.Encryption != null && key != null)
+                ManifestMac.Verify(manifest, definition.Encryption, key);
         }
-        chain.Reverse();
-        return chain;
     }
 
     /// <summary>Finds which collection holds a backup id when the caller did not say.</summary>
     public static async Task<string> FindCollectionOfAsync(BackupRepository repository, string id, CancellationToken ct)
     {
-        if (!BackupId.IsValid(id))
-            throw new InvalidBackupRequestException("InvalidBackupId", $"'{id}' is not a backup id (expected yyyyMMddTHHmmssZ_full|incremental_xxxxxxxx).");
-        await foreach (var definition in repository.ListCollectionsAsync(ct).ConfigureAwait(false))
-            if (await repository.Store.StatAsync(RepositoryKeys.Manifest(definition.Name, id), ct).ConfigureAwait(false) != null)
-                return definition.Name;
+        BackupId.Validate(id);
+        // Folder names only: an unrelated collection with a damaged definition does not hide this backup.
+        await foreach (var entry in repository.Store.ListAsync(RepositoryKeys.CollectionsPrefix, ct).ConfigureAwait(false))
+        {
+            var parts = entry.Key.Split('/');
+            if (parts.Length == 3 && parts[2] == RepositoryKeys.DefinitionName && Names.IsValid(parts[1])
+                && await repository.Store.StatAsync(RepositoryKeys.Manifest(parts[1], id), ct).ConfigureAwait(false) != null)
+                return parts[1];
+        }
         throw new BackupNotFoundException($"No collection in repository '{repository.Location}' has a backup '{id}'.") { TargetObject = id };
     }
 }

@@ -12,7 +12,7 @@ internal sealed class CollectionManager(EngineOptions options)
     public async Task<BackupCollectionInfo> CreateAsync(NewCollectionRequest request, CancellationToken ct)
     {
         Names.Validate(request.Name, "Collection");
-        Validate(request.Targets);
+        CollectionValidator.ValidateTargets(request.Targets);
         request.Storage?.Validate();
         if (request.RetentionPolicy != null)
             Retention.RetentionRules.From(request.RetentionPolicy);
@@ -30,7 +30,7 @@ internal sealed class CollectionManager(EngineOptions options)
             Targets = new(request.Targets.Select(TargetSerializer.ToJson)),
         };
         if (request.Passphrase != null)
-            definition.Encryption = KeyWrapping.CreateKey(request.Passphrase, options.KdfIterations).Info;
+            definition.Encryption = KeyWrapping.CreateKey(request.Passphrase, request.Name, options.KdfIterations).Info;
         if (await repository.TryCreateCollectionAsync(definition, ct).ConfigureAwait(false))
             return CollectionAccess.Describe(definition, repository);
         if (request.IfNotExists)
@@ -41,6 +41,7 @@ internal sealed class CollectionManager(EngineOptions options)
     /// <summary>Collections whose name matches <paramref name="pattern"/> (wildcards allowed); a literal name that is absent is an error.</summary>
     public static async Task<List<BackupCollectionInfo>> GetAsync(RepositoryAddress? repositoryLocation, string? pattern, CancellationToken ct)
     {
+        if (pattern != null) Names.ValidatePattern(pattern, "Collection");
         using var repository = await CollectionAccess.OpenRepositoryAsync(repositoryLocation, ct).ConfigureAwait(false);
         if (pattern != null && !Glob.HasWildcards(pattern))
             return [CollectionAccess.Describe(await repository.GetCollectionAsync(pattern, ct).ConfigureAwait(false), repository)];
@@ -59,16 +60,27 @@ internal sealed class CollectionManager(EngineOptions options)
     /// </summary>
     public async Task<List<string>> RemoveAsync(RepositoryAddress? repositoryLocation, string name, TargetCredentials? credentials, bool force, CancellationToken ct)
     {
+        Names.Validate(name, "Collection");
         using var repository = await CollectionAccess.OpenRepositoryAsync(repositoryLocation, ct).ConfigureAwait(false);
-        var definition = await repository.GetCollectionAsync(name, ct).ConfigureAwait(false);
-        await using var _ = await CollectionLock.AcquireAsync(repository.Store, name, "Remove-BackupCollection", options.LockLease, ct).ConfigureAwait(false);
         var warnings = new List<string>();
-        foreach (var target in CollectionAccess.Describe(definition, repository).Targets)
+        CollectionDefinition? definition;
+        try
+        {
+            definition = await repository.GetCollectionAsync(name, ct).ConfigureAwait(false);
+        }
+        catch (PsBackupException e) when (force && e is DocumentCorruptException or EncryptionParametersException)
+        {
+            // A damaged definition must not make a collection impossible to remove; -Force removes it without touching its servers.
+            warnings.Add($"{e.Message} Removed without cleaning up on its targets' servers (replication slots, publications): check them by hand.");
+            definition = null;
+        }
+        await using var _ = await CollectionLock.AcquireAsync(repository.Store, name, "Remove-BackupCollection", options.LockLease, ct).ConfigureAwait(false);
+        foreach (var target in definition == null ? [] : CollectionAccess.Describe(definition, repository).Targets)
         {
             if (EngineKinds.For(target) is not ITargetResources resources) continue;
             try
             {
-                await resources.DropAsync(repository.Config.Id, definition.Name, target, (credentials ?? TargetCredentials.None).For(target.Name), ct).ConfigureAwait(false);
+                await resources.DropAsync(repository.Config.Id, name, target, (credentials ?? TargetCredentials.None).For(target.Name), ct).ConfigureAwait(false);
             }
             catch (PsBackupException e) when (force)
             {
@@ -83,6 +95,7 @@ internal sealed class CollectionManager(EngineOptions options)
     public static async IAsyncEnumerable<BackupTargetStatus> StatusAsync(RepositoryAddress? repositoryLocation, string name, TargetCredentials? credentials,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
+        Names.Validate(name, "Collection");
         using var repository = await CollectionAccess.OpenRepositoryAsync(repositoryLocation, ct).ConfigureAwait(false);
         var definition = await repository.GetCollectionAsync(name, ct).ConfigureAwait(false);
         foreach (var target in CollectionAccess.Describe(definition, repository).Targets)
@@ -132,6 +145,7 @@ internal sealed class CollectionManager(EngineOptions options)
     /// </summary>
     public async Task<BackupCollectionInfo> SetAsync(SetCollectionRequest request, CancellationToken ct)
     {
+        Names.Validate(request.Name, "Collection");
         if (request.RetentionPolicy != null && !request.RemoveRetentionPolicy)
             Retention.RetentionRules.From(request.RetentionPolicy); // validates it, time zone included
         using var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
@@ -151,21 +165,5 @@ internal sealed class CollectionManager(EngineOptions options)
             await repository.WriteCollectionDocumentAsync(name, document, ct).ConfigureAwait(false);
         }
         return CollectionAccess.Describe(await repository.GetCollectionAsync(name, ct).ConfigureAwait(false), repository);
-    }
-
-    private static void Validate(IReadOnlyList<BackupTarget> targets)
-    {
-        if (targets.Count == 0)
-            throw new InvalidBackupRequestException("NoTargets", "A collection needs at least one target (New-BackupTarget).");
-        foreach (var target in targets)
-        {
-            Names.Validate(target.Name, "Target");
-            if (target.Name is RepositoryKeys.ManifestName or RepositoryKeys.LabelsName)
-                throw new InvalidBackupRequestException("InvalidName", $"Target name '{target.Name}' is reserved (it names a file of every backup folder).");
-            EngineKinds.For(target).Validate(target);
-        }
-        var duplicate = targets.GroupBy(t => t.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate != null)
-            throw new InvalidBackupRequestException("DuplicateTargetName", $"Two targets are named '{duplicate.Key}'; give each a unique -Name.");
     }
 }

@@ -9,9 +9,14 @@ internal sealed record OpenedBackup(BackupRepository Repository, CollectionDefin
 
     public BackupManifest Head => Chain[^1];
 
-    /// <summary>Finds the collection when not given, resolves the chain and unlocks the key: what restore and verify share.</summary>
+    /// <summary>
+    /// Finds the collection when not given, resolves and checks the chain (missing parents, loops,
+    /// MACs of encrypted collections) and unlocks the key: what restore and verify share.
+    /// </summary>
     public static async Task<OpenedBackup> OpenAsync(RepositoryAddress? repositoryLocation, string? collection, string id, string? passphrase, CancellationToken ct)
     {
+        BackupId.Validate(id);
+        if (collection != null) Names.Validate(collection, "Collection");
         var repository = await CollectionAccess.OpenRepositoryAsync(repositoryLocation, ct).ConfigureAwait(false);
         try
         {
@@ -29,6 +34,8 @@ internal sealed record OpenedBackup(BackupRepository Repository, CollectionDefin
         collection ??= await CollectionAccess.FindCollectionOfAsync(repository, id, ct).ConfigureAwait(false);
         var definition = await repository.GetCollectionAsync(collection, ct).ConfigureAwait(false);
         var chain = await CollectionAccess.ResolveChainAsync(repository, collection, id, ct).ConfigureAwait(false);
-        return new OpenedBackup(repository, definition, chain, new ArtifactReader(repository, CollectionAccess.UnlockKey(definition, passphrase)));
+        var key = CollectionAccess.UnlockKey(definition, passphrase);
+        CollectionAccess.CheckManifests(definition, chain, key);
+        return new OpenedBackup(repository, definition, chain, new ArtifactReader(repository, key));
     }
 }

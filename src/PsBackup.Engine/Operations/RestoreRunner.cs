@@ -21,9 +21,9 @@ internal static class RestoreRunner
         var targets = Targets(backup);
         var steps = selected.Select(record =>
         {
-            var destination = request.Destination == null ? null : DestinationPath(request, record, selected.Count) ?? Secrets.Mask(request.Destination);
+            var destination = request.Destination == null ? null : DestinationPath(request, record, selected.Count) ?? SecretMasker.Hide(request.Destination);
             var location = targets.TryGetValue(record.Name, out var target) ? target.Location : record.Name;
-            return new RestorePlanStep(record.Name, record.Kind, destination ?? $"its original location ({Secrets.Mask(location)})");
+            return new RestorePlanStep(record.Name, record.Kind, destination ?? $"its original location ({SecretMasker.Hide(location)})");
         }).ToList();
         return new RestorePlan(backup.Head.Id, backup.Head.Collection, request.Recovery?.ToString(), steps);
     }
@@ -37,6 +37,7 @@ internal static class RestoreRunner
         foreach (var record in selected)
         {
             RestoreOutcome outcome;
+            TargetRestoreContext? context = null;
             try
             {
                 if (record.Status != TargetStatus.Complete)
@@ -50,19 +51,28 @@ internal static class RestoreRunner
                     recovery.ValidateRecoveryTarget(request.Recovery);
                 }
                 var target = targets.TryGetValue(record.Name, out var defined) ? defined : throw new IntegrityException($"Collection '{head.Collection}' no longer defines target '{record.Name}'.");
-                var context = new TargetRestoreContext(backup.Reader, backup.Chain, target, request.Destination, request.Force, progress,
+                context = new TargetRestoreContext(backup.Reader, backup.Chain, target, request.Destination, request.Force, progress,
                     DestinationPath(request, record, selected.Count), request.Credentials.For(record.Name), request.Recovery)
                 {
                     ThrottleLimit = request.ThrottleLimit,
                     Options = request.Options.FirstOrDefault(o => o.GetType() == kind.RestoreOptionsType),
                 };
-                outcome = new RestoreOutcome(record.Name, await kind.RestoreAsync(context, ct).ConfigureAwait(false), null);
+                var result = await kind.RestoreAsync(context, ct).ConfigureAwait(false);
+                result.BackupId = head.Id;
+                result.Collection = head.Collection;
+                result.Destination = SecretMasker.Hide(result.Destination);
+                outcome = new RestoreOutcome(record.Name, result, null);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                outcome = new RestoreOutcome(record.Name, null, Failures.Of(e, record.Name, OperationKind.Restore));
+                var error = Failures.Of(e, record.Name, OperationKind.Restore);
+                // A destination that refused damaged data (COPY …), or a damaged header read as another format, says less
+                // than the damage itself: the same check as Test-Backup.
+                if (error is RestoreFailedException or RepositoryFormatException)
+                    error = await BackupVerifier.FirstDamageAsync(backup, record.Name, ct).ConfigureAwait(false) ?? error;
+                outcome = new RestoreOutcome(record.Name, null, error);
             }
-            yield return outcome;
+            yield return outcome with { Warnings = context?.Warnings.Select(w => $"{record.Name}: {w}").ToList() ?? [] };
         }
     }
 

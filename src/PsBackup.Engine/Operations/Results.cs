@@ -9,7 +9,11 @@ public sealed record TargetFailure(string Target, PsBackupException Error);
 public sealed record BackupRunResult(BackupInfo Backup, IReadOnlyList<TargetFailure> Failures, IReadOnlyList<string> Warnings, int RemovedUnfinished);
 
 /// <summary>One target's restore: a result or the error that stopped it.</summary>
-public sealed record RestoreOutcome(string Target, RestoreResult? Result, PsBackupException? Error);
+public sealed record RestoreOutcome(string Target, RestoreResult? Result, PsBackupException? Error)
+{
+    /// <summary>What the restore left out or could not match exactly, without failing (e.g. a foreign key to a table outside the collection).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}
 
 /// <summary>One backup's copy: its result (Status Failed on failure) and the error with its original ErrorId.</summary>
 public sealed record CopyOutcome(CopyResult Result, PsBackupException? Error);
@@ -38,3 +42,15 @@ public sealed record StorageLifecyclePlan(StorageLifecycle Current, StorageLifec
     private static string Summary(StorageLifecycle l) =>
         string.Join(", ", new[] { l.Transitions, l.ExpireAfterDays is { } d ? $"backups expire after {d} d" : "" }.Where(s => s.Length > 0));
 }
+
+/// <summary>What became of a log file given to the archive command: stored (or already there) in the repository, and in each copy.</summary>
+public sealed record ArchiveLogResult(bool Stored, IReadOnlyList<ArchiveCopyOutcome> Copies)
+{
+    /// <summary>A copy failed while the file is within its grace period: the server should keep the file and try again (exit code 1).</summary>
+    public bool RetryLater => Copies.Any(c => c.Status == ArchiveCopyStatus.RetryLater);
+}
+
+public enum ArchiveCopyStatus { Stored, AlreadyStored, RetryLater, Skipped }
+
+/// <summary>One copy repository's outcome for one archived file; the error when it failed.</summary>
+public sealed record ArchiveCopyOutcome(string Repository, ArchiveCopyStatus Status, PsBackupException? Error);

@@ -21,7 +21,8 @@ internal sealed class RetentionRunner(EngineOptions options)
     public static async Task<List<RetentionDecision>> PlanAsync(RetentionRequest request, CancellationToken ct)
     {
         using var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
-        return await PlanAsync(repository, request, ct).ConfigureAwait(false);
+        var plan = await PlanAsync(repository, request, ct).ConfigureAwait(false);
+        return [.. plan.Decisions, .. plan.Log.Select(i => LogRetention.Describe(i.Range, plan.Definition.Name, repository.Location))];
     }
 
     /// <summary>Deletes the approved deletions; yields each deleted backup as it goes, then every other decision.</summary>
@@ -33,7 +34,8 @@ internal sealed class RetentionRunner(EngineOptions options)
         await using var collectionLock = await CollectionLock.AcquireAsync(repository.Store, definition.Name, Operation, options.LockLease, ct).ConfigureAwait(false);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, collectionLock.Lost);
         var token = linked.Token;
-        var plan = await PlanAsync(repository, request, token).ConfigureAwait(false);
+        var whole = await PlanAsync(repository, request, token).ConfigureAwait(false);
+        var plan = whole.Decisions;
 
         var order = DeletionOrder(plan.Where(d => d.Action == RetentionAction.Delete && approved.Contains(d.BackupId)));
         var deleting = order.ToHashSet();
@@ -59,6 +61,11 @@ internal sealed class RetentionRunner(EngineOptions options)
             done++;
             yield return decision;
         }
+        // Then the archived log, judged by the backups that actually stayed.
+        var deleted = order.Where(d => d.Deleted).Select(d => d.BackupId).ToHashSet(StringComparer.Ordinal);
+        await foreach (var decision in LogRetention.ApplyAsync(repository, whole.Definition, whole.Log, whole.Backups.Where(b => !deleted.Contains(b.Manifest.Id)),
+                           whole.Rules.LogWithin, whole.Now, approved, collectionLock, progress, ct, token).ConfigureAwait(false))
+            yield return decision;
         foreach (var decision in plan.Where(survivors.Contains))
             yield return decision;
     }
@@ -98,6 +105,7 @@ internal sealed class RetentionRunner(EngineOptions options)
     /// <summary>The collection and the rules to apply: the request's policy, else the stored one.</summary>
     private static async Task<(CollectionDefinition Definition, RetentionRules Rules)> ResolveAsync(BackupRepository repository, RetentionRequest request, CancellationToken ct)
     {
+        Names.Validate(request.Collection, "Collection");
         var definition = await repository.GetCollectionAsync(request.Collection, ct).ConfigureAwait(false);
         var policy = request.Policy
                      ?? (definition.Retention is { } stored ? RetentionPolicyJson.FromJson(stored, definition.Name, strict: true) : null)
@@ -107,20 +115,31 @@ internal sealed class RetentionRunner(EngineOptions options)
         return (definition, RetentionRules.From(policy, request.TimeZone));
     }
 
-    private static async Task<List<RetentionDecision>> PlanAsync(BackupRepository repository, RetentionRequest request, CancellationToken ct)
+    /// <summary>The decisions on backups and unfinished folders (oldest first), what they were made from, and the archived log's stretches.</summary>
+    private sealed record Plan(List<RetentionDecision> Decisions, List<CommittedBackup> Backups, CollectionDefinition Definition, RetentionRules Rules, DateTimeOffset Now,
+        List<LogRetention.Item> Log);
+
+    private static async Task<Plan> PlanAsync(BackupRepository repository, RetentionRequest request, CancellationToken ct)
     {
         var (definition, rules) = await ResolveAsync(repository, request, ct).ConfigureAwait(false);
         var now = request.Now ?? DateTimeOffset.UtcNow;
 
+        // Strict: retention deletes nothing in a collection it cannot fully read (a damaged manifest or labels document, a loop of parents).
         var backups = await repository.ListCommittedAsync(definition.Name, withLabels: true, ct).ConfigureAwait(false);
         var byId = backups.ToDictionary(b => b.Manifest.Id);
+        if (BackupChain.Loops(byId.ToDictionary(b => b.Key, b => b.Value.Manifest)) is [var looping, ..])
+            throw new ChainBrokenException($"Collection '{definition.Name}': the chain of backup '{looping}' loops back on itself (its parents were edited). " +
+                                           "Retention deletes nothing until it is repaired or removed.") { TargetObject = looping };
         var decisions = RetentionPlanner.Plan(backups.Select(Candidate).ToList(), rules, now)
             .Select(v => Describe(byId[v.Backup.Id], v, repository)).ToList();
 
         var cutoff = now - request.UnfinishedGracePeriod;
         foreach (var folder in await repository.ListUnfinishedAsync(definition.Name, ct).ConfigureAwait(false))
             decisions.Add(Describe(folder, definition.Name, repository, cutoff, request.UnfinishedGracePeriod));
-        return [.. decisions.OrderBy(d => d.StartTime).ThenBy(d => d.BackupId, StringComparer.Ordinal)];
+        var keptIds = decisions.Where(d => d.Action == RetentionAction.Keep && !d.Unfinished).Select(d => d.BackupId).ToHashSet(StringComparer.Ordinal);
+        var staying = backups.Where(b => keptIds.Contains(b.Manifest.Id));
+        var log = await LogRetention.PlanAsync(repository, definition, staying, rules.LogWithin, now, ct).ConfigureAwait(false);
+        return new Plan([.. decisions.OrderBy(d => d.StartTime).ThenBy(d => d.BackupId, StringComparer.Ordinal)], backups, definition, rules, now, log);
     }
 
     private static RetentionCandidate Candidate(CommittedBackup backup)

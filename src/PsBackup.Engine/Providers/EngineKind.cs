@@ -24,6 +24,12 @@ public abstract class EngineKind
     /// </summary>
     public virtual Type? RestoreOptionsType => null;
 
+    /// <summary>
+    /// The artifacts every complete target of this kind has in a backup of <paramref name="type"/>,
+    /// so a manifest that lost one (hand-edited, truncated) is refused on read instead of restoring nothing.
+    /// </summary>
+    public virtual IReadOnlyList<string> RequiredArtifacts(BackupType type) => [];
+
     /// <summary>Checks a target before a collection stores it; throws an InvalidBackupRequestException naming the problem.</summary>
     public virtual void Validate(BackupTarget target) { }
 

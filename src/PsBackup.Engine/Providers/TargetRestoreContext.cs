@@ -22,7 +22,7 @@ public sealed class TargetRestoreContext
         DestinationPath = destinationPath;
         Force = force;
         Credential = credential;
-        Progress = progress;
+        Progress = TargetProgress.For(progress, target.Name);
         Recovery = recovery;
     }
 
@@ -66,6 +66,14 @@ public sealed class TargetRestoreContext
 
     /// <summary>The kind's options record, or its defaults when none was given.</summary>
     public T OptionsOr<T>() where T : class, new() => Options as T ?? new T();
+
+    internal List<string> Warnings { get; } = [];
+
+    /// <summary>Something the user should know that does not fail the target (a foreign key left out, owners not restored …).</summary>
+    public void Warn(string message)
+    {
+        lock (Warnings) Warnings.Add(message);
+    }
 
     /// <summary>Every backup of the chain, oldest (the full) first, ending with <see cref="Head"/>.</summary>
     public IReadOnlyList<BackupManifest> Chain { get; }

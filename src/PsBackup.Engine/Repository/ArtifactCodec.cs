@@ -13,17 +13,19 @@ internal sealed class ArtifactCodec(IObjectStore store, CompressionKind compress
     public CompressionKind Compression => compression;
 
     /// <summary>The stored file name's suffix: ".gz", ".br" or "", then ".aes" when encrypted.</summary>
-    public string Extension => (compression switch
+    public string Extension => ExtensionFor(compression, key != null);
+
+    public static string ExtensionFor(CompressionKind compression, bool encrypted) => (compression switch
     {
         CompressionKind.Gzip => ".gz",
         CompressionKind.Brotli => ".br",
         _ => "",
-    }) + (key != null ? ".aes" : "");
+    }) + (encrypted ? ".aes" : "");
 
     public async Task<ArtifactWriter> CreateAsync(string objectKey, string name, CancellationToken ct)
     {
         var sink = await store.OpenWriteAsync(objectKey, ObjectWriteSettings.ForData(storage), ct).ConfigureAwait(false);
-        var counting = new CountingWriteStream(sink);
+        var counting = new HashingWriteStream(sink); // the stored bytes: their size and SHA-256
         var encrypting = key != null ? new EncryptingStream(counting, key) : null;
         Stream encoded = encrypting ?? (Stream)counting;
         Stream? compressing = compression switch
@@ -41,7 +43,8 @@ internal sealed class ArtifactCodec(IObjectStore store, CompressionKind compress
 
     public async Task<VerifyingReadStream> OpenAsync(string objectKey, ArtifactRecord record, string displayName, CancellationToken ct)
     {
-        Stream stream = new BufferedStream(await store.OpenReadAsync(objectKey, ct).ConfigureAwait(false), 1 << 16);
+        var stored = new StoredBytesCheck(await store.OpenReadAsync(objectKey, ct).ConfigureAwait(false));
+        Stream stream = new BufferedStream(stored, 1 << 16);
         if (key != null)
             stream = new DecryptingStream(stream, key, displayName);
         stream = compression switch
@@ -50,14 +53,14 @@ internal sealed class ArtifactCodec(IObjectStore store, CompressionKind compress
             CompressionKind.Brotli => new BrotliStream(stream, CompressionMode.Decompress),
             _ => stream,
         };
-        return new VerifyingReadStream(stream, record, displayName);
+        return new VerifyingReadStream(stream, record, displayName, stored);
     }
 }
 
 /// <summary>An artifact being written. <see cref="CompleteAsync"/> publishes it; disposing without completing discards it.</summary>
 internal sealed class ArtifactWriter(
     string name, PipelinedWriteStream pipelined, HashingWriteStream hashing, Stream? compressing, EncryptingStream? encrypting,
-    CountingWriteStream counting, ObjectWriteStream sink) : IAsyncDisposable
+    HashingWriteStream counting, ObjectWriteStream sink) : IAsyncDisposable
 {
     /// <summary>Write the plaintext here.</summary>
     public Stream Stream => pipelined;
@@ -75,6 +78,7 @@ internal sealed class ArtifactWriter(
             Size = hashing.BytesWritten,
             StoredSize = counting.BytesWritten,
             Sha256 = hashing.FinishHash(),
+            StoredSha256 = counting.FinishHash(),
         };
     }
 
@@ -84,6 +88,7 @@ internal sealed class ArtifactWriter(
         hashing.Dispose();
         compressing?.Dispose();
         encrypting?.Dispose();
+        counting.Dispose();
         await sink.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -5,8 +5,14 @@ namespace PsBackup.Engine.Repository;
 /// (pinned, tags). A side object, because the manifest is written once and its integrity matters;
 /// absent means not pinned and no tags.
 /// </summary>
-public sealed class BackupLabels
+public sealed partial class BackupLabels
 {
+    /// <summary>Tags are what Set-Backup accepts; labels.json read back must hold only such tags.</summary>
+    internal static bool IsValidTag(string? tag) => tag != null && TagPattern().IsMatch(tag);
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,99}\\z")]
+    private static partial System.Text.RegularExpressions.Regex TagPattern();
+
     public const string FormatName = "psbackup-labels";
 
     public string Format { get; set; } = FormatName;

@@ -26,6 +26,13 @@ public sealed class BackupManifest
     public string Tool { get; set; } = "";
     public List<TargetRecord> Targets { get; set; } = [];
 
+    /// <summary>Encrypted collections: HMAC-SHA256 of the manifest's digest under a key derived from the data key (see Crypto/ManifestMac).</summary>
+    public string? Mac { get; set; }
+
+    /// <summary>SHA-256 of the canonical content as read (what <see cref="Mac"/> authenticates); null for a manifest being written.</summary>
+    [Newtonsoft.Json.JsonIgnore]
+    internal byte[]? ContentHash { get; set; }
+
     public BackupStatus Status => Targets.All(t => t.Status == TargetStatus.Complete) ? BackupStatus.Complete : BackupStatus.Partial;
 }
 
@@ -35,7 +42,8 @@ public enum TargetStatus { Complete, Failed }
 public sealed class TargetRecord
 {
     public string Name { get; set; } = "";
-    /// <summary>The engine kind's name (<see cref="Providers.EngineKind.Name"/>).</summary>
+    /// <summary>The engine kind's name (<see cref="Providers.EngineKind.Name"/>; stored camelCase).</summary>
+    [Newtonsoft.Json.JsonConverter(typeof(KindNameConverter))]
     public string Kind { get; set; } = "";
     public TargetStatus Status { get; set; }
     public string? Error { get; set; }
@@ -57,4 +65,7 @@ public sealed class ArtifactRecord
     public long Size { get; set; }
     public long StoredSize { get; set; }
     public string Sha256 { get; set; } = "";
+
+    /// <summary>SHA-256 of the stored bytes (format 2; null in format 1 manifests): damage that still decodes is found too.</summary>
+    public string? StoredSha256 { get; set; }
 }

@@ -47,15 +47,26 @@ internal sealed class CollectionLock : IAsyncDisposable
                 Acquired = now,
                 Expires = now + lease,
             };
-            if (await store.TryCreateAsync(key, Json.ToBytes(record), ct).ConfigureAwait(false))
+            if (await store.TryCreateAsync(key, RepositoryDocuments.ToBytes(record, DocumentType.Lock), ct).ConfigureAwait(false))
                 return new CollectionLock(store, key, record, lease);
 
-            var holder = await TryReadAsync(store, key, ct).ConfigureAwait(false);
+            LockRecord? holder;
+            try
+            {
+                holder = await TryReadAsync(store, key, ct).ConfigureAwait(false);
+            }
+            catch (DocumentCorruptException e)
+            {
+                // Writers replace lock.json atomically, so a damaged one was not left by a crash: no one can tell who holds it.
+                throw new LockConflictException(
+                    $"Collection '{collection}' has a damaged lock ({e.Message}). If no PsBackup is writing to the collection, delete '{key}' and run again.")
+                { TargetObject = collection };
+            }
             if (holder == null)
                 continue; // released between our create and read: try again
             if (!IsStale(holder, now))
                 throw new LockConflictException(
-                    $"Collection '{collection}' is locked by {holder.Operation} (user {holder.User}, host {holder.Host}, pid {holder.Pid}) since {holder.Acquired:u}; " +
+                    $"Collection '{collection}' is locked by {Names.Printable(holder.Operation)} (user {Names.Printable(holder.User)}, host {Names.Printable(holder.Host)}, pid {holder.Pid}) since {holder.Acquired:u}; " +
                     $"the lease runs until {holder.Expires:u}. Wait for it to finish; a lock whose holder died is taken over automatically.")
                 { TargetObject = collection };
             await store.DeleteAsync(key, ct).ConfigureAwait(false); // stale: break it
@@ -92,7 +103,8 @@ internal sealed class CollectionLock : IAsyncDisposable
     {
         try
         {
-            return Json.FromBytes<LockRecord>(await store.ReadAllBytesAsync(key, ct).ConfigureAwait(false), "Lock file");
+            return RepositoryDocuments.Read<LockRecord>(await RepositoryDocuments.ReadBytesAsync(store, key, ct).ConfigureAwait(false),
+                DocumentType.Lock, "Lock", $"{store.Location}/{key}").Value;
         }
         catch (ObjectNotFoundException)
         {
@@ -114,7 +126,7 @@ internal sealed class CollectionLock : IAsyncDisposable
                     return;
                 }
                 _record.Expires = DateTimeOffset.UtcNow + _lease;
-                await _store.PutAsync(_key, Json.ToBytes(_record), _stop.Token).ConfigureAwait(false);
+                await _store.PutAsync(_key, RepositoryDocuments.ToBytes(_record, DocumentType.Lock), _stop.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {

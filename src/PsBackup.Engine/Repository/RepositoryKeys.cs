@@ -1,19 +1,36 @@
 namespace PsBackup.Engine.Repository;
 
-/// <summary>The repository's key layout, in one place (docs/design.md describes the same tree).</summary>
+/// <summary>
+/// The repository's key layout, in one place (docs/design.md describes the same tree). Every
+/// collection name and backup id is checked here as it becomes part of a key, whatever path it
+/// came by; artifact paths are checked by the stores (<see cref="Storage.ObjectKey"/>).
+/// </summary>
 internal static class RepositoryKeys
 {
     public const string Config = "config.json";
     public const string CollectionsPrefix = "collections/";
     public const string ManifestName = "manifest.json";
     public const string LabelsName = "labels.json";
+    public const string DefinitionName = "collection.json";
 
-    public static string Collection(string collection) => $"collections/{collection}/";
-    public static string Definition(string collection) => $"collections/{collection}/collection.json";
-    public static string Lock(string collection) => $"collections/{collection}/lock.json";
-    public static string Backups(string collection) => $"collections/{collection}/backups/";
-    public static string Backup(string collection, string id) => $"collections/{collection}/backups/{id}/";
-    public static string Manifest(string collection, string id) => $"collections/{collection}/backups/{id}/{ManifestName}";
-    public static string Labels(string collection, string id) => $"collections/{collection}/backups/{id}/{LabelsName}";
-    public static string Artifact(string collection, string id, string path) => $"collections/{collection}/backups/{id}/{path}";
+    public static string Collection(string collection) => $"collections/{C(collection)}/";
+    public static string Definition(string collection) => $"collections/{C(collection)}/{DefinitionName}";
+    public static string Lock(string collection) => $"collections/{C(collection)}/lock.json";
+    public static string Backups(string collection) => $"collections/{C(collection)}/backups/";
+    public static string Backup(string collection, string id) => $"collections/{C(collection)}/backups/{B(id)}/";
+    public static string Manifest(string collection, string id) => $"collections/{C(collection)}/backups/{B(id)}/{ManifestName}";
+    public static string Labels(string collection, string id) => $"collections/{C(collection)}/backups/{B(id)}/{LabelsName}";
+    public static string Artifact(string collection, string id, string path) => $"collections/{C(collection)}/backups/{B(id)}/{path}";
+
+    private static string C(string collection)
+    {
+        Names.Validate(collection, "Collection");
+        return collection;
+    }
+
+    private static string B(string id)
+    {
+        BackupId.Validate(id);
+        return id;
+    }
 }

@@ -11,7 +11,7 @@ internal static class TargetSerializer
     {
         var json = JObject.FromObject(target, Json.Serializer);
         json.Remove("kind"); // the discriminator goes first
-        json.AddFirst(new JProperty("kind", target.Kind));
+        json.AddFirst(new JProperty("kind", KindNameConverter.Stored(target.Kind)));
         return json;
     }
 

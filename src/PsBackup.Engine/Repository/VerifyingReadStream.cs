@@ -10,7 +10,7 @@ namespace PsBackup.Engine.Repository;
 /// at end of stream, compares with the manifest; any mismatch or decoding failure surfaces as
 /// an <see cref="IntegrityException"/> naming the artifact. Consumers must read to the end.
 /// </summary>
-internal sealed class VerifyingReadStream(Stream decoded, ArtifactRecord expected, string name) : ReadOnlyStream
+internal sealed class VerifyingReadStream(Stream decoded, ArtifactRecord expected, string name, StoredBytesCheck? stored = null) : ReadOnlyStream
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private long _read;
@@ -26,7 +26,7 @@ internal sealed class VerifyingReadStream(Stream decoded, ArtifactRecord expecte
         {
             n = decoded.Read(buffer);
         }
-        catch (Exception e) when (e is InvalidDataException or AuthenticationTagMismatchException or EndOfStreamException)
+        catch (Exception e) when (IsDecodingFailure(e))
         {
             throw new IntegrityException($"Artifact {name} is corrupt: {e.Message}", e);
         }
@@ -41,6 +41,16 @@ internal sealed class VerifyingReadStream(Stream decoded, ArtifactRecord expecte
         _hash.AppendData(buffer[..n]);
         return n;
     }
+
+    /// <summary>
+    /// What the decoders throw on damaged input: gzip InvalidDataException, brotli
+    /// InvalidOperationException ("Decoder ran into invalid data"), AES-GCM tag mismatches. The
+    /// stores' own failures (IOException, PsBackupException) and cancellation are not damage.
+    /// </summary>
+    internal static bool IsDecodingFailure(Exception e) =>
+        e is InvalidDataException or InvalidOperationException or CryptographicException or EndOfStreamException
+            or ArgumentOutOfRangeException or IndexOutOfRangeException or OverflowException
+        && e is not ObjectDisposedException;
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
     {
@@ -67,6 +77,12 @@ internal sealed class VerifyingReadStream(Stream decoded, ArtifactRecord expecte
             throw new IntegrityException($"Artifact {name} is truncated: {_read} of {expected.Size} bytes.");
         if (!string.Equals(ActualSha256, expected.Sha256, StringComparison.OrdinalIgnoreCase))
             throw new IntegrityException($"Artifact {name} is corrupt: SHA-256 {ActualSha256} does not match the manifest's {expected.Sha256}.");
+        if (stored == null) return;
+        var (bytes, sha256) = stored.Finish();
+        if (bytes != expected.StoredSize)
+            throw new IntegrityException($"Artifact {name} is corrupt: it holds {bytes} stored bytes; the manifest records {expected.StoredSize}.");
+        if (expected.StoredSha256 != null && !string.Equals(sha256, expected.StoredSha256, StringComparison.OrdinalIgnoreCase))
+            throw new IntegrityException($"Artifact {name} is corrupt: the SHA-256 of its stored bytes, {sha256}, does not match the manifest's {expected.StoredSha256} (its plaintext is intact).");
     }
 
     protected override void Dispose(bool disposing)

@@ -32,4 +32,19 @@ public interface IObjectStore : IDisposable
 
     /// <summary>Deletes an object; deleting an absent object is not an error.</summary>
     Task DeleteAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Folders directly below <paramref name="prefix"/> that hold no object (a writer killed between
+    /// creating a folder and its first object leaves one on a disk), as entries of size 0 whose key
+    /// ends with '/'. Stores without folders (S3) have none.
+    /// </summary>
+    IAsyncEnumerable<ObjectEntry> ListEmptyFoldersAsync(string prefix, CancellationToken cancellationToken) => ObjectStoreExtensions.NoEntries();
+
+    /// <summary>
+    /// Removes the folders below <paramref name="prefix"/> (a key ending in '/') that hold no
+    /// object, which a listing of objects never shows (a writer stopped before its first byte
+    /// leaves one). Returns their keys, deepest first. Stores without folders (S3) have none.
+    /// </summary>
+    Task<IReadOnlyList<string>> DeleteEmptyFoldersAsync(string prefix, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<string>>([]);
 }

@@ -72,6 +72,7 @@ public sealed class LocalObjectStore : IObjectStore
     public async IAsyncEnumerable<ObjectEntry> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // Enumerate the deepest directory the prefix names, then filter by the full prefix.
+        ObjectKey.ValidatePrefix(prefix);
         var slash = prefix.LastIndexOf('/');
         var directory = slash < 0 ? _root : PathOf(prefix[..slash]);
         if (!Directory.Exists(directory))
@@ -106,12 +107,50 @@ public sealed class LocalObjectStore : IObjectStore
         return Task.CompletedTask;
     }
 
-    private string PathOf(string key)
+    public async IAsyncEnumerable<ObjectEntry> ListEmptyFoldersAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        if (key.Length == 0 || key.StartsWith('/') || key.Split('/').Any(part => part is "" or "." or ".."))
-            throw new ArgumentException($"Invalid repository key '{key}'.", nameof(key));
-        return System.IO.Path.Combine(_root, key);
+        var directory = PathOf(ObjectKey.ValidatePrefix(prefix).TrimEnd('/'));
+        if (!Directory.Exists(directory))
+            yield break;
+        foreach (var folder in new DirectoryInfo(directory).EnumerateDirectories().OrderBy(d => d.Name, StringComparer.Ordinal))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!folder.EnumerateFiles("*", SearchOption.AllDirectories).Any())
+                yield return new ObjectEntry(prefix + folder.Name + "/", 0, folder.LastWriteTimeUtc);
+        }
+        await Task.CompletedTask.ConfigureAwait(false);
     }
+
+    public Task<IReadOnlyList<string>> DeleteEmptyFoldersAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var top = PathOf(ObjectKey.ValidatePrefix(prefix).TrimEnd('/'));
+        var removed = new List<string>();
+        if (Directory.Exists(top))
+            DeleteIfEmpty(new DirectoryInfo(top), removed, cancellationToken);
+        return Task.FromResult<IReadOnlyList<string>>(removed);
+    }
+
+    /// <summary>Deletes the empty folders below and including <paramref name="dir"/>, deepest first; true when <paramref name="dir"/> went.</summary>
+    private bool DeleteIfEmpty(DirectoryInfo dir, List<string> removed, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        var empty = true;
+        foreach (var entry in dir.EnumerateFileSystemInfos())
+            empty &= entry is DirectoryInfo { LinkTarget: null } child && DeleteIfEmpty(child, removed, ct);
+        if (!empty || dir.FullName.Length <= _root.Length) return false;
+        try
+        {
+            dir.Delete();
+        }
+        catch (IOException)
+        {
+            return false; // a writer put something in it meanwhile
+        }
+        removed.Add(System.IO.Path.GetRelativePath(_root, dir.FullName).Replace('\\', '/') + "/");
+        return true;
+    }
+
+    private string PathOf(string key) => System.IO.Path.Combine(_root, ObjectKey.Validate(key));
 
     private sealed class LocalWriteStream(string key, string finalPath) : ObjectWriteStream
     {

@@ -43,6 +43,14 @@ public sealed class NewBackupTargetCommand : PsBackupCmdlet
     [Parameter(ParameterSetName = FileTreeSet)]
     public string[]? Exclude { get; set; }
 
+    /// <summary>Record no extended attributes: no POSIX ACLs, SELinux labels or file capabilities (tar without --xattrs --acls).</summary>
+    [Parameter(ParameterSetName = FileTreeSet)]
+    public SwitchParameter NoXattrs { get; set; }
+
+    /// <summary>Incrementals also re-read files whose ctime changed, not only their size or mtime (as restic and borg do): catches a file rewritten with its old size and mtime.</summary>
+    [Parameter(ParameterSetName = FileTreeSet)]
+    public SwitchParameter UseCtime { get; set; }
+
     /// <summary>Selects the PostgreSQL parameter set: tables of one database.</summary>
     [Parameter(Mandatory = true, ParameterSetName = PostgreSqlSet)]
     public SwitchParameter PostgreSql { get; set; }
@@ -128,7 +136,7 @@ public sealed class NewBackupTargetCommand : PsBackupCmdlet
     {
         if (ParameterSetName == MongoDbSet)
         {
-            RunEngine(Database ?? Engine.Secrets.Mask(ConnectionString!), (_, bridge, _) =>
+            RunEngine(Database ?? Engine.SecretMasker.Hide(ConnectionString!), (_, bridge, _) =>
             {
                 var target = MongoDbTargets.Create(ConnectionString!, Database, Collection, Name, out var droppedPassword);
                 if (droppedPassword)
@@ -170,7 +178,9 @@ public sealed class NewBackupTargetCommand : PsBackupCmdlet
         }
         RunEngine(Path, (_, bridge, _) =>
         {
-            bridge.Output(FileTreeTargets.Create(ResolvePath(Path), Name, Include, Exclude));
+            var target = FileTreeTargets.Create(ResolvePath(Path), Name, Include, Exclude);
+            (target.NoXattrs, target.UseCtime) = (NoXattrs, UseCtime);
+            bridge.Output(target);
             return Task.CompletedTask;
         });
     }

@@ -1,6 +1,8 @@
 using System.Management.Automation;
+using PsBackup.Engine;
 using PsBackup.Engine.Operations;
 using PsBackup.Engine.Providers;
+using PsBackup.Engine.Providers.Files;
 using PsBackup.Engine.Providers.MongoDb;
 using PsBackup.Engine.Providers.PostgreSql;
 using PsBackup.Engine.Providers.Redis;
@@ -44,6 +46,14 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
     [ValidatePattern("^[A-Za-z_][A-Za-z0-9_$]*$")]
     public string? TablePrefix { get; set; }
 
+    /// <summary>PostgreSQL tables: also restore owners and privileges (the roles must exist at the destination).</summary>
+    [Parameter]
+    public SwitchParameter IncludePrivileges { get; set; }
+
+    /// <summary>PostgreSQL tables: also restore foreign keys to tables outside the collection, where those tables exist.</summary>
+    [Parameter]
+    public SwitchParameter IncludeExternalForeignKeys { get; set; }
+
     /// <summary>How many parts of a target (PostgreSQL tables …) are restored at once.</summary>
     [Parameter]
     [ValidateRange(1, 64)]
@@ -68,6 +78,14 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
     [Parameter]
     public System.Collections.Hashtable? DatabaseMap { get; set; }
 
+    /// <summary>File trees, as root: give files their recorded uid/gid numbers, not the ids of the recorded user and group names here (tar --numeric-owner).</summary>
+    [Parameter]
+    public SwitchParameter NumericOwner { get; set; }
+
+    /// <summary>File trees: restore no extended attributes (POSIX ACLs, SELinux labels and file capabilities included).</summary>
+    [Parameter]
+    public SwitchParameter SkipXattrs { get; set; }
+
     /// <summary>MongoDB: prepended to the name of every restored collection (a drill beside the originals).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -83,7 +101,7 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
             Collection = Collection,
             Destination = Destination,
             ResolvePath = _ => destinationPath ?? throw new Engine.Errors.InvalidBackupRequestException("InvalidDestination",
-                $"-Destination '{Engine.Secrets.Mask(Destination!)}' is not a file-system path, which a target of this backup restores to."),
+                $"-Destination '{Engine.SecretMasker.Hide(Destination!)}' is not a file-system path, which a target of this backup restores to."),
             Credentials = Credentials(Credential, TargetCredential),
             ThrottleLimit = ThrottleLimit,
             Targets = Target,
@@ -105,6 +123,7 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
         {
             await foreach (var outcome in engine.RestoreAsync(request with { Targets = approved }, bridge, ct))
             {
+                foreach (var warning in outcome.Warnings) bridge.Warning(warning);
                 if (outcome.Error != null) bridge.Error(ErrorMapping.ToRecord(outcome.Error, outcome.Target));
                 else bridge.Output(outcome.Result!);
             }
@@ -115,8 +134,10 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
     private List<object> KindOptions()
     {
         var options = new List<object>();
-        if (TablePrefix != null)
-            options.Add(new PgTableRestoreOptions { TablePrefix = TablePrefix });
+        if (TablePrefix != null || IncludePrivileges || IncludeExternalForeignKeys)
+            options.Add(new PgTableRestoreOptions { TablePrefix = TablePrefix, IncludePrivileges = IncludePrivileges, IncludeExternalForeignKeys = IncludeExternalForeignKeys });
+        if (NumericOwner || SkipXattrs)
+            options.Add(new FileRestoreOptions { NumericOwner = NumericOwner, SkipXattrs = SkipXattrs });
         if (KeyPrefix != null || DatabaseMap != null)
             options.Add(new RedisRestoreOptions { KeyPrefix = KeyPrefix, DatabaseMap = DatabaseNumbers(DatabaseMap) });
         if (CollectionPrefix != null)

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using PsBackup.Engine.Errors;
+using PsBackup.Engine;
 
 namespace PsBackup.Infrastructure;
 
@@ -9,9 +10,16 @@ internal static class ErrorMapping
     public static ErrorRecord ToRecord(PsBackupException error, object? target = null) =>
         new(error, error.ErrorId, Category(error.Kind), error.TargetObject ?? target);
 
-    public static ErrorRecord ToRecord(Exception error, object? target) => error is UnauthorizedAccessException
-        ? new ErrorRecord(error, "AccessDenied", ErrorCategory.PermissionDenied, target)
-        : new ErrorRecord(error, "IOError", ErrorCategory.WriteError, target);
+    public static ErrorRecord ToRecord(Exception error, object? target)
+    {
+        var record = error is UnauthorizedAccessException
+            ? new ErrorRecord(error, "AccessDenied", ErrorCategory.PermissionDenied, target)
+            : new ErrorRecord(error, "IOError", ErrorCategory.WriteError, target);
+        // .NET's own messages quote paths as given: a connection string typed as a destination must not echo.
+        if (SecretMasker.Hide(error.Message) is var masked && masked != error.Message)
+            record.ErrorDetails = new ErrorDetails(masked);
+        return record;
+    }
 
     private static ErrorCategory Category(ErrorKind kind) => kind switch
     {

@@ -40,7 +40,7 @@ public sealed partial class EngineShapeTests
     public void Operations_and_the_other_engine_folders_never_name_a_kind()
     {
         // Each kind's folder and kind names (as written), and the words its engine is known by (in any case).
-        var names = KindFolders().Select(Path.GetFileName).Concat(EngineKinds.All.Where(k => k.GetType().Assembly == typeof(EngineKind).Assembly).Select(k => k.Name));
+        var names = KindFolders().Select(f => Path.GetFileName(f)).Concat(EngineKinds.All.Where(k => k.GetType().Assembly == typeof(EngineKind).Assembly).Select(k => k.Name));
         var words = new[] { "Postgres", "PostgreSQL", "pg", "Redis", "Mongo", "MongoDB", "WAL", "LSN", "RDB", "oplog" };
         var pattern = new Regex(@"(?<![A-Za-z])(" + string.Join("|", names.Distinct().Select(Regex.Escape)) + @"|(?i:" + string.Join("|", words) + @"))(?![A-Za-z])");
 

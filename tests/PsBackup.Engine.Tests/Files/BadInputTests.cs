@@ -272,13 +272,14 @@ public sealed class BadInputTests : IDisposable
         var plain = System.Text.Encoding.UTF8.GetBytes(string.Join("\n", lines.Take(1).Concat(entries.Select(e => e.ToString(Newtonsoft.Json.Formatting.None)))) + "\n");
         await using (var output = new System.IO.Compression.GZipStream(File.Create(indexPath), System.IO.Compression.CompressionLevel.Fastest))
             await output.WriteAsync(plain);
-        var manifestPath = Path.Combine(backupDir, "manifest.json");
-        var manifest = JObject.Parse(await File.ReadAllTextAsync(manifestPath));
-        var artifact = manifest["targets"]![0]!["artifacts"]!.First(a => (string?)a["name"] == "index")!;
-        artifact["size"] = plain.Length;
-        artifact["storedSize"] = new FileInfo(indexPath).Length;
-        artifact["sha256"] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(plain)).ToLowerInvariant();
-        await File.WriteAllTextAsync(manifestPath, manifest.ToString());
+        Tamper.Edit(Path.Combine(backupDir, "manifest.json"), manifest =>
+        {
+            var artifact = manifest["targets"]![0]!["artifacts"]!.First(a => (string?)a["name"] == "index")!;
+            artifact["size"] = plain.Length;
+            artifact["storedSize"] = new FileInfo(indexPath).Length;
+            artifact["sha256"] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(plain)).ToLowerInvariant();
+            artifact["storedSha256"] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(indexPath))).ToLowerInvariant();
+        });
     }
 
     [Theory]
@@ -296,7 +297,7 @@ public sealed class BadInputTests : IDisposable
         var before = Directory.EnumerateFiles(_fx.Repository, "*", SearchOption.AllDirectories).Order().ToList();
 
         var error = await Assert.ThrowsAsync<RepositoryFormatException>(() => _fx.BackupAsync("c", BackupType.Incremental));
-        Assert.Contains("newer PsBackup (format version 99; this version reads up to 1)", error.Message);
+        Assert.Contains("newer PsBackup (format version 99; this version reads up to 2)", error.Message);
         await Assert.ThrowsAsync<RepositoryFormatException>(() => _fx.RestoreAsync(backup.Id, _fx.Temp.Combine("r")));
         Assert.Equal(before, Directory.EnumerateFiles(_fx.Repository, "*", SearchOption.AllDirectories).Order().ToList());
         Assert.False(Directory.Exists(_fx.Temp.Combine("r")));
@@ -305,9 +306,8 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public async Task Two_concurrent_backups_of_one_collection_one_runs_the_other_gets_a_lock_error()
     {
-        // A 2 GB sparse file: no disk space, but the first backup runs for a while whatever the load.
-        using (var sparse = File.Create(_tree.PathOf("sparse.bin")))
-            sparse.SetLength(2L << 30);
+        // 2 GB allocated, never written (no holes to skip): the first backup runs for a while whatever the load.
+        RawFs.Preallocate(_tree.PathOf("preallocated.bin"), 2L << 30);
         await CreateAsync();
         var first = _fx.Engine.InvokeBackupAsync(new BackupRequest("c") { Repository = _fx.Repository });
         var lockFile = Path.Combine(_fx.Repository, "collections", "c", "lock.json");

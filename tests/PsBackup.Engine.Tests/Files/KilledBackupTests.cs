@@ -19,10 +19,9 @@ public sealed class KilledBackupTests : IDisposable
     {
         var tree = new TreeBuilder(_fx.Temp.Combine("src"));
         for (var i = 0; i < 50; i++) tree.RandomFile($"d{i % 7}/f{i}.bin", 1_000_000, i);
-        // An 8 GB sparse file takes no disk space but seconds to read and hash: the backup is
-        // certainly still running when the test, however loaded the machine, gets to kill it.
-        using (var sparse = File.Create(tree.PathOf("huge.sparse")))
-            sparse.SetLength(8L << 30);
+        // 2 GB allocated but never written: no disk writes, yet (no holes) seconds to read and
+        // hash: the backup is certainly still running when the test, however loaded the machine, gets to kill it.
+        RawFs.Preallocate(tree.PathOf("huge.bin"), 2L << 30);
         tree.TouchDirectories();
         await _fx.NewCollectionAsync("killed", targets: EngineFixture.Tree("src", tree.Root));
         var backups = Path.Combine(_fx.Repository, "collections", "killed", "backups");
@@ -45,7 +44,7 @@ public sealed class KilledBackupTests : IDisposable
         Assert.Empty(await _fx.Engine.GetBackupsAsync(new BackupQuery { Repository = _fx.Repository }));
         Assert.False(Directory.EnumerateFiles(backups, "manifest.json", SearchOption.AllDirectories).Any());
         Assert.True(File.Exists(Path.Combine(_fx.Repository, "collections", "killed", "lock.json")), "the dead writer's lock is left behind");
-        File.Delete(tree.PathOf("huge.sparse"));
+        File.Delete(tree.PathOf("huge.bin"));
         tree.TouchDirectories();
 
         var next = await _fx.Engine.InvokeBackupAsync(new BackupRequest("killed") { Repository = _fx.Repository });

@@ -71,9 +71,9 @@ public sealed class NoteBoardKindTests : IDisposable
         await _fx.NewCollectionAsync("future", targets: new NoteBoardTarget { Name = "notes", Board = board });
         // As if written by a newer PsBackup with a kind this one lacks.
         var definition = Path.Combine(_fx.Repository, "collections", "future", "collection.json");
-        File.WriteAllText(definition, File.ReadAllText(definition).Replace("\"NoteBoard\"", "\"Hologram\""));
+        Tamper.EditText(definition, text => text.Replace("\"noteBoard\"", "\"hologram\"")); // kinds are stored camelCase
         var error = await Assert.ThrowsAsync<RepositoryFormatException>(() => _fx.Engine.GetCollectionsAsync(_fx.Repository, "future"));
-        Assert.Contains("Hologram", error.Message);
+        Assert.Contains("hologram", error.Message);
         Assert.Equal("RepositoryFormatUnsupported", error.ErrorId);
     }
 }

@@ -135,7 +135,7 @@ public sealed class PgBehaviourTests : IDisposable
         await _fx.BackupAsync("down");
         // The same collection seen with its server moved away: point the definition at a closed port.
         var definitionPath = Path.Combine(_fx.Repository, "collections", "down", "collection.json");
-        File.WriteAllText(definitionPath, File.ReadAllText(definitionPath).Replace($"\"port\": {TestPeers.PgPort}", "\"port\": 1"));
+        Tamper.EditText(definitionPath, text => text.Replace($"\"port\": {TestPeers.PgPort}", "\"port\": 1")); // an admin's edit: resealed
 
         var error = await Assert.ThrowsAsync<PsBackupException>(() => _fx.Engine.RemoveCollectionAsync(_fx.Repository, "down"));
         Assert.Equal("TargetCleanupFailed", error.ErrorId);

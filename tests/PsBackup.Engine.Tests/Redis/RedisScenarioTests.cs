@@ -65,7 +65,7 @@ public class RedisScenarioTests
         using var rep = replica.Connect();
         var repServer = rep.GetServer(rep.GetEndPoints()[0]);
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!repServer.InfoRaw("replication").Contains("master_link_status:up") || repServer.DatabaseSize(0) == 0)
+        while (!repServer.InfoRaw("replication")!.Contains("master_link_status:up") || repServer.DatabaseSize(0) == 0)
         {
             Assert.True(DateTime.UtcNow < deadline, "the replica did not sync");
             await Task.Delay(100);
@@ -231,7 +231,7 @@ public class RedisScenarioTests
         {
             var db = redis.GetDatabase(0);
             var value = new string('v', 2000);
-            Task.WaitAll(Enumerable.Range(0, 100_000).Select(i => (Task)db.StringSetAsync($"k{i}", value + i)).ToArray());
+            await Task.WhenAll(Enumerable.Range(0, 100_000).Select(i => (Task)db.StringSetAsync($"k{i}", value + i)));
         }
         await fx.NewCollectionAsync("rcancel", targets: Target("cache", source.Endpoint, mode));
         var progressed = new TaskCompletionSource();

@@ -257,8 +257,8 @@ public sealed class RetentionRunTests : IDisposable
         Assert.Contains("\"keepDaily\": 30", await File.ReadAllTextAsync(definition));
 
         // A field of a newer minor version survives Set-BackupCollection's rewrite.
-        var text = (await File.ReadAllTextAsync(definition)).Replace("\"name\": \"stored\",", "\"name\": \"stored\",\n  \"futureSetting\": { \"x\": 1 },");
-        await File.WriteAllTextAsync(definition, text);
+        // (A newer writer seals what it writes: the digest is recomputed as it would.)
+        Tamper.EditText(definition, text => text.Replace("\"name\": \"stored\",", "\"name\": \"stored\",\n  \"futureSetting\": { \"x\": 1 },"));
         var changed = await _fx.Engine.SetCollectionAsync(new SetCollectionRequest("stored")
             { Repository = _fx.Repository, RetentionPolicy = new RetentionPolicy { KeepLast = 2 }, Compression = CompressionKind.Gzip, IncrementalBackupEnabled = true });
         Assert.Equal("KeepLast=2", changed.RetentionPolicy?.ToString());
@@ -280,8 +280,7 @@ public sealed class RetentionRunTests : IDisposable
         Assert.Equal("NoRetentionPolicy", none.ErrorId);
 
         // A stored policy with a rule this version does not know is refused before anything is deleted.
-        var future = (await File.ReadAllTextAsync(definition)).Replace("\"name\": \"stored\",", "\"name\": \"stored\",\n  \"retention\": { \"keepLast\": 1, \"keepEveryFullMoon\": 5 },");
-        await File.WriteAllTextAsync(definition, future);
+        Tamper.EditText(definition, text => text.Replace("\"name\": \"stored\",", "\"name\": \"stored\",\n  \"retention\": { \"keepLast\": 1, \"keepEveryFullMoon\": 5 },"));
         var refused = await Assert.ThrowsAsync<RepositoryFormatException>(() => ApplyAsync(new RetentionRequest("stored") { Repository = _fx.Repository }, approved: []));
         Assert.Contains("keepEveryFullMoon", refused.Message);
         Assert.Equal(2, (await _fx.Engine.GetBackupsAsync(new BackupQuery { Repository = _fx.Repository, Collection = "stored" })).Count);

@@ -25,7 +25,9 @@ public sealed class TempDirectory : IDisposable
         }
         catch (Exception)
         {
-            // leftovers under /tmp are harmless
+            // Names that are not UTF-8 and paths beyond PATH_MAX defeat the .NET APIs: rm copes with both.
+            try { System.Diagnostics.Process.Start("rm", ["-rf", "--", Path])?.WaitForExit(); }
+            catch (Exception) { } // leftovers under /tmp are harmless
         }
     }
 }

@@ -75,9 +75,11 @@ public sealed class FramedEncryptionTests
     [Fact]
     public void Key_wrapping_unlocks_with_the_passphrase_only()
     {
-        var (key, info) = KeyWrapping.CreateKey("right", iterations: 1000);
+        var (key, info) = KeyWrapping.CreateKey("right", "c", iterations: 1000);
         Assert.Equal(key, KeyWrapping.Unwrap(info, "right", "c"));
         Assert.Throws<WrongPassphraseException>(() => KeyWrapping.Unwrap(info, "wrong", "c"));
+        // The wrap is bound to the collection's name: the same key info under another name does not unlock.
+        Assert.Throws<WrongPassphraseException>(() => KeyWrapping.Unwrap(info, "right", "other"));
         Assert.DoesNotContain(Convert.ToBase64String(key), Newtonsoft.Json.JsonConvert.SerializeObject(info));
     }
 }

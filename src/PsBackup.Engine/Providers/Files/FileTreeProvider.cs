@@ -1,17 +1,20 @@
 using System.Net;
 using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
 using Newtonsoft.Json.Linq;
 using PsBackup.Engine.Errors;
 using PsBackup.Engine.Providers.Capabilities;
+using PsBackup.Engine.Providers.Files.Native;
 
 namespace PsBackup.Engine.Providers.Files;
 
 /// <summary>
-/// File trees. A backup writes "pack-N" artifacts (the bytes of the files it read, end to end,
-/// spread over one pack per core) and an "index" (every path of the tree with its metadata, and
-/// for each file the backup, pack and offset holding its bytes). An incremental reads only files whose size, mtime or type changed
-/// since its base and points at the base's bytes for the rest, so its index alone describes the
-/// whole tree of its moment.
+/// File trees, on 64-bit Linux, by name bytes (Native/). A backup writes "pack-N" artifacts (the
+/// bytes of the files it read, end to end, holes left out, spread over one pack per core) and an
+/// "index" (every path of the tree with its metadata — owners, xattrs, hard links, holes — and
+/// for each file the backup, pack and offset holding its bytes). An incremental reads only files
+/// whose content changed since its base (<see cref="ChangeDetection"/>) and points at the base's
+/// bytes for the rest, so its index alone describes the whole tree of its moment.
 /// </summary>
 public sealed class FileTreeProvider : EngineKind<FileTreeTarget>, IIncrementalBackup, IHealthProbe
 {
@@ -20,6 +23,10 @@ public sealed class FileTreeProvider : EngineKind<FileTreeTarget>, IIncrementalB
     private const int BufferSize = 1 << 17;
     private const int MaxPacks = 4;
     private const long SmallTarget = 16 << 20; // below this, one pack: parallelism would not pay
+
+    public override Type RestoreOptionsType => typeof(FileRestoreOptions);
+
+    public override IReadOnlyList<string> RequiredArtifacts(BackupType type) => [IndexArtifact];
 
     /// <summary>-Destination is the directory the tree is restored into.</summary>
     public override bool IsPathDestination(string destination) => true;
@@ -33,6 +40,8 @@ public sealed class FileTreeProvider : EngineKind<FileTreeTarget>, IIncrementalB
     public Task ProbeAsync(BackupTarget target, NetworkCredential? credential, CancellationToken ct)
     {
         var root = ((FileTreeTarget)target).Path;
+        if (!OperatingSystem.IsLinux() || !Environment.Is64BitProcess)
+            throw new TargetUnavailableException($"Target '{target.Name}': file-tree targets need 64-bit Linux (names, owners, hard links, holes and xattrs are read with its system calls).") { TargetObject = root };
         if (!Directory.Exists(root))
             throw new TargetUnavailableException($"Target '{target.Name}': directory '{root}' does not exist.") { TargetObject = root };
         using var _ = Directory.EnumerateFileSystemEntries(root).GetEnumerator(); // throws when unreadable
@@ -52,34 +61,23 @@ public sealed class FileTreeProvider : EngineKind<FileTreeTarget>, IIncrementalB
                 baseEntries[entry.Path] = entry;
         }
 
-        var entries = TreeScanner.Scan(target.Path, new PathFilter(target.Include, target.Exclude), context.Warn, ct);
-        var toRead = new List<FileEntry>();
-        int added = 0, modified = 0;
-        foreach (var entry in entries)
-        {
-            baseEntries.TryGetValue(entry.Path, out var previous);
-            if (previous == null) added++;
-            else if (previous.Type != entry.Type || previous.Mtime != entry.Mtime || previous.Mode != entry.Mode
-                     || previous.Target != entry.Target || previous.Size != entry.Size) modified++;
-            if (entry.Type != FileEntryType.File) continue;
-            // Same size and mtime as in the base: unchanged (as tar --listed-incremental and restic judge it).
-            if (previous is { Type: FileEntryType.File } && previous.Size == entry.Size && previous.Mtime == entry.Mtime)
-                (entry.Sha256, entry.Backup, entry.Pack, entry.Offset) = (previous.Sha256, previous.Backup, previous.Pack, previous.Offset);
-            else
-                toRead.Add(entry);
-        }
-        var present = entries.Select(e => e.Path).ToHashSet(StringComparer.Ordinal);
-        var deleted = baseEntries.Keys.Count(path => !present.Contains(path));
+        var options = new ScanOptions(Xattrs: !target.NoXattrs, Ctime: target.UseCtime);
+        var entries = TreeScanner.Scan(target.Path, new PathFilter(target.Include, target.Exclude), options, context.Warn, ct);
+        var changes = ChangeDetection.Apply(entries, baseEntries, target.UseCtime);
         baseEntries.Clear();
-        present.Clear();
 
-        var progress = new ProgressReporter(context.Progress, $"Backing up '{target.Name}'", toRead.Sum(e => e.Size));
-        var vanished = await WritePacksAsync(target.Path, toRead, context, progress, ct).ConfigureAwait(false);
+        var progress = new ProgressReporter(context.Progress, $"Backing up '{target.Name}'", changes.ToRead.Sum(e => e.Size), changes.ToRead.Count);
+        var vanished = await WritePacksAsync(FsName.ToBytes(target.Path), changes.ToRead, context, progress, ct).ConfigureAwait(false);
+        progress.Complete();
         if (vanished.Count > 0)
-            entries.RemoveAll(vanished.Contains);
+        {
+            var gone = vanished.Select(e => e.Path).ToHashSet(StringComparer.Ordinal);
+            foreach (var link in entries.Where(e => e.Type == FileEntryType.Hardlink && gone.Contains(e.Link!)))
+                context.Warn($"Skipped '{FsName.Display(link.Path)}': '{FsName.Display(link.Link!)}', the first path of its hard links, was deleted while the backup ran; the next backup reads it.");
+            entries.RemoveAll(e => vanished.Contains(e) || (e.Type == FileEntryType.Hardlink && gone.Contains(e.Link!)));
+        }
 
-        var rootInfo = new DirectoryInfo(target.Path);
-        var header = new FileIndexHeader { Root = rootInfo.FullName, RootMode = FileMetadata.ModeOf(rootInfo), RootMtime = rootInfo.LastWriteTimeUtc };
+        var header = TreeScanner.Header(target.Path, options, context.Warn);
         await context.WriteArtifactAsync(IndexArtifact, index =>
         {
             FileIndex.Write(index, header, entries);
@@ -91,10 +89,10 @@ public sealed class FileTreeProvider : EngineKind<FileTreeTarget>, IIncrementalB
             ["entries"] = entries.Count,
             ["files"] = entries.Count(e => e.Type == FileEntryType.File),
             ["bytes"] = entries.Sum(e => e.Size),
-            ["bytesRead"] = progress.BytesDone,
-            ["added"] = added,
-            ["modified"] = modified,
-            ["deleted"] = deleted,
+            ["bytesRead"] = changes.ToRead.Where(e => !vanished.Contains(e)).Sum(e => e.StoredLength),
+            ["added"] = changes.Added,
+            ["modified"] = changes.Modified,
+            ["deleted"] = changes.Deleted,
         };
     }
 
@@ -103,7 +101,7 @@ public sealed class FileTreeProvider : EngineKind<FileTreeTarget>, IIncrementalB
     /// streams cannot be concatenated, so parallel compression means several packs). Workers take
     /// files in scan order from a shared queue. Returns the entries of files that vanished.
     /// </summary>
-    private static async Task<HashSet<FileEntry>> WritePacksAsync(string root, List<FileEntry> toRead,
+    private static async Task<HashSet<FileEntry>> WritePacksAsync(byte[] root, List<FileEntry> toRead,
         TargetBackupContext context, ProgressReporter progress, CancellationToken ct)
     {
         var queue = new System.Collections.Concurrent.ConcurrentQueue<FileEntry>(toRead);
@@ -122,8 +120,12 @@ public sealed class FileTreeProvider : EngineKind<FileTreeTarget>, IIncrementalB
         return vanished;
     }
 
-    /// <summary>Appends files from the queue to one pack, recording pack, offset, size and SHA-256 as read.</summary>
-    private static void WritePack(string root, string packName, Stream pack, System.Collections.Concurrent.ConcurrentQueue<FileEntry> queue,
+    /// <summary>
+    /// Appends files from the queue to one pack, recording pack, offset, size and SHA-256 as read.
+    /// A file with fewer blocks than its length is read by its data extents (SEEK_DATA/SEEK_HOLE):
+    /// holes are recorded in the index, never stored.
+    /// </summary>
+    private static void WritePack(byte[] root, string packName, Stream pack, System.Collections.Concurrent.ConcurrentQueue<FileEntry> queue,
         TargetBackupContext context, HashSet<FileEntry> vanished, ProgressReporter progress, CancellationToken ct)
     {
         var buffer = new byte[BufferSize];
@@ -132,43 +134,84 @@ public sealed class FileTreeProvider : EngineKind<FileTreeTarget>, IIncrementalB
         while (queue.TryDequeue(out var entry))
         {
             ct.ThrowIfCancellationRequested();
-            var fullPath = Path.Combine(root, entry.Path);
-            FileStream file;
-            try
+            using var file = Open(root, entry, context);
+            if (file == null)
             {
-                file = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
-            }
-            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-            {
-                context.Warn($"Skipped '{entry.Path}': it was deleted while the backup ran.");
                 lock (vanished) vanished.Add(entry);
                 continue;
             }
-            catch (UnauthorizedAccessException e)
+            var fd = NativeFile.Descriptor(file);
+            var opened = FileStatus.Of(fd, entry.Path);
+            var extents = opened.MayBeSparse ? NativeFile.DataExtents(file, opened.Size, entry.Path) : null;
+            if (extents is [(0, var whole)] && whole == opened.Size) extents = null; // no hole after all
+            long stored = 0, size;
+            List<long>? kept = extents == null ? null : [];
+            if (extents == null)
             {
-                throw new TargetUnavailableException($"Target '{context.Target.Name}': cannot read '{fullPath}' ({e.Message}). Grant read access or exclude it.", e)
-                { TargetObject = fullPath };
+                size = Copy(file, 0, long.MaxValue, buffer, hash, pack, progress, entry.Path, ct); // to the end, whatever the length now
+                stored = size;
             }
-            long size = 0;
-            using (file)
+            else
             {
-                int n;
-                while ((n = file.Read(buffer, 0, buffer.Length)) > 0)
+                size = opened.Size;
+                foreach (var (at, length) in extents)
                 {
-                    ct.ThrowIfCancellationRequested();
-                    hash.AppendData(buffer, 0, n);
-                    pack.Write(buffer, 0, n);
-                    size += n;
-                    progress.Add(n, entry.Path);
+                    var n = Copy(file, at, length, buffer, hash, pack, progress, entry.Path, ct);
+                    if (n > 0) kept!.AddRange([at, n]);
+                    stored += n;
+                    if (n < length) break; // shrank while read: the warning below says so
                 }
+                progress.Add(size - stored, entry.Path); // the holes count as done
             }
-            if (File.GetLastWriteTimeUtc(fullPath) != entry.Mtime || size != entry.Size)
-                context.Warn($"'{entry.Path}' changed while it was read; the next backup reads it again.");
-            (entry.Size, entry.Sha256, entry.Backup, entry.Pack, entry.Offset) =
-                (size, Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant(), context.BackupId, packName, offset);
-            offset += size;
+            var after = FileStatus.Of(fd, entry.Path);
+            if (after.Mtime.ToDateTime() != entry.Mtime || after.Size != size)
+                context.Warn($"'{FsName.Display(entry.Path)}' changed while it was read; the next backup reads it again.");
+            (entry.Size, entry.Extents, entry.Sha256, entry.Backup, entry.Pack, entry.Offset) =
+                (size, kept?.ToArray(), Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant(), context.BackupId, packName, offset);
+            offset += stored;
             progress.ItemDone();
         }
+    }
+
+    /// <summary>Opens a file to read by its name bytes; null (with a warning) when it vanished or is no longer a regular file.</summary>
+    private static SafeFileHandle? Open(byte[] root, FileEntry entry, TargetBackupContext context)
+    {
+        var cPath = (byte[])[.. root, (byte)'/', .. FsName.ToBytes(entry.Path), 0];
+        var file = NativeFile.TryOpenRead(cPath, out var errno);
+        if (file == null)
+        {
+            if (errno is LibC.ENOENT or LibC.ENOTDIR or LibC.ELOOP)
+            {
+                context.Warn($"Skipped '{FsName.Display(entry.Path)}': it was deleted while the backup ran.");
+                return null;
+            }
+            var message = $"Target '{context.Target.Name}': cannot read '{FsName.Display(FsName.FromBytes(cPath.AsSpan(0, cPath.Length - 1)))}' ({NativeError.Describe(errno)}).";
+            throw errno is LibC.EACCES or LibC.EPERM
+                ? new TargetUnavailableException(message + " Grant read access or exclude it.") { TargetObject = FsName.Display(entry.Path) }
+                : NativeError.Of("open", entry.Path, errno);
+        }
+        if (FileStatus.Of(NativeFile.Descriptor(file), entry.Path).IsRegular) return file;
+        file.Dispose();
+        context.Warn($"Skipped '{FsName.Display(entry.Path)}': it is no longer a regular file.");
+        return null;
+    }
+
+    /// <summary>Copies up to <paramref name="length"/> bytes from <paramref name="at"/> into the pack; returns how many there were.</summary>
+    private static long Copy(SafeFileHandle file, long at, long length, byte[] buffer, IncrementalHash hash, Stream pack,
+        ProgressReporter progress, string path, CancellationToken ct)
+    {
+        long done = 0;
+        while (done < length)
+        {
+            ct.ThrowIfCancellationRequested();
+            var n = RandomAccess.Read(file, buffer.AsSpan(0, (int)Math.Min(buffer.Length, length - done)), at + done);
+            if (n == 0) break;
+            hash.AppendData(buffer, 0, n);
+            pack.Write(buffer, 0, n);
+            done += n;
+            progress.Add(n, path);
+        }
+        return done;
     }
 
     public override Task<RestoreResult> RestoreAsync(TargetRestoreContext context, CancellationToken ct) =>

@@ -23,13 +23,13 @@ internal static class MongoDbNames
         }
         catch (Exception e) when (e is MongoConfigurationException or ArgumentException or FormatException)
         {
-            throw InvalidUri(connectionString, what, e.Message.Replace(connectionString, Secrets.Mask(connectionString), StringComparison.Ordinal));
+            throw InvalidUri(connectionString, what, e.Message.Replace(connectionString, SecretMasker.Hide(connectionString), StringComparison.Ordinal));
         }
     }
 
     private static InvalidBackupRequestException InvalidUri(string connectionString, string what, string why) =>
         new("InvalidMongoConnectionString",
-            $"{what} '{Secrets.Mask(connectionString)}' is not a MongoDB connection string: {why}. Give mongodb://[user@]host[:port][,host2…]/[database][?options].");
+            $"{what} '{SecretMasker.Hide(connectionString)}' is not a MongoDB connection string: {why}. Give mongodb://[user@]host[:port][,host2…]/[database][?options].");
 
     /// <summary>
     /// The URI without its secrets: the password of the user information and any option whose name

@@ -45,7 +45,7 @@ internal static class PgDestination
     }
 
     private static InvalidBackupRequestException Invalid(string destination, string why) =>
-        new("InvalidDestination", $"-Destination '{Secrets.Mask(destination)}' is not a PostgreSQL database: {why}. " +
+        new("InvalidDestination", $"-Destination '{SecretMasker.Hide(destination)}' is not a PostgreSQL database: {why}. " +
             "Give a database name, postgresql://host:port/database, or Host=…;Port=…;Database=….");
 
     /// <summary>A server address without a stored target, for destinations.</summary>

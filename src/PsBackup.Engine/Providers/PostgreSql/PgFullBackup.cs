@@ -21,13 +21,14 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
     public async Task<PgState> RunAsync(CancellationToken ct)
     {
         await using var control = await PgConnections.OpenAsync(builder, ct).ConfigureAwait(false);
+        await PgCatalog.RequireVersionAsync(control, Server, ct).ConfigureAwait(false);
         if (!context.IncrementalEnabled)
         {
             await using var transaction = await control.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct).ConfigureAwait(false);
             var snapshot = await control.ScalarAsync<string>("SELECT pg_export_snapshot()", ct).ConfigureAwait(false);
             var lsn = await control.ScalarAsync<string>("SELECT pg_current_wal_lsn()::text", ct).ConfigureAwait(false);
-            var tables = await ReadSchemaAsync(snapshot, ct).ConfigureAwait(false);
-            return await CopyAsync(tables, snapshot, new PgState { Lsn = lsn }, ct).ConfigureAwait(false);
+            var schema = await ReadSchemaAsync(snapshot, ct).ConfigureAwait(false);
+            return await CopyAsync(schema, snapshot, new PgState { Lsn = lsn }, ct).ConfigureAwait(false);
         }
 
         await PgSlots.RequireLogicalWalAsync(control, Server, ct).ConfigureAwait(false);
@@ -49,16 +50,16 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
                 await replication.Open(ct).ConfigureAwait(false);
                 var slot = await replication.CreatePgOutputReplicationSlot(slotName, temporarySlot: false,
                     slotSnapshotInitMode: LogicalSlotSnapshotInitMode.Export, cancellationToken: ct).ConfigureAwait(false);
-                var tables = await ReadSchemaAsync(slot.SnapshotName!, ct).ConfigureAwait(false);
-                if (SameTables(tables, planned))
+                var schema = await ReadSchemaAsync(slot.SnapshotName!, ct).ConfigureAwait(false);
+                if (SameTables(schema.Tables, planned))
                 {
                     var state = new PgState { Slot = slotName, Publication = prefix, Lsn = slot.ConsistentPoint.ToString() };
                     // The exported snapshot lives as long as the replication connection does nothing else.
-                    return await CopyAsync(tables, slot.SnapshotName!, state, ct).ConfigureAwait(false);
+                    return await CopyAsync(schema, slot.SnapshotName!, state, ct).ConfigureAwait(false);
                 }
                 if (attempt == SlotAttempts)
                     throw new BackupFailedException($"{Server}: the tables matching target '{_target.Name}' kept changing while the backup started; try again.");
-                planned = tables;
+                planned = schema.Tables;
                 RequireKeys(planned);
             }
             catch (Exception e)
@@ -72,10 +73,13 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
         }
     }
 
-    /// <summary>Incrementals find changed rows by the replica identity; without one PostgreSQL cannot even publish updates.</summary>
+    /// <summary>
+    /// Incrementals find changed rows by the replica identity; without one PostgreSQL cannot even
+    /// publish updates. A partitioned table holds no rows: its partitions are checked.
+    /// </summary>
     private void RequireKeys(List<PgTableDefinition> tables)
     {
-        var keyless = tables.Where(t => t.KeyColumns.Count == 0).Select(t => t.QualifiedName).ToList();
+        var keyless = tables.Where(t => t.KeyColumns.Count == 0 && t.PartitionKey == null).Select(t => t.QualifiedName).ToList();
         if (keyless.Count > 0)
             throw new PsBackupException("TableWithoutKey", ErrorKind.InvalidArgument,
                 $"{Server}: incremental backups need a primary key (or a replica identity) on every table; these have none: {string.Join(", ", keyless)}. " +
@@ -85,27 +89,33 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
     private static bool SameTables(List<PgTableDefinition> a, List<PgTableDefinition> b) =>
         a.Select(t => t.QualifiedName).Order().SequenceEqual(b.Select(t => t.QualifiedName).Order());
 
-    private async Task<List<PgTableDefinition>> ReadSchemaAsync(string snapshot, CancellationToken ct)
+    private async Task<PgSchemaDocument> ReadSchemaAsync(string snapshot, CancellationToken ct)
     {
         await using var connection = await OpenInSnapshotAsync(snapshot, ct).ConfigureAwait(false);
-        var tables = await PgSchemaReader.ReadAsync(connection, _target, context.Warn, ct).ConfigureAwait(false);
-        if (tables.Count == 0)
+        var schema = await PgSchemaReader.ReadDocumentAsync(connection, _target, context.Warn, ct).ConfigureAwait(false);
+        if (schema.Tables.Count == 0)
             throw new TargetUnavailableException($"{Server}: target '{_target.Name}' matches no table.");
-        return tables;
+        return schema;
     }
 
-    private async Task<PgState> CopyAsync(List<PgTableDefinition> tables, string snapshot, PgState state, CancellationToken ct)
+    private async Task<PgState> CopyAsync(PgSchemaDocument schema, string snapshot, PgState state, CancellationToken ct)
     {
+        var tables = schema.Tables;
         for (var i = 0; i < tables.Count; i++) tables[i].Data = Parts(tables[i], $"table-{i + 1:D4}");
-        await context.WriteArtifactAsync(PgTableProvider.SchemaArtifact, s => s.WriteAsync(Json.ToBytes(new PgSchemaDocument { Tables = tables }), ct).AsTask(), ct).ConfigureAwait(false);
-        var progress = new ProgressReporter(context.Progress, $"Backing up '{_target.Name}'", tables.Sum(t => t.Bytes));
+        await context.WriteArtifactAsync(PgTableProvider.SchemaArtifact, s => s.WriteAsync(Json.ToBytes(schema), ct).AsTask(), ct).ConfigureAwait(false);
         var parts = tables.SelectMany(t => t.Data.Select(part => (Table: t, Part: part)))
-            .OrderByDescending(x => x.Table.Bytes / x.Table.Data.Count);
+            .OrderByDescending(x => x.Table.Bytes / x.Table.Data.Count).ToList();
+        var progress = new ProgressReporter(context.Progress, $"Backing up '{_target.Name}'", tables.Sum(t => t.Bytes), parts.Count);
         await Workers.RunAsync(parts, context.ThrottleLimit, async (work, token) =>
         {
             await using var connection = await OpenInSnapshotAsync(snapshot, token).ConfigureAwait(false);
             await context.WriteArtifactAsync(work.Part.Artifact, async artifact =>
             {
+                if (work.Table.CopyFormat == "text")
+                {
+                    await PgTextCopy.ExportAsync(connection, CopyCommand(work.Table, work.Part), artifact, n => progress.Add(n, work.Table.QualifiedName), token).ConfigureAwait(false);
+                    return;
+                }
                 await using var copy = await connection.BeginRawBinaryCopyAsync(CopyCommand(work.Table, work.Part), token).ConfigureAwait(false);
                 // PostgreSQL sends one message per row and a read returns at most one: fill a large
                 // buffer with synchronous reads (cheap once the socket has data) before each write.
@@ -122,8 +132,9 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
                     progress.Add(filled, work.Table.QualifiedName);
                 }
             }, token).ConfigureAwait(false);
-            progress.ItemDone();
+            progress.ItemDone(work.Table.QualifiedName);
         }, ct).ConfigureAwait(false);
+        progress.Complete();
         state.Tables = tables.Select(t => t.QualifiedName).ToList();
         state.Bytes = progress.BytesDone;
         return state;
@@ -136,6 +147,7 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
     /// </summary>
     private static List<PgDataPart> Parts(PgTableDefinition table, string artifact)
     {
+        if (table.PartitionKey != null) return []; // the rows are in the partitions
         var blocks = table.Bytes / BlockSize;
         var count = (int)Math.Clamp(table.Bytes / PartBytes, 1, MaxParts);
         if (count == 1) return [new PgDataPart { Artifact = artifact }];
@@ -156,10 +168,11 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
     {
         var columns = PgSql.ColumnList(table.StoredColumns.Select(c => c.Name));
         var name = PgSql.Table(table.Schema, table.Name);
+        var format = table.CopyFormat ?? "binary";
         if (part.FirstBlock == 0 && part.EndBlock == null)
-            return $"COPY {name} ({columns}) TO STDOUT (FORMAT binary)";
+            return $"COPY {name} ({columns}) TO STDOUT (FORMAT {format})";
         var range = $"ctid >= '({part.FirstBlock},0)'::pg_catalog.tid" + (part.EndBlock is { } end ? $" AND ctid < '({end},0)'::pg_catalog.tid" : "");
-        return $"COPY (SELECT {columns} FROM ONLY {name} WHERE {range}) TO STDOUT (FORMAT binary)";
+        return $"COPY (SELECT {columns} FROM ONLY {name} WHERE {range}) TO STDOUT (FORMAT {format})";
     }
 
     private async Task<NpgsqlConnection> OpenInSnapshotAsync(string snapshot, CancellationToken ct)
@@ -190,11 +203,4 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
             context.Warn($"could not drop replication slot '{slot}' ({e.Message}); the next backup drops it");
         }
     }
-}
-
-/// <summary>The "schema" artifact of a full backup.</summary>
-internal sealed class PgSchemaDocument
-{
-    public int FormatVersion { get; set; } = 1;
-    public List<PgTableDefinition> Tables { get; set; } = [];
 }

@@ -40,6 +40,7 @@ internal sealed class PgIncrementalBackup(TargetBackupContext context, NpgsqlCon
 
         await using var control = await PgConnections.OpenAsync(builder, ct).ConfigureAwait(false);
         await RequireSlotAsync(control, baseState.Slot, baseLsn, ct).ConfigureAwait(false);
+        await RequireSameTypesAsync(control, schema, ct).ConfigureAwait(false);
         await PgSlots.DropOthersAsync(control, prefix, baseState.Slot, ct).ConfigureAwait(false);
         await using (var marker = new NpgsqlCommand("SELECT pg_logical_emit_message(true, @prefix, @id)", control))
         {
@@ -57,8 +58,9 @@ internal sealed class PgIncrementalBackup(TargetBackupContext context, NpgsqlCon
         }, ct).ConfigureAwait(false);
 
         // Sequences move without WAL-logged row changes a restore could replay: record where they stand.
-        foreach (var value in await PgSchemaReader.ReadSequenceValuesAsync(control, schema.Tables, ct).ConfigureAwait(false))
-        foreach (var sequence in schema.Tables.SelectMany(t => t.Sequences).Where(s => s.Schema == value.Schema && s.Name == value.Name))
+        var sequences = schema.AllSequences.ToList();
+        foreach (var value in await PgSchemaReader.ReadSequenceValuesAsync(control, sequences, ct).ConfigureAwait(false))
+        foreach (var sequence in sequences.Where(s => s.Schema == value.Schema && s.Name == value.Name))
             (sequence.LastValue, sequence.IsCalled) = (value.LastValue, value.IsCalled);
         await context.WriteArtifactAsync(PgTableProvider.SchemaArtifact, s => s.WriteAsync(Json.ToBytes(schema), ct).AsTask(), ct).ConfigureAwait(false);
         return state;
@@ -77,6 +79,22 @@ internal sealed class PgIncrementalBackup(TargetBackupContext context, NpgsqlCon
         if (reader.GetString(1) == "lost" || confirmed > baseLsn)
             throw new PsBackupException("ReplicationSlotMissing", ErrorKind.InvalidData,
                 $"{Server}: replication slot '{slot}' has moved past backup '{context.Base!.Backup.Id}' (confirmed {confirmed}, backup at {baseLsn}) or lost WAL; changes are missing. Run a full backup.");
+    }
+
+    /// <summary>
+    /// The restore recreates the full's types and replays the changes' values into them: a type
+    /// changed since (an enum label added, a domain's check altered) would make the chain
+    /// unrestorable or different, so the incremental fails clearly instead.
+    /// </summary>
+    private async Task RequireSameTypesAsync(NpgsqlConnection control, PgSchemaDocument schema, CancellationToken ct)
+    {
+        foreach (var type in schema.Dependencies.Where(d => d.Kind is PgDependency.EnumKind or PgDependency.DomainKind or PgDependency.CompositeKind or PgDependency.RangeKind))
+        {
+            var now = await PgDependencyReader.FindAsync(control, type, type.Name, ct).ConfigureAwait(false);
+            if (now?.Shape() != type.Shape())
+                throw new PsBackupException("TableDefinitionChanged", ErrorKind.InvalidData,
+                    $"{Server}: {type.Describe()}, which the tables use, {(now == null ? "no longer exists" : "changed")} since the full backup. Run a full backup.");
+        }
     }
 
     private async Task<NpgsqlLogSequenceNumber> CaptureAsync(PgState baseState, NpgsqlLogSequenceNumber baseLsn, PgSchemaDocument schema,
@@ -170,6 +188,11 @@ internal sealed class PgIncrementalBackup(TargetBackupContext context, NpgsqlCon
         if (!now.SequenceEqual(then))
             throw new PsBackupException("TableDefinitionChanged", ErrorKind.InvalidData,
                 $"{Server}: table '{table.QualifiedName}' changed its columns since the full backup (now {string.Join(", ", now)}; then {string.Join(", ", then)}). Run a full backup.");
+        // Schema artifacts of version 1 did not record type OIDs (0): only the names are compared there.
+        var retyped = table.StoredColumns.Where((c, i) => c.TypeOid != 0 && relation.Columns[i].DataTypeId != c.TypeOid).FirstOrDefault();
+        if (retyped != null)
+            throw new PsBackupException("TableDefinitionChanged", ErrorKind.InvalidData,
+                $"{Server}: column {retyped.Name} of table '{table.QualifiedName}' changed its type since the full backup (it was {retyped.Type}). Run a full backup.");
     }
 
     private static async Task<string> ReadAllAsync(Stream data, CancellationToken ct)

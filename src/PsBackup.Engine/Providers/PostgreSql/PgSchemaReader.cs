@@ -10,40 +10,82 @@ namespace PsBackup.Engine.Providers.PostgreSql;
 /// </summary>
 internal static class PgSchemaReader
 {
-    /// <summary>Resolves the target's table patterns (schema.table, wildcards, unqualified = public) to definitions.</summary>
-    public static async Task<List<PgTableDefinition>> ReadAsync(NpgsqlConnection connection, PostgreSqlTarget target, Action<string> warn, CancellationToken ct)
+    /// <summary>
+    /// Resolves the target's table patterns (schema.table, wildcards, unqualified = public) to
+    /// definitions; the partitions of a selected partitioned table come with it.
+    /// </summary>
+    public static async Task<List<PgTableDefinition>> ReadAsync(NpgsqlConnection connection, PostgreSqlTarget target, Action<string> warn, CancellationToken ct) =>
+        (await ReadTablesAsync(connection, target, warn, ct).ConfigureAwait(false)).Select(t => t.Table).ToList();
+
+    /// <summary>The schema artifact: the tables and, in creation order, what they depend on.</summary>
+    public static async Task<PgSchemaDocument> ReadDocumentAsync(NpgsqlConnection connection, PostgreSqlTarget target, Action<string> warn, CancellationToken ct)
+    {
+        var read = await ReadTablesAsync(connection, target, warn, ct).ConfigureAwait(false);
+        var tables = read.Select(t => t.Table).ToList();
+        if (tables.Count == 0) return new PgSchemaDocument();
+        var dependencies = await PgDependencyReader.ReadAsync(connection, read.Select(t => t.Oid).ToArray(), tables, warn, ct).ConfigureAwait(false);
+        var names = tables.Select(t => t.QualifiedName).ToHashSet();
+        foreach (var table in tables)
+        foreach (var key in table.ForeignKeys?.Where(k => !names.Contains(k.References.ToString())) ?? [])
+            warn($"foreign key {key.Name} of table {table.QualifiedName} references {key.References}, which is not in the collection: " +
+                 "recorded, and restored only with -IncludeExternalForeignKeys where that table exists");
+        return new PgSchemaDocument { Tables = tables, Dependencies = dependencies };
+    }
+
+    private static async Task<List<(uint Oid, PgTableDefinition Table)>> ReadTablesAsync(NpgsqlConnection connection, PostgreSqlTarget target, Action<string> warn, CancellationToken ct)
     {
         var tables = await SelectTablesAsync(connection, target, warn, ct).ConfigureAwait(false);
         if (tables.Count == 0) return [];
         var byOid = tables.ToDictionary(t => t.Oid, t => t.Table);
         var oids = byOid.Keys.ToArray();
         await ReadColumnsAsync(connection, oids, byOid, ct).ConfigureAwait(false);
-        await ReadConstraintsAsync(connection, oids, byOid, ct).ConfigureAwait(false);
-        await ReadIndexesAsync(connection, oids, byOid, ct).ConfigureAwait(false);
+        await PgConstraintReader.ReadAsync(connection, oids, byOid, ct).ConfigureAwait(false);
         await ReadKeysAsync(connection, oids, byOid, ct).ConfigureAwait(false);
         await ReadSequencesAsync(connection, oids, byOid, ct).ConfigureAwait(false);
-        return tables.Select(t => t.Table).ToList();
+        await ReadCopyFormatsAsync(connection, oids, byOid, ct).ConfigureAwait(false);
+        return tables;
     }
 
     private static async Task<List<(uint Oid, PgTableDefinition Table)>> SelectTablesAsync(NpgsqlConnection connection, PostgreSqlTarget target, Action<string> warn, CancellationToken ct)
     {
-        var all = new List<(uint Oid, PgTableDefinition Table)>();
-        await using (var command = new NpgsqlCommand("""
-            SELECT c.oid, n.nspname, c.relname, c.relreplident::text, pg_relation_size(c.oid)
+        var all = new List<(uint Oid, uint Parent, PgTableDefinition Table)>();
+        await using (var command = new NpgsqlCommand($"""
+            SELECT c.oid, n.nspname, c.relname, c.relreplident::text, pg_relation_size(c.oid),
+                   CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
+                   coalesce(i.inhparent, 0), pn.nspname, p.relname,
+                   CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
+                   obj_description(c.oid, 'pg_class'), pg_get_userbyid(c.relowner), {PgCatalog.GrantsJson("c.relacl")},
+                   quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relpersistence = 'u', c.reloptions
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\_%'
+            LEFT JOIN pg_inherits i ON i.inhrelid = c.oid AND c.relispartition
+            LEFT JOIN pg_class p ON p.oid = i.inhparent
+            LEFT JOIN pg_namespace pn ON pn.oid = p.relnamespace
+            WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\_%'
               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.deptype = 'e')
             ORDER BY n.nspname, c.relname
             """, connection))
         await using (var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false))
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                all.Add((reader.GetFieldValue<uint>(0), new PgTableDefinition
+                all.Add((reader.GetFieldValue<uint>(0), reader.GetFieldValue<uint>(6), new PgTableDefinition
                 {
                     Schema = reader.GetString(1), Name = reader.GetString(2), ReplicaIdentity = reader.GetString(3), Bytes = reader.GetInt64(4),
+                    PartitionKey = reader.NullableString(5),
+                    PartitionOf = reader.IsDBNull(8) ? null : new PgName { Schema = reader.GetString(7), Name = reader.GetString(8) },
+                    PartitionBound = reader.NullableString(9),
+                    Comment = reader.NullableString(10), Owner = reader.GetString(11), Grants = PgCatalog.Grants(reader, 12),
+                    PrintedName = reader.GetString(13), Unlogged = reader.GetBoolean(14),
+                    Options = reader.IsDBNull(15) ? null : [.. reader.GetFieldValue<string[]>(15)],
                 }));
 
-        if (target.Tables.Length == 0) return all;
+        if (target.Tables.Length == 0) return all.Select(t => (t.Oid, t.Table)).ToList();
         var selected = new List<(uint Oid, PgTableDefinition Table)>();
+        void Add((uint Oid, uint Parent, PgTableDefinition Table) table)
+        {
+            if (selected.Exists(s => s.Oid == table.Oid)) return;
+            selected.Add((table.Oid, table.Table));
+            // A partitioned table's rows live in its partitions: they belong to the collection with it.
+            foreach (var partition in all.Where(t => t.Parent == table.Oid)) Add(partition);
+        }
         foreach (var pattern in target.Tables)
         {
             var qualified = pattern.Contains('.') ? pattern : "public." + pattern;
@@ -53,21 +95,22 @@ internal static class PgSchemaReader
             {
                 if (!Glob.HasWildcards(qualified))
                     throw new TargetUnavailableException(
-                        $"Table '{qualified}' does not exist in database '{target.Database}' on {target.Host}:{target.Port} (or is not a plain table).");
+                        $"Table '{qualified}' does not exist in database '{target.Database}' on {target.Host}:{target.Port} (or is not a table).");
                 warn($"pattern '{pattern}' matches no table");
             }
-            selected.AddRange(matches.Where(m => !selected.Exists(s => s.Oid == m.Oid)));
+            foreach (var match in matches) Add(match);
         }
         return selected;
     }
 
     private static async Task ReadColumnsAsync(NpgsqlConnection connection, uint[] oids, Dictionary<uint, PgTableDefinition> byOid, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand("""
+        await using var command = new NpgsqlCommand($"""
             SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
                    pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated::text,
                    CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0
-                        THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END
+                        THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END,
+                   a.atttypid, col_description(a.attrelid, a.attnum), {PgCatalog.GrantsJson("a.attacl")}
             FROM pg_attribute a
             JOIN pg_type t ON t.oid = a.atttypid
             LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
@@ -76,7 +119,7 @@ internal static class PgSchemaReader
             WHERE a.attrelid = ANY(@oids) AND a.attnum > 0 AND NOT a.attisdropped
             ORDER BY a.attrelid, a.attnum
             """, connection);
-        command.Parameters.Add(new NpgsqlParameter("oids", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Oid) { Value = oids });
+        command.Parameters.Add(PgCatalog.Oids("oids", oids));
         await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
         while (await reader.ReadAsync(ct).ConfigureAwait(false))
         {
@@ -91,46 +134,10 @@ internal static class PgSchemaReader
                 Default = generated ? null : expression,
                 Generated = generated ? expression : null,
                 Identity = identity switch { "a" => "always", "d" => "by default", _ => null },
-                Collation = reader.IsDBNull(7) ? null : reader.GetString(7),
-            });
-        }
-    }
-
-    private static async Task ReadConstraintsAsync(NpgsqlConnection connection, uint[] oids, Dictionary<uint, PgTableDefinition> byOid, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand("""
-            SELECT conrelid, conname, contype::text, pg_get_constraintdef(oid)
-            FROM pg_constraint WHERE conrelid = ANY(@oids) AND contype IN ('p', 'u', 'c', 'x') AND conislocal
-            ORDER BY conrelid, contype DESC, conname
-            """, connection);
-        command.Parameters.Add(new NpgsqlParameter("oids", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Oid) { Value = oids });
-        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        while (await reader.ReadAsync(ct).ConfigureAwait(false))
-            byOid[reader.GetFieldValue<uint>(0)].Constraints.Add(new PgConstraint
-            {
-                Name = reader.GetString(1), Type = reader.GetString(2), Definition = reader.GetString(3),
-            });
-    }
-
-    private static async Task ReadIndexesAsync(NpgsqlConnection connection, uint[] oids, Dictionary<uint, PgTableDefinition> byOid, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand("""
-            SELECT i.indrelid, ic.relname, i.indisunique, pg_get_indexdef(i.indexrelid)
-            FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
-            WHERE i.indrelid = ANY(@oids)
-              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x'))
-            ORDER BY i.indrelid, ic.relname
-            """, connection);
-        command.Parameters.Add(new NpgsqlParameter("oids", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Oid) { Value = oids });
-        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        while (await reader.ReadAsync(ct).ConfigureAwait(false))
-        {
-            var definition = reader.GetString(3);
-            var at = definition.IndexOf(" USING ", StringComparison.Ordinal);
-            if (at < 0) throw new BackupFailedException($"Unexpected index definition from PostgreSQL: {definition}");
-            byOid[reader.GetFieldValue<uint>(0)].Indexes.Add(new PgIndex
-            {
-                Name = reader.GetString(1), Unique = reader.GetBoolean(2), Definition = definition[(at + 1)..],
+                Collation = reader.NullableString(7),
+                TypeOid = reader.GetFieldValue<uint>(8),
+                Comment = reader.NullableString(9),
+                Grants = PgCatalog.Grants(reader, 10),
             });
         }
     }
@@ -141,18 +148,25 @@ internal static class PgSchemaReader
         var primary = new Dictionary<uint, List<string>>();
         var chosen = new Dictionary<uint, List<string>>();
         await using (var command = new NpgsqlCommand("""
-            SELECT i.indrelid, i.indisprimary, array_agg(a.attname ORDER BY k.ord)
+            SELECT i.indrelid, i.indisprimary, i.indisreplident, ic.relname, array_agg(a.attname ORDER BY k.ord)
             FROM pg_index i
+            JOIN pg_class ic ON ic.oid = i.indexrelid
             CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
             WHERE i.indrelid = ANY(@oids) AND (i.indisprimary OR i.indisreplident)
-            GROUP BY i.indrelid, i.indexrelid, i.indisprimary
+            GROUP BY i.indrelid, i.indexrelid, i.indisprimary, i.indisreplident, ic.relname
             """, connection))
         {
-            command.Parameters.Add(new NpgsqlParameter("oids", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Oid) { Value = oids });
+            command.Parameters.Add(PgCatalog.Oids("oids", oids));
             await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                (reader.GetBoolean(1) ? primary : chosen)[reader.GetFieldValue<uint>(0)] = [.. reader.GetFieldValue<string[]>(2)];
+            {
+                var (oid, columns) = (reader.GetFieldValue<uint>(0), reader.GetFieldValue<string[]>(4).ToList());
+                if (reader.GetBoolean(1)) primary[oid] = columns;
+                if (!reader.GetBoolean(2)) continue;
+                chosen[oid] = columns;
+                byOid[oid].ReplicaIdentityIndex = reader.GetString(3);
+            }
         }
         foreach (var (oid, table) in byOid)
             table.KeyColumns = table.ReplicaIdentity switch
@@ -166,10 +180,10 @@ internal static class PgSchemaReader
 
     private static async Task ReadSequencesAsync(NpgsqlConnection connection, uint[] oids, Dictionary<uint, PgTableDefinition> byOid, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand("""
+        await using var command = new NpgsqlCommand($"""
             SELECT d.refobjid, sn.nspname, s.relname, a.attname, format_type(sq.seqtypid, NULL),
                    sq.seqstart, sq.seqincrement, sq.seqmin, sq.seqmax, sq.seqcache, sq.seqcycle,
-                   pg_sequence_last_value(s.oid)
+                   pg_sequence_last_value(s.oid), s.oid::regclass::text, obj_description(s.oid, 'pg_class'), {PgCatalog.GrantsJson("s.relacl")}
             FROM pg_depend d
             JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
             JOIN pg_namespace sn ON sn.oid = s.relnamespace
@@ -179,7 +193,7 @@ internal static class PgSchemaReader
               AND d.deptype IN ('a', 'i') AND d.refobjid = ANY(@oids)
             ORDER BY d.refobjid, s.relname
             """, connection);
-        command.Parameters.Add(new NpgsqlParameter("oids", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Oid) { Value = oids });
+        command.Parameters.Add(PgCatalog.Oids("oids", oids));
         await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
         while (await reader.ReadAsync(ct).ConfigureAwait(false))
         {
@@ -190,15 +204,54 @@ internal static class PgSchemaReader
                 Start = reader.GetInt64(5), Increment = reader.GetInt64(6), Min = reader.GetInt64(7), Max = reader.GetInt64(8),
                 Cache = reader.GetInt64(9), Cycle = reader.GetBoolean(10),
                 LastValue = called ? reader.GetInt64(11) : reader.GetInt64(5), IsCalled = called,
+                Printed = reader.GetString(12), Comment = reader.NullableString(13), Grants = PgCatalog.Grants(reader, 14),
             });
         }
     }
 
-    /// <summary>Current values of the tables' owned sequences (incrementals record them again).</summary>
-    public static async Task<List<PgSequenceValue>> ReadSequenceValuesAsync(NpgsqlConnection connection, IEnumerable<PgTableDefinition> tables, CancellationToken ct)
+    /// <summary>
+    /// Marks the tables whose rows must be copied as text: binary COPY writes the type OID of each
+    /// array element and composite field, and array_recv/record_recv refuse an OID that differs
+    /// from the destination's — as a user-defined type's does in another database. Walks each
+    /// column's type through domains, ranges, arrays and composites.
+    /// </summary>
+    private static async Task ReadCopyFormatsAsync(NpgsqlConnection connection, uint[] oids, Dictionary<uint, PgTableDefinition> byOid, CancellationToken ct)
+    {
+        var edges = new List<(uint Parent, uint Child, bool Embedded)>();
+        await using (var command = new NpgsqlCommand("""
+            WITH RECURSIVE edge(parent, child, embedded) AS (
+              SELECT 0::oid, a.atttypid, false FROM pg_attribute a
+              WHERE a.attrelid = ANY(@oids) AND a.attnum > 0 AND NOT a.attisdropped
+              UNION
+              SELECT e.child, x.child, x.embedded FROM edge e CROSS JOIN LATERAL (
+                SELECT t.typelem AS child, true AS embedded FROM pg_type t WHERE t.oid = e.child AND t.typelem <> 0 AND t.typlen = -1
+                UNION ALL SELECT t.typbasetype, false FROM pg_type t WHERE t.oid = e.child AND t.typtype = 'd'
+                UNION ALL SELECT r.rngsubtype, false FROM pg_range r WHERE r.rngtypid = e.child OR r.rngmultitypid = e.child
+                UNION ALL SELECT a.atttypid, true FROM pg_type t JOIN pg_attribute a ON a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+                          WHERE t.oid = e.child AND t.typtype = 'c') x
+            )
+            SELECT parent, child, embedded FROM edge
+            """, connection))
+        {
+            command.Parameters.Add(PgCatalog.Oids("oids", oids));
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                edges.Add((reader.GetFieldValue<uint>(0), reader.GetFieldValue<uint>(1), reader.GetBoolean(2)));
+        }
+        var children = edges.ToLookup(e => e.Parent);
+        var memo = new Dictionary<uint, bool>();
+        bool EmbedsUserOid(uint type) => memo.TryGetValue(type, out var known) ? known
+            : memo[type] = children[type].Any(e => (e.Embedded && e.Child >= PgCatalog.FirstUserOid) || EmbedsUserOid(e.Child));
+        foreach (var table in byOid.Values)
+            if (table.StoredColumns.Any(c => EmbedsUserOid(c.TypeOid)))
+                table.CopyFormat = "text";
+    }
+
+    /// <summary>Current values of the sequences the tables own or use (incrementals record them again).</summary>
+    public static async Task<List<PgSequenceValue>> ReadSequenceValuesAsync(NpgsqlConnection connection, IEnumerable<PgSequence> sequences, CancellationToken ct)
     {
         var values = new List<PgSequenceValue>();
-        foreach (var sequence in tables.SelectMany(t => t.Sequences))
+        foreach (var sequence in sequences)
         {
             await using var command = new NpgsqlCommand("SELECT pg_sequence_last_value(to_regclass(@name))", connection);
             command.Parameters.AddWithValue("name", $"{PgSql.Ident(sequence.Schema)}.{PgSql.Ident(sequence.Name)}");

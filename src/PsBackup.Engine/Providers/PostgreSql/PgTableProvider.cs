@@ -20,6 +20,8 @@ public sealed class PgTableProvider : EngineKind<PostgreSqlTarget>, IIncremental
 
     public override Type RestoreOptionsType => typeof(PgTableRestoreOptions);
 
+    public override IReadOnlyList<string> RequiredArtifacts(BackupType type) => [SchemaArtifact];
+
     /// <summary>-Destination is a database: a name on the target's server, a postgresql:// URI or a connection string (<see cref="PgDestination"/>).</summary>
     public override bool IsPathDestination(string destination) => false;
 
@@ -83,20 +85,20 @@ public sealed class PgTableProvider : EngineKind<PostgreSqlTarget>, IIncremental
         }
     }
 
-    internal static NpgsqlConnectionStringBuilder Builder(PostgreSqlTarget target, NetworkCredential? credential)
+    internal static NpgsqlConnectionStringBuilder Builder(PostgreSqlTarget target, NetworkCredential? credential) =>
+        Session(PgConnections.Builder(target, target.Database, credential));
+
+    /// <summary>
+    /// The session every table backup and restore runs in: search_path = pg_catalog, so catalogs
+    /// print every name schema-qualified; and fixed text formats (as pg_dump sets them), since text
+    /// COPY and decoded changes carry values as text that another session parses back.
+    /// </summary>
+    internal static NpgsqlConnectionStringBuilder Session(NpgsqlConnectionStringBuilder builder)
     {
-        var builder = PgConnections.Builder(target, target.Database, credential);
-        builder.SearchPath = "pg_catalog"; // catalogs print every name schema-qualified
+        builder.SearchPath = "pg_catalog";
+        builder.Options = "-c DateStyle=ISO -c IntervalStyle=postgres -c extra_float_digits=3";
         return builder;
     }
 
-    internal static async Task<PgSchemaDocument> ReadSchemaAsync(Stream stream, CancellationToken ct)
-    {
-        using var buffer = new MemoryStream();
-        await stream.CopyToAsync(buffer, ct).ConfigureAwait(false);
-        var document = Json.FromBytes<PgSchemaDocument>(buffer.ToArray(), "A PostgreSQL schema artifact");
-        if (document.FormatVersion > 1)
-            throw new RepositoryFormatException($"A PostgreSQL schema artifact has format version {document.FormatVersion}; this PsBackup reads version 1. Upgrade the PsBackup module.");
-        return document;
-    }
+    internal static Task<PgSchemaDocument> ReadSchemaAsync(Stream stream, CancellationToken ct) => PgSchemaDocument.ReadAsync(stream, ct);
 }

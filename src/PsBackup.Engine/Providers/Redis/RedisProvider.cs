@@ -18,6 +18,8 @@ public sealed class RedisProvider : EngineKind<RedisTarget>, IHealthProbe
 
     public override Type RestoreOptionsType => typeof(RedisRestoreOptions);
 
+    public override IReadOnlyList<string> RequiredArtifacts(BackupType type) => [Artifact];
+
     /// <summary>-Destination is a server (host:port, redis:// or rediss://), or else a data directory to write dump.rdb into.</summary>
     public override bool IsPathDestination(string destination) => !RedisEndpoint.LooksLikeAddress(destination);
 

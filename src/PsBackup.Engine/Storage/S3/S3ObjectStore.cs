@@ -50,7 +50,9 @@ public sealed class S3ObjectStore : IObjectStore, IBucketLifecycleStore
     public void Dispose() => _s3.Dispose();
 
     public S3Location S3Location => _location;
-    internal string ObjectKey(string key) => _location.Prefix + key;
+
+    /// <summary>The S3 key of a repository key: refused unless it stays below the prefix, as the local store refuses it.</summary>
+    internal string ObjectKey(string key) => _location.Prefix + Storage.ObjectKey.Validate(key);
 
     /// <summary>
     /// Every S3 request goes through here: one place for retries (S3Resilience) and error mapping.
@@ -76,6 +78,7 @@ public sealed class S3ObjectStore : IObjectStore, IBucketLifecycleStore
 
     public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken)
     {
+        Storage.ObjectKey.Validate(key);
         return await S3ReadStream.OpenAsync(this, key, _options.MaxRetries, cancellationToken).ConfigureAwait(false);
     }
 
@@ -83,7 +86,7 @@ public sealed class S3ObjectStore : IObjectStore, IBucketLifecycleStore
         OpenWriteAsync(key, null, cancellationToken);
 
     public Task<ObjectWriteStream> OpenWriteAsync(string key, ObjectWriteSettings? settings, CancellationToken cancellationToken) =>
-        Task.FromResult<ObjectWriteStream>(new S3UploadStream(this, key, _options, settings, cancellationToken));
+        Task.FromResult<ObjectWriteStream>(new S3UploadStream(this, Storage.ObjectKey.Validate(key), _options, settings, cancellationToken));
 
     /// <summary>
     /// PUT with If-None-Match: * — atomic on AWS S3. S3-compatible servers that ignore the header
@@ -91,6 +94,7 @@ public sealed class S3ObjectStore : IObjectStore, IBucketLifecycleStore
     /// </summary>
     public async Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
+        Storage.ObjectKey.Validate(key);
         if (await StatAsync(key, cancellationToken).ConfigureAwait(false) != null)
             return false;
         var body = content.ToArray();
@@ -116,6 +120,7 @@ public sealed class S3ObjectStore : IObjectStore, IBucketLifecycleStore
 
     public async Task<ObjectEntry?> StatAsync(string key, CancellationToken cancellationToken)
     {
+        Storage.ObjectKey.Validate(key);
         return await SendAsync(async (s3, ct) =>
         {
             try
@@ -132,7 +137,7 @@ public sealed class S3ObjectStore : IObjectStore, IBucketLifecycleStore
 
     public async IAsyncEnumerable<ObjectEntry> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var request = new ListObjectsV2Request { BucketName = _location.Bucket, Prefix = ObjectKey(prefix) };
+        var request = new ListObjectsV2Request { BucketName = _location.Bucket, Prefix = _location.Prefix + Storage.ObjectKey.ValidatePrefix(prefix) };
         while (true)
         {
             var page = await SendAsync((s3, ct) => s3.ListObjectsV2Async(request, ct), null, cancellationToken).ConfigureAwait(false);
@@ -178,6 +183,7 @@ public sealed class S3ObjectStore : IObjectStore, IBucketLifecycleStore
 
     public async Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
+        Storage.ObjectKey.Validate(key);
         await SendAsync(async (s3, ct) =>
         {
             try

@@ -51,6 +51,8 @@ internal static class S3Resilience
     {
         switch (e)
         {
+            case AmazonUnmarshallingException:
+                return true; // the response broke off while it was read (a truncated error body too): the transfer failed, not the request
             case AmazonServiceException s when s.ErrorCode != null && TransientCodes.Contains(s.ErrorCode):
                 return true;
             case AmazonServiceException { StatusCode: >= HttpStatusCode.InternalServerError }:

@@ -42,6 +42,6 @@ public static partial class WalFileName
 
     private static ulong SegmentsPerLog(long segmentSize) => 0x1_0000_0000UL / (ulong)segmentSize;
 
-    [GeneratedRegex("^([0-9A-F]{24}(\\.partial|\\.[0-9A-F]{8}\\.backup)?|[0-9A-F]{8}\\.history)$")]
+    [GeneratedRegex("^([0-9A-F]{24}(\\.partial|\\.[0-9A-F]{8}\\.backup)?|[0-9A-F]{8}\\.history)\\z")]
     private static partial Regex Pattern();
 }

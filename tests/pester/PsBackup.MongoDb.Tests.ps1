@@ -114,6 +114,41 @@ Describe 'MongoDB collections' {
             $status.Reachable | Should -BeTrue
             $status.Role | Should -Be 'standalone'
             $status.Kind | Should -Be 'MongoDb'
+            $lines = @($status | Get-ViewLine)
+            $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 80 }
+            $lines[0] -split '\s+' | Should -Be @('Collection', 'Target', 'Reachable', 'Lag', 'Details')
+            $lines[2] | Should -Match '^mongo\s+shop\s+True\s+standalone'
         }
+    }
+
+    It 'New-BackupTarget -MongoDb: the default view fits 80 columns' {
+        $target = New-BackupTarget -MongoDb -ConnectionString "$server/$database" -Collection 'orders', 'user*' -Name shop-orders -ErrorAction Stop
+        $lines = @($target | Get-ViewLine)
+        $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 80 }
+        $lines[0] -split '\s+' | Should -Be @('Name', 'Kind', 'Location', 'Collections')
+        $lines[2] | Should -Match '^shop-orders\s+MongoDb\s'
+        ($lines -join '') -replace '\s+', '' | Should -BeLike '*orders,user`**'
+    }
+
+    It 'an unreachable server: Get-BackupTargetStatus reports it, Invoke-Backup fails with TargetUnavailable, the password shows nowhere' {
+        $secret = 'Pester-s3cret-' + [guid]::NewGuid().ToString('N').Substring(0, 6)
+        $login = [pscredential]::new('backup', (ConvertTo-SecureString $secret -AsPlainText -Force))
+        $down = Join-Path $TestDrive 'down'
+        $null = New-BackupTarget -MongoDb -ConnectionString 'mongodb://127.0.0.1:1/shop?serverSelectionTimeoutMS=1500&connectTimeoutMS=1500' -Name gone |
+            New-BackupCollection -Name gone -Repository $down -ErrorAction Stop
+
+        $status = @(Get-BackupTargetStatus -Name gone -Repository $down -Credential $login -ErrorVariable statusFailures)
+        $statusFailures | Should -BeNullOrEmpty
+        $status | Should -HaveCount 1
+        $status[0].Reachable | Should -BeFalse
+        $status[0].ErrorId | Should -Be 'TargetUnavailable'
+        $status[0].Message | Should -Match '127\.0\.0\.1:1'
+
+        $backup = Invoke-Backup -Name gone -Repository $down -Credential $login -ErrorVariable backupFailures -ErrorAction SilentlyContinue -WarningVariable backupWarnings -WarningAction SilentlyContinue
+        $backupFailures | Should -Not -BeNullOrEmpty
+        $backupFailures.FullyQualifiedErrorId | Should -Contain 'TargetUnavailable,PsBackup.Commands.InvokeBackupCommand'
+        $everything = @($status | ConvertTo-Json -Depth 4) + @($backup | ConvertTo-Json -Depth 4) + @($backupFailures | Out-String) + @($backupWarnings | Out-String) +
+            @(Get-ChildItem -LiteralPath $down -Recurse -File | Get-Content -Raw)
+        ($everything -join "`n") | Should -Not -Match $secret
     }
 }

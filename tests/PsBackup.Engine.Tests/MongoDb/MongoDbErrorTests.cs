@@ -54,7 +54,7 @@ public sealed class MongoDbErrorTests : IDisposable
         await _fx.NewCollectionAsync("safe", targets: target);
         var definition = await File.ReadAllTextAsync(Path.Combine(_fx.Repository, "collections", "safe", "collection.json"));
         Assert.DoesNotContain("s3cret", definition);
-        Assert.Contains("\"kind\": \"MongoDb\"", definition);
+        Assert.Contains("\"kind\": \"mongoDb\"", definition); // stored camelCase, as every kind
 
         // A target built by hand with a password never reaches the repository.
         var handMade = new MongoDbTarget { Name = "bad", ConnectionString = "mongodb://backup:s3cret@db1/shop", Database = "shop" };

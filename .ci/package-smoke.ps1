@@ -100,6 +100,11 @@ switch ($Stage) {
         }
         finally {
             foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
+            # Safety net: no PostgreSQL of this run outlives it (immediate shutdown of any postmaster left below $Work).
+            foreach ($pidFile in Get-ChildItem -LiteralPath $Work -Recurse -Filter postmaster.pid -ErrorAction SilentlyContinue) {
+                $postmaster = Get-Content -LiteralPath $pidFile.FullName -TotalCount 1 -ErrorAction SilentlyContinue
+                if ($postmaster -match '^\d+$') { & kill -QUIT $postmaster 2>$null; Start-Sleep -Milliseconds 500 }
+            }
             Remove-Item -LiteralPath $Work -Recurse -Force -ErrorAction SilentlyContinue
         }
         Write-Host "Package: $script:passed passed, $script:failed failed"

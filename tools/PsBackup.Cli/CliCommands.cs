@@ -16,10 +16,10 @@ internal static class CliCommands
     private const string Usage = """
         usage: psbackup-cli <command> [arguments] [--repository DIR]
           demo                                 back up and restore a sample directory through the default repository
-          new-collection NAME PATH [--incremental] [--compression brotli|gzip|none] [--encrypt] [--include GLOB]... [--exclude GLOB]... [--no-xattrs] [--use-ctime]
+          new-collection NAME PATH [--incremental] [--compression zstd|brotli|gzip|none] [--encrypt] [--include GLOB]... [--exclude GLOB]... [--no-xattrs] [--use-ctime]
           new-collection NAME postgresql://[USER@]HOST[:PORT]/DATABASE [--table SCHEMA.TABLE]... [--incremental] ...
           new-collection NAME --pg-cluster HOST:PORT [--pg-user USER] [--incremental] ...     (a whole cluster: base backups + WAL)
-          new-redis-collection NAME HOST:PORT [--mode snapshot|logical] [--database N]... [--pattern GLOB]... [--compression brotli|gzip|none]
+          new-redis-collection NAME HOST:PORT [--mode snapshot|logical] [--database N]... [--pattern GLOB]... [--compression zstd|brotli|gzip|none]
           backup NAME [--incremental] [--throttle-limit N]
           list [NAME]
           restore ID DESTINATION [--force] [--table-prefix PREFIX] [--key-prefix PREFIX] [--throttle-limit N] [--numeric-owner] [--skip-xattrs]
@@ -80,7 +80,7 @@ internal static class CliCommands
                     {
                         Repository = repository,
                         IncrementalBackupEnabled = args.Flag("incremental"),
-                        Compression = Enum.Parse<CompressionKind>(args.Option("compression") ?? "brotli", ignoreCase: true),
+                        Compression = Enum.Parse<CompressionKind>(args.Option("compression") ?? "zstd", ignoreCase: true),
                         Passphrase = args.Flag("encrypt") ? Environment.GetEnvironmentVariable(EngineOptions.PassphraseVariable) : null,
                     }, ct));
                     return 0;
@@ -91,7 +91,7 @@ internal static class CliCommands
                     Print(await engine.NewCollectionAsync(new NewCollectionRequest(args.Required(0, "NAME"), [redis])
                     {
                         Repository = repository,
-                        Compression = Enum.Parse<CompressionKind>(args.Option("compression") ?? "brotli", ignoreCase: true),
+                        Compression = Enum.Parse<CompressionKind>(args.Option("compression") ?? "zstd", ignoreCase: true),
                     }, ct));
                     return 0;
                 case "backup":

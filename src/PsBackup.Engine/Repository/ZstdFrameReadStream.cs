@@ -23,7 +23,7 @@ internal sealed class ZstdFrameReadStream : ReadOnlyStream
     private ExceptionDispatchInfo? _failure; // set by the reading task before it completes the channel
     private byte[]? _block;
     private int _offset, _length;
-    private bool _ended;
+    private bool _ended, _disposed;
 
     public ZstdFrameReadStream(Stream input, int workers)
     {
@@ -123,8 +123,9 @@ internal sealed class ZstdFrameReadStream : ReadOnlyStream
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && !_disposed) // a stream may be disposed more than once (a wrapper and its owner)
         {
+            _disposed = true;
             // Stop the reading task (closing the input ends a read it may be blocked in), then give back what it decoded.
             _stop.Cancel();
             _input.Dispose();

@@ -1,37 +1,57 @@
 #!/usr/bin/env python3
-"""Markdown tables for bench/postgres.sh (usage: pg-report.py [TSV])."""
+"""Markdown tables for bench/postgres.sh (usage: pg-report.py [TSV]): medians and spreads over the rounds."""
+import statistics
 import sys
 
 from report import load  # the same results-file format as the other benchmarks
 
 path = sys.argv[1] if len(sys.argv) > 1 else "bench/.work/pg/results.tsv"
 meta, rows = load(path)
-for k in ("date", "host", "commit", "versions", "data"):
+for k in ("date", "host", "commit", "versions", "data", "rounds"):
     print(f"- {k}: {meta.get(k, '?')}")
 print(f"- load average (1/5/15 min) at start: {meta.get('load_start', '?')}, at end: {meta.get('load_end', '?')}")
 print()
-print("| step | tool | wall s | engine s | peak RSS MB | stored MB | restored rows identical |")
-print("|---|---|---:|---:|---:|---:|:-:|")
-t = {}
+
+groups = {}
 for r in rows:
-    t[(r["step"], r["tool"])] = r
-    stored = "" if r["stored_bytes"] == "-" else f"{int(r['stored_bytes']) / 1048576:.0f}"
-    verified = "" if r["verified"] == "-" else r["verified"]
-    engine = "" if r.get("engine_s", "-") == "-" else f"{float(r['engine_s']):.1f}"
-    print(f"| {r['step']} | {r['tool']} | {float(r['wall_s']):.1f} | {engine} | {int(r['peak_rss_kb']) / 1024:.0f} | {stored} | {verified} |")
+    groups.setdefault((r["step"], r["tool"]), []).append(r)
+
+
+def values(key, field):
+    return [float(r[field]) for r in groups.get(key, []) if r.get(field, "-") not in ("-", "")]
+
+
+def spread(v):
+    return f"{min(v):.1f}–{max(v):.1f}" if len(v) > 1 else ""
+
+
+print("| step | tool | rounds | wall s (median) | wall s (min–max) | engine s (median) | peak RSS MB (max) | stored MB | restores identical | load (1 min) |")
+print("|---|---|---:|---:|---|---:|---:|---:|:-:|---|")
+for key, rs in groups.items():
+    wall, engine = values(key, "wall_s"), values(key, "engine_s")
+    stored = values(key, "stored_bytes")
+    verified = {r["verified"] for r in rs if r["verified"] != "-"}
+    loads = [r.get("load1", "") for r in rs]
+    print(f"| {key[0]} | {key[1]} | {len(rs)} | {statistics.median(wall):.1f} | {spread(wall)} | "
+          f"{statistics.median(engine):.1f} | " if engine else f"| {key[0]} | {key[1]} | {len(rs)} | {statistics.median(wall):.1f} | {spread(wall)} | | ",
+          end="")
+    print(f"{max(int(r['peak_rss_kb']) for r in rs) / 1024:.0f} | {statistics.median(stored) / 1048576:.0f} | " if stored
+          else f"{max(int(r['peak_rss_kb']) for r in rs) / 1024:.0f} | | ", end="")
+    print(f"{' '.join(sorted(verified))} | {', '.join(loads)} |")
 
 
 def ratio(a, b, target, field="wall_s"):
-    x, y = t.get(a), t.get(b)
-    if not x or not y or x.get(field, "-") == "-" or y.get(field, "-") == "-":
+    x, y = values(a, field), values(b, field)
+    if not x or not y:
         return None
-    v = float(x[field]) / float(y[field])
-    return f"{v:.2f}× | ≤ {target}× | **{'met' if v <= target else 'missed'}**"
+    v = statistics.median(x) / statistics.median(y)
+    per_round = [f"{p / q:.2f}" for p, q in zip(x, y)]
+    return f"{v:.2f}× | {', '.join(per_round)} | ≤ {target}× | **{'met' if v <= target else 'missed'}**"
 
 
 print()
-print("| measure | ratio | target | |")
-print("|---|---:|---|---|")
+print("| measure | ratio of medians | per round | target | |")
+print("|---|---:|---|---|---|")
 INCREMENTAL, FULL = ("incremental", "psbackup-incremental"), ("incremental", "psbackup-full")
 for label, a, b, target, field in [
     ("full backup vs pg_dump -Fc", ("full", "psbackup"), ("full", "pg_dump-Fc"), 1.0, "wall_s"),
@@ -45,4 +65,4 @@ for label, a, b, target, field in [
     if r:
         print(f"| {label} | {r} |")
 rss = max(int(r["peak_rss_kb"]) for r in rows if r["tool"].startswith("psbackup")) / 1024
-print(f"| PsBackup peak RSS (any step) | {rss:.0f} MB | < 300 MB | **{'met' if rss < 300 else 'missed'}** |")
+print(f"| PsBackup peak RSS (any step) | {rss:.0f} MB | | < 300 MB | **{'met' if rss < 300 else 'missed'}** |")

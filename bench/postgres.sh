@@ -2,21 +2,28 @@
 # PostgreSQL tables benchmark: PsBackup (psbackup-cli) vs pg_dump -Fc / pg_restore and
 # pg_dump -Fd -j 2 / pg_restore -j 2 on one pgbench database, in one run.
 #
-#   bench/postgres.sh [SCALE]        (default 70: pgbench_accounts has SCALE * 100,000 rows, ~1 GB)
+#   bench/postgres.sh [SCALE] [ROUNDS]   (defaults 70: pgbench_accounts has SCALE * 100,000 rows,
+#                                         ~1 GB; 3 rounds)
 #
 # A throwaway cluster (wal_level = logical, default durability) runs in bench/.work/pg as the
-# postgres user. Steps, each under GNU time (wall seconds, peak RSS) after a page-cache drop:
-# full backups, restores into empty databases (each checked row for row against the source),
-# then 1 % of the accounts updated and PsBackup's incremental timed against a new full, and the
-# incremental restored and checked. Results: bench/.work/pg/results.tsv and a markdown table.
+# postgres user, on BENCH_PG_PORT (default 15440, below the ephemeral range). Steps, each under
+# GNU time (wall seconds, peak RSS) after a page-cache drop, repeated ROUNDS times with the order
+# of the three tools rotated every round (each tool takes each slot, so no tool always runs first
+# after the load and checkpoint, a slot that is slow whoever is in it): full backups, then
+# restores into empty databases, each checked completely against the source (every table's rows,
+# every index and constraint definition); then 1 % of the accounts updated and PsBackup's
+# incremental timed against a new full, and the last incremental restored and checked.
+# Results: bench/.work/pg/results.tsv and markdown tables of medians and spreads (pg-report.py).
 set -uo pipefail
 
 SCALE=${1:-70}
+ROUNDS=${2:-3}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 WORK=${BENCH_WORK:-$HERE/.work}/pg
 PG_BIN=${PSBACKUP_TEST_PG_BIN:-/usr/lib/postgresql/15/bin}
 PORT=${BENCH_PG_PORT:-15440}
+ROUND=0
 DATA=$WORK/data
 RESULTS=$WORK/results.tsv
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=postgres
@@ -24,7 +31,17 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 PGHOST=127.0.0.1 PGPORT=$PO
 
 as_pg() { runuser -u postgres -- "$@"; }
 sql() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
-fingerprint() { sql -d "$1" -Atc "SELECT count(*) || ':' || md5(string_agg(a::text, ',' ORDER BY aid)) FROM pgbench_accounts a"; }
+# fingerprint DB: every table's row count and rows (md5, in key order), every index and constraint definition.
+fingerprint() { sql -d "$1" -At <<'SQL'
+SELECT 'accounts ' || count(*) || ' ' || md5(string_agg(a::text, ',' ORDER BY aid)) FROM pgbench_accounts a;
+SELECT 'branches ' || count(*) || ' ' || md5(string_agg(b::text, ',' ORDER BY bid)) FROM pgbench_branches b;
+SELECT 'tellers ' || count(*) || ' ' || md5(string_agg(t::text, ',' ORDER BY tid)) FROM pgbench_tellers t;
+SELECT 'history ' || count(*) || ' ' || coalesce(md5(string_agg(h::text, ',' ORDER BY h::text)), '-') FROM pgbench_history h;
+SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname;
+SELECT 'constraint ' || conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
+  WHERE connamespace = 'public'::regnamespace ORDER BY conrelid::regclass::text, conname;
+SQL
+}
 
 mkdir -p "$WORK" && chmod 755 "$WORK"
 build_cli "$WORK/cli" || exit 1
@@ -59,8 +76,9 @@ DBSIZE=$(sql -d bench -Atc "SELECT pg_database_size('bench')")
   echo "# versions	$("$PG_BIN/postgres" --version); dotnet $(dotnet --version)"
   echo "# data	pgbench -i -s $SCALE: $((SCALE * 100000)) accounts, database $((DBSIZE / 1048576)) MB"
   echo "# drop_caches	$DROP"
+  echo "# rounds	$ROUNDS (tool order rotated every round)"
   echo "# load_start	$(cut -d' ' -f1-3 /proc/loadavg)"
-  printf 'step\ttool\twall_s\tengine_s\tpeak_rss_kb\tstored_bytes\tverified\n'
+  printf 'round\tstep\ttool\twall_s\tengine_s\tpeak_rss_kb\tstored_bytes\tverified\tload1\n'
 } >"$RESULTS"
 
 FAILED=0
@@ -82,38 +100,61 @@ try:
     d = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]).get("Duration", "")
     h, m, s = d.split(":"); print(round(int(h) * 3600 + int(m) * 60 + float(s), 2))
 except Exception: print("-")' "$WORK/out"; }
-row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$WALL" "$(engine)" "$RSS" "$3" "$4" >>"$RESULTS"; }
+row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ROUND" "$1" "$2" "$WALL" "$(engine)" "$RSS" "$3" "$4" "$(cut -d' ' -f1 /proc/loadavg)" >>"$RESULTS"; }
 check() { [ "$(fingerprint "$1")" = "$2" ] && echo ok || { FAILED=1; echo DIFFERENT; }; }
 psb() { "$CLI" "$@" --repository "$WORK/repo"; }
 last_id() { psb list pg | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["Id"])'; }
 
+# rotated I ITEMS...: the items starting at the I-th (0-based, wrapping): round r runs tool r first.
+rotated() { local i=$1; shift; local n=$#; local a=("$@"); for ((k = 0; k < n; k++)); do echo "${a[$(( (i + k) % n ))]}"; done; }
+
+full_backup() {
+  case $1 in
+    pg_dump-Fc) rm -f "$WORK/dump.fc"
+      timed full pg_dump-Fc -- "$PG_BIN/pg_dump" -Fc -f "$WORK/dump.fc" bench && row full pg_dump-Fc "$(stat -c %s "$WORK/dump.fc")" - ;;
+    pg_dump-Fd-j2) rm -rf "$WORK/dump.dir"
+      timed full pg_dump-Fd-j2 -- "$PG_BIN/pg_dump" -Fd -j 2 -f "$WORK/dump.dir" bench && row full pg_dump-Fd-j2 "$(du -sb "$WORK/dump.dir" | cut -f1)" - ;;
+    psbackup) local before; before=$(du -sb "$WORK/repo" | cut -f1)
+      timed full psbackup -- "$CLI" backup pg --repository "$WORK/repo" && row full psbackup "$(( $(du -sb "$WORK/repo" | cut -f1) - before ))" -
+      FULL_ID=$(last_id) ;;
+  esac
+}
+restore() {
+  local db; db=r_$(echo "${1//-/_}" | tr 'A-Z' 'a-z')
+  sql -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+  case $1 in
+    pg_restore-Fc) timed restore "$1" -- "$PG_BIN/pg_restore" -d "$db" "$WORK/dump.fc" ;;
+    pg_restore-Fd-j2) timed restore "$1" -- "$PG_BIN/pg_restore" -j 2 -d "$db" "$WORK/dump.dir" ;;
+    psbackup) timed restore "$1" -- "$CLI" restore "$FULL_ID" "postgresql://postgres@127.0.0.1:$PORT/$db" --repository "$WORK/repo" ;;
+  esac && row restore "$1" - "$(check "$db" "$SOURCE")"
+  sql -c "DROP DATABASE $db"
+}
+
 rm -rf "$WORK/dump.fc" "$WORK/dump.dir" "$WORK/repo"
-timed full pg_dump-Fc -- "$PG_BIN/pg_dump" -Fc -f "$WORK/dump.fc" bench; row full pg_dump-Fc "$(stat -c %s "$WORK/dump.fc")" -
-timed full pg_dump-Fd-j2 -- "$PG_BIN/pg_dump" -Fd -j 2 -f "$WORK/dump.dir" bench; row full pg_dump-Fd-j2 "$(du -sb "$WORK/dump.dir" | cut -f1)" -
 psb new-collection pg "postgresql://postgres@127.0.0.1:$PORT/bench" --incremental >/dev/null || exit 1
-timed full psbackup -- "$CLI" backup pg --repository "$WORK/repo"; row full psbackup "$(du -sb "$WORK/repo" | cut -f1)" -
-FULL_ID=$(last_id)
+for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
+  for tool in $(rotated $((ROUND - 1)) pg_dump-Fc pg_dump-Fd-j2 psbackup); do full_backup "$tool"; done
+  for tool in $(rotated $((ROUND - 1)) pg_restore-Fc pg_restore-Fd-j2 psbackup); do restore "$tool"; done
+done
 
-# The incremental right after the full: logical decoding reads all WAL written since (of every
-# database of the cluster), and the restores below would add gigabytes of it.
-log "updating 1 % of the accounts"
-sql -d bench -c "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid % 100 = 0" -c "CHECKPOINT"
+# Incrementals: each round changes another 1 % of the accounts, then times PsBackup's incremental
+# (its parent is the previous backup) and a new full of the same data. Logical decoding reads all
+# WAL written since the parent (of every database of the cluster).
+for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
+  log "updating 1 % of the accounts (round $ROUND)"
+  sql -d bench -c "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid % 100 = $ROUND" -c "CHECKPOINT"
+  BEFORE=$(du -sb "$WORK/repo" | cut -f1)
+  timed incremental psbackup-incremental -- "$CLI" backup pg --incremental --repository "$WORK/repo" \
+    && row incremental psbackup-incremental "$(( $(du -sb "$WORK/repo" | cut -f1) - BEFORE ))" -
+  INC_ID=$(last_id)
+  BEFORE=$(du -sb "$WORK/repo" | cut -f1)
+  timed incremental psbackup-full -- "$CLI" backup pg --repository "$WORK/repo" \
+    && row incremental psbackup-full "$(( $(du -sb "$WORK/repo" | cut -f1) - BEFORE ))" -
+done
 CHANGED=$(fingerprint bench)
-BEFORE=$(du -sb "$WORK/repo" | cut -f1)
-timed incremental psbackup-incremental -- "$CLI" backup pg --incremental --repository "$WORK/repo"
-row incremental psbackup-incremental "$(( $(du -sb "$WORK/repo" | cut -f1) - BEFORE ))" -
-INC_ID=$(last_id)
-BEFORE=$(du -sb "$WORK/repo" | cut -f1)
-timed incremental psbackup-full -- "$CLI" backup pg --repository "$WORK/repo"
-row incremental psbackup-full "$(( $(du -sb "$WORK/repo" | cut -f1) - BEFORE ))" -
-for db in r_fc r_fd r_psb r_inc; do sql -c "CREATE DATABASE $db"; done
-timed restore pg_restore-Fc -- "$PG_BIN/pg_restore" -d r_fc "$WORK/dump.fc"; row restore pg_restore-Fc - "$(check r_fc "$SOURCE")"
-timed restore pg_restore-Fd-j2 -- "$PG_BIN/pg_restore" -j 2 -d r_fd "$WORK/dump.dir"; row restore pg_restore-Fd-j2 - "$(check r_fd "$SOURCE")"
-timed restore psbackup -- "$CLI" restore "$FULL_ID" "postgresql://postgres@127.0.0.1:$PORT/r_psb" --repository "$WORK/repo"
-row restore psbackup - "$(check r_psb "$SOURCE")"
-
-timed restore-incremental psbackup -- "$CLI" restore "$INC_ID" "postgresql://postgres@127.0.0.1:$PORT/r_inc" --repository "$WORK/repo"
-row restore-incremental psbackup - "$(check r_inc "$CHANGED")"
+sql -c "CREATE DATABASE r_inc"
+timed restore-incremental psbackup -- "$CLI" restore "$INC_ID" "postgresql://postgres@127.0.0.1:$PORT/r_inc" --repository "$WORK/repo" \
+  && row restore-incremental psbackup - "$(check r_inc "$CHANGED")"
 echo "# load_end	$(cut -d' ' -f1-3 /proc/loadavg)" >>"$RESULTS"
 
 python3 "$HERE/pg-report.py" "$RESULTS"

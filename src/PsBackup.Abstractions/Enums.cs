@@ -3,8 +3,11 @@ namespace PsBackup;
 /// <summary>Full backups stand alone; incrementals need their parent chain.</summary>
 public enum BackupType { Full, Incremental }
 
-/// <summary>How artifacts are compressed before (optional) encryption. Brotli (quality 1) is the default.</summary>
-public enum CompressionKind { Brotli, Gzip, None }
+/// <summary>
+/// How artifacts are compressed before (optional) encryption. Zstd (level 1, independent frames
+/// compressed on every core) is the default; Brotli (quality 1) and Gzip stay readable and selectable.
+/// </summary>
+public enum CompressionKind { Brotli, Gzip, None, Zstd }
 
 /// <summary>
 /// Complete: every target succeeded. Partial: at least one target failed and is not restorable from this backup.

@@ -135,7 +135,7 @@ fsync = off
     It 'Test-Backup checks the WAL the backup needs, one result per stretch of WAL files' {
         $results = Get-Backup -Collection orders-pitr -Repository $repository -Latest | Test-Backup -ErrorVariable err
         $err | Should -BeNullOrEmpty
-        @($results | Where-Object Artifact -eq 'orders-db/base.tar.br').Count | Should -Be 1
+        @($results | Where-Object Artifact -eq 'orders-db/base.tar.zst').Count | Should -Be 1
         $wal = @($results | Where-Object Artifact -like 'wal/*')
         $wal.Count | Should -BeGreaterThan 0
         $wal | ForEach-Object { $_.Status | Should -Be 'Ok' }

@@ -18,11 +18,11 @@ internal static class CliCommands
         usage: psbackup-cli <command> [arguments] [--repository DIR]
           version                              the PsBackup version (module, engine and this program share it)
           demo                                 back up and restore a sample directory through the default repository
-          new-collection NAME PATH [--incremental] [--compression brotli|gzip|none] [--encrypt] [--include GLOB]... [--exclude GLOB]... [--no-xattrs] [--use-ctime]
+          new-collection NAME PATH [--incremental] [--compression zstd|brotli|gzip|none] [--encrypt] [--include GLOB]... [--exclude GLOB]... [--no-xattrs] [--use-ctime]
           new-collection NAME postgresql://[USER@]HOST[:PORT]/DATABASE [--table SCHEMA.TABLE]... [--incremental] ...
           new-collection NAME mongodb://[USER@]HOST[:PORT]/DATABASE [--collection NAME|GLOB]... [--incremental] ...   (password: never stored)
           new-collection NAME --pg-cluster HOST:PORT [--pg-user USER] [--incremental] ...     (a whole cluster: base backups + WAL)
-          new-redis-collection NAME HOST:PORT [--mode snapshot|logical] [--database N]... [--pattern GLOB]... [--compression brotli|gzip|none]
+          new-redis-collection NAME HOST:PORT [--mode snapshot|logical] [--database N]... [--pattern GLOB]... [--compression zstd|brotli|gzip|none]
           backup NAME [--incremental] [--throttle-limit N]
           list [NAME]
           restore ID DESTINATION [--force] [--table-prefix PREFIX] [--key-prefix PREFIX] [--collection-prefix PREFIX] [--throttle-limit N] [--numeric-owner] [--skip-xattrs]
@@ -91,7 +91,7 @@ internal static class CliCommands
                     {
                         Repository = repository,
                         IncrementalBackupEnabled = args.Flag("incremental"),
-                        Compression = Enum.Parse<CompressionKind>(args.Option("compression") ?? "brotli", ignoreCase: true),
+                        Compression = Enum.Parse<CompressionKind>(args.Option("compression") ?? "zstd", ignoreCase: true),
                         Passphrase = args.Flag("encrypt") ? Environment.GetEnvironmentVariable(EngineOptions.PassphraseVariable) : null,
                     }, ct));
                     return 0;
@@ -102,7 +102,7 @@ internal static class CliCommands
                     Print(await engine.NewCollectionAsync(new NewCollectionRequest(args.Required(0, "NAME"), [redis])
                     {
                         Repository = repository,
-                        Compression = Enum.Parse<CompressionKind>(args.Option("compression") ?? "brotli", ignoreCase: true),
+                        Compression = Enum.Parse<CompressionKind>(args.Option("compression") ?? "zstd", ignoreCase: true),
                     }, ct));
                     return 0;
                 case "backup":

@@ -6,7 +6,7 @@ public sealed record NewCollectionRequest(string Name, IReadOnlyList<BackupTarge
 {
     public RepositoryAddress? Repository { get; init; }
     public bool IncrementalBackupEnabled { get; init; }
-    public CompressionKind Compression { get; init; } = CompressionKind.Brotli;
+    public CompressionKind Compression { get; init; } = CompressionKind.Zstd;
     public string? Passphrase { get; init; }
     public bool IfNotExists { get; init; }
 

@@ -17,7 +17,7 @@ public sealed class CollectionDefinition
     public string Name { get; set; } = "";
     public DateTimeOffset Created { get; set; }
     public bool IncrementalBackupEnabled { get; set; }
-    public CompressionKind Compression { get; set; } = CompressionKind.Brotli;
+    public CompressionKind Compression { get; set; } = CompressionKind.Zstd;
     public EncryptionKeyInfo? Encryption { get; set; }
 
     /// <summary>How data objects are stored (storage class, SSE, tags); null for the store's defaults.</summary>

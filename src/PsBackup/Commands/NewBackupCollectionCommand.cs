@@ -27,7 +27,7 @@ public sealed class NewBackupCollectionCommand : RepositoryCmdlet
     public SwitchParameter IncrementalBackupEnabled { get; set; }
 
     [Parameter]
-    public CompressionKind Compression { get; set; } = CompressionKind.Brotli;
+    public CompressionKind Compression { get; set; } = CompressionKind.Zstd;
 
     /// <summary>Encrypts every artifact with AES-256-GCM under a key this passphrase unlocks.</summary>
     [Parameter]

@@ -22,7 +22,7 @@ public sealed class CollectionLifecycleTests : IDisposable
         Assert.Equal(["prod-db", "prod-files"], prod.Select(c => c.Name));
         var files = Assert.Single(prod, c => c.Name == "prod-files");
         Assert.Equal(1, files.TargetCount);
-        Assert.Equal(CompressionKind.Brotli, files.Compression);
+        Assert.Equal(CompressionKind.Zstd, files.Compression); // the default
         Assert.Equal(tree.Root, ((FileTreeTarget)files.Targets[0]).Path);
         await Assert.ThrowsAsync<CollectionNotFoundException>(() => _fx.Engine.GetCollectionsAsync(_fx.Repository, "prod"));
         Assert.Empty(await _fx.Engine.GetCollectionsAsync(_fx.Repository, "nothing*"));

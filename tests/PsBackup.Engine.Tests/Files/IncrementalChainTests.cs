@@ -11,6 +11,8 @@ public sealed class IncrementalChainTests : IDisposable
     public void Dispose() => _fx.Dispose();
 
     [Theory]
+    [InlineData(CompressionKind.Zstd, "")]
+    [InlineData(CompressionKind.Zstd, "correct horse battery staple")]
     [InlineData(CompressionKind.Gzip, "")]
     [InlineData(CompressionKind.Brotli, "")]
     [InlineData(CompressionKind.None, "")]

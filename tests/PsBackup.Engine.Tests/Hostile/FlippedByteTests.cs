@@ -19,6 +19,9 @@ public sealed class FlippedByteTests(ITestOutputHelper output) : IDisposable
     public void Dispose() => _fx.Dispose();
 
     [Theory]
+    [InlineData(CompressionKind.Zstd, "", "pack-0")]
+    [InlineData(CompressionKind.Zstd, "", "index")]
+    [InlineData(CompressionKind.Zstd, "flip passphrase", "pack-0")]
     [InlineData(CompressionKind.Brotli, "", "pack-0")]
     [InlineData(CompressionKind.Brotli, "", "index")]
     [InlineData(CompressionKind.Gzip, "", "pack-0")]
@@ -72,7 +75,7 @@ public sealed class FlippedByteTests(ITestOutputHelper output) : IDisposable
         await _fx.NewCollectionAsync("many", targets: EngineFixture.Tree("src", tree.Root));
         var backups = new List<BackupInfo>();
         for (var i = 0; i < 3; i++) backups.Add(await _fx.BackupAsync("many"));
-        // Damage the first two backups' brotli packs in the middle (a decoder failure or a hash mismatch).
+        // Damage the first two backups' packs (zstd, the default) in the middle (a decoder failure or a hash mismatch).
         foreach (var backup in backups.Take(2))
         {
             var pack = Directory.EnumerateFiles(Path.Combine(_fx.Repository, "collections", "many", "backups", backup.Id), "pack-0*", SearchOption.AllDirectories).Single();

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using MongoDB.Bson;
 using MongoDB.Driver;
 using Newtonsoft.Json.Linq;
@@ -49,9 +48,9 @@ public sealed class MongoDbRoundTripTests : IDisposable
 
         // The .bson artifact is the documents' bytes as the server sent them, one after another (what mongodump writes).
         var folder = Path.Combine(_fx.Repository, "collections", "mongo", "backups", backup.Id, "mongo");
-        var bson = Decompress(Path.Combine(folder, "typed.bson.br"));
+        var bson = Decompress(Path.Combine(folder, "typed.bson.zst"));
         Assert.Equal(stored.Values.SelectMany(b => b).ToArray(), bson);
-        var metadata = BsonDocument.Parse(System.Text.Encoding.UTF8.GetString(Decompress(Path.Combine(folder, "many.metadata.json.br"))));
+        var metadata = BsonDocument.Parse(System.Text.Encoding.UTF8.GetString(Decompress(Path.Combine(folder, "many.metadata.json.zst"))));
         Assert.Equal("many", metadata["collectionName"].AsString);
         Assert.Equal("collection", metadata["type"].AsString);
         Assert.Equal(100_000, metadata["count"].ToInt64());
@@ -165,11 +164,14 @@ public sealed class MongoDbRoundTripTests : IDisposable
         return (JArray)JObject.Parse(await File.ReadAllTextAsync(manifest))["targets"]!;
     }
 
+    /// <summary>An artifact (zstd, the default compression) as the zstd tool reads it: what an admin without PsBackup gets.</summary>
     private static byte[] Decompress(string file)
     {
-        using var brotli = new BrotliStream(File.OpenRead(file), CompressionMode.Decompress);
+        using var zstd = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("zstd", ["-d", "-c", file]) { RedirectStandardOutput = true })!;
         using var buffer = new MemoryStream();
-        brotli.CopyTo(buffer);
+        zstd.StandardOutput.BaseStream.CopyTo(buffer);
+        zstd.WaitForExit();
+        Assert.Equal(0, zstd.ExitCode);
         return buffer.ToArray();
     }
 

@@ -17,7 +17,7 @@ public sealed class EngineFixture : IDisposable
     public BackupEngine Engine { get; }
 
     public Task<BackupCollectionInfo> NewCollectionAsync(string name, string passphrase = "", bool incremental = true,
-        CompressionKind compression = CompressionKind.Brotli, params BackupTarget[] targets) =>
+        CompressionKind compression = CompressionKind.Zstd, params BackupTarget[] targets) =>
         Engine.NewCollectionAsync(new NewCollectionRequest(name, targets)
         {
             Repository = Repository,

@@ -35,8 +35,8 @@ internal sealed partial class WalListing
     private static WalObjects Of(SortedDictionary<string, WalObjects> files, string name) =>
         files.TryGetValue(name, out var objects) ? objects : files[name] = new WalObjects();
 
-    /// <summary>&lt;name&gt;.&lt;8 lowercase hex&gt;[.br|.gz][.aes] (temporary files of a local store do not match).</summary>
-    [GeneratedRegex(@"^(?<name>.+)\.[0-9a-f]{8}(\.br|\.gz)?(\.aes)?\z")]
+    /// <summary>&lt;name&gt;.&lt;8 lowercase hex&gt;[.zst|.br|.gz][.aes] (temporary files of a local store do not match).</summary>
+    [GeneratedRegex(@"^(?<name>.+)\.[0-9a-f]{8}(\.zst|\.br|\.gz)?(\.aes)?\z")]
     private static partial Regex DataObject();
 }
 

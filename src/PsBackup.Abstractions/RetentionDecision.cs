@@ -38,5 +38,8 @@ public sealed class RetentionDecision
     /// <summary>Bytes the backup occupies in the repository (what deleting it frees).</summary>
     public long StoredBytes { get; set; }
 
+    /// <summary>Restore drill records (Invoke-RestoreDrill's evidence) of this backup: kept with it, deleted with it.</summary>
+    public long DrillRecords { get; set; }
+
     public override string ToString() => $"{BackupId} {Action}";
 }

@@ -21,7 +21,7 @@ internal sealed class RetentionRunner(EngineOptions options)
     public static async Task<List<RetentionDecision>> PlanAsync(RetentionRequest request, CancellationToken ct)
     {
         using var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
-        return await PlanAsync(repository, request, ct).ConfigureAwait(false);
+        return (await PlanAsync(repository, request, ct).ConfigureAwait(false)).Decisions;
     }
 
     /// <summary>Deletes the approved deletions; yields each deleted backup as it goes, then every other decision.</summary>
@@ -33,7 +33,7 @@ internal sealed class RetentionRunner(EngineOptions options)
         await using var collectionLock = await CollectionLock.AcquireAsync(repository.Store, definition.Name, Operation, options.LockLease, ct).ConfigureAwait(false);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, collectionLock.Lost);
         var token = linked.Token;
-        var plan = await PlanAsync(repository, request, token).ConfigureAwait(false);
+        var (plan, orphans) = await PlanAsync(repository, request, token).ConfigureAwait(false);
 
         var order = DeletionOrder(plan.Where(d => d.Action == RetentionAction.Delete && approved.Contains(d.BackupId)));
         var deleting = order.ToHashSet();
@@ -54,7 +54,7 @@ internal sealed class RetentionRunner(EngineOptions options)
                 continue;
             }
             progress?.Report(new BackupProgress(Operation, $"Deleting {(decision.Unfinished ? "unfinished " : "")}backup {decision.BackupId}", decision.BackupId, done, order.Count));
-            await DeleteAsync(repository, collectionLock, decision, ct, token).ConfigureAwait(false);
+            await DeleteAsync(repository, collectionLock, decision, orphans.Contains(decision.BackupId), ct, token).ConfigureAwait(false);
             decision.Deleted = true;
             done++;
             yield return decision;
@@ -63,15 +63,19 @@ internal sealed class RetentionRunner(EngineOptions options)
             yield return decision;
     }
 
-    private static async Task DeleteAsync(BackupRepository repository, CollectionLock collectionLock, RetentionDecision decision, CancellationToken ct, CancellationToken token)
+    private static async Task DeleteAsync(BackupRepository repository, CollectionLock collectionLock, RetentionDecision decision, bool evidenceOnly,
+        CancellationToken ct, CancellationToken token)
     {
         try
         {
             await collectionLock.EnsureHeldAsync(token).ConfigureAwait(false);
             if (decision.Unfinished)
                 await repository.DeleteUnfinishedAsync(decision.Collection, decision.BackupId, token).ConfigureAwait(false);
-            else
+            else if (!evidenceOnly)
                 await repository.DeleteBackupAsync(decision.Collection, decision.BackupId, token).ConfigureAwait(false);
+            // The drills' evidence goes after its backup: an interruption between leaves evidence without a backup, which the next run deletes.
+            if (decision.DrillRecords > 0)
+                await DrillEvidence.DeleteAsync(repository, decision.Collection, decision.BackupId, token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (collectionLock.Lost.IsCancellationRequested && !ct.IsCancellationRequested)
         {
@@ -108,7 +112,8 @@ internal sealed class RetentionRunner(EngineOptions options)
         return (definition, RetentionRules.From(policy, request.TimeZone));
     }
 
-    private static async Task<List<RetentionDecision>> PlanAsync(BackupRepository repository, RetentionRequest request, CancellationToken ct)
+    /// <summary>The decisions, oldest first, and the ids of backups that are gone but left drill evidence (to delete).</summary>
+    private static async Task<(List<RetentionDecision> Decisions, HashSet<string> Orphans)> PlanAsync(BackupRepository repository, RetentionRequest request, CancellationToken ct)
     {
         var (definition, rules) = await ResolveAsync(repository, request, ct).ConfigureAwait(false);
         var now = request.Now ?? DateTimeOffset.UtcNow;
@@ -125,7 +130,32 @@ internal sealed class RetentionRunner(EngineOptions options)
         var cutoff = now - request.UnfinishedGracePeriod;
         foreach (var folder in await repository.ListUnfinishedAsync(definition.Name, ct).ConfigureAwait(false))
             decisions.Add(Describe(folder, definition.Name, repository, cutoff, request.UnfinishedGracePeriod));
-        return [.. decisions.OrderBy(d => d.StartTime).ThenBy(d => d.BackupId, StringComparer.Ordinal)];
+
+        // Drill records go with their backup; those whose backup is gone (a drill that finished after retention deleted it) are deleted.
+        var drills = (await DrillEvidence.ListAsync(repository, definition.Name, ct).ConfigureAwait(false)).GroupBy(k => k.Backup).ToDictionary(g => g.Key, g => g.Count());
+        foreach (var decision in decisions)
+            decision.DrillRecords = drills.GetValueOrDefault(decision.BackupId);
+        var orphans = drills.Keys.Where(id => !decisions.Exists(d => d.BackupId == id)).ToHashSet(StringComparer.Ordinal);
+        foreach (var id in orphans)
+            decisions.Add(Orphan(id, definition.Name, repository, drills[id]));
+        return ([.. decisions.OrderBy(d => d.StartTime).ThenBy(d => d.BackupId, StringComparer.Ordinal)], orphans);
+    }
+
+    private static RetentionDecision Orphan(string id, string collection, BackupRepository repository, int records)
+    {
+        string[] reasons = [$"drill evidence only: backup {id} no longer exists"];
+        return new RetentionDecision
+        {
+            BackupId = id,
+            Collection = collection,
+            Repository = repository.Location,
+            Type = BackupId.TypeOf(id),
+            StartTime = BackupId.TimeOf(id),
+            Action = RetentionAction.Delete,
+            ReasonList = reasons,
+            Reasons = reasons[0],
+            DrillRecords = records,
+        };
     }
 
     private static RetentionCandidate Candidate(CommittedBackup backup)

@@ -144,6 +144,7 @@ internal static class RestoreDrillRunner
         {
             if (scratch != null)
             {
+                result.RestoredTo = SecretMasker.Hide(scratch.Location); // as it ended up (a server's port once started)
                 progress?.Report(new BackupProgress("Restore drill", $"Removing the scratch place of target '{step.Target}'", step.Target, 0, -1));
                 var cleanup = await DisposeAsync(scratch, step.Target).ConfigureAwait(false);
                 error ??= cleanup;

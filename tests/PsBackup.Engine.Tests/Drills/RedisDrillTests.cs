@@ -133,6 +133,36 @@ public sealed class RedisDrillTests : IDisposable
     }
 
     [Fact]
+    public async Task Cancelled_while_its_server_loads_the_drill_stops_it_and_removes_the_folder()
+    {
+        using (var redis = _source.Connect()) RedisData.FillMany(redis.GetDatabase(0), "bulk:", 60_000);
+        await _fx.NewCollectionAsync("cancel", targets: RedisTestSupport.Target("cancel", _source.Endpoint));
+        await RedisTestSupport.BackupAsync(_fx, "cancel");
+        var folders = DrillSupport.ScratchFolders();
+        var processes = DrillProcesses();
+        using var cts = new CancellationTokenSource();
+        var watcher = Task.Run(async () =>
+        {
+            while (!cts.IsCancellationRequested)
+            {
+                if (DrillProcesses().Except(processes).Any())
+                {
+                    cts.Cancel();
+                    return true;
+                }
+                await Task.Delay(5);
+            }
+            return false;
+        });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _fx.DrillAsync(new RestoreDrillRequest("cancel"), ct: cts.Token));
+        Assert.True(await watcher, "the drill was not cancelled while its server ran");
+        Assert.Equal(folders, DrillSupport.ScratchFolders());
+        Assert.Equal(processes, DrillProcesses());
+        Assert.Empty(await _fx.RecordedAsync("cancel"));
+    }
+
+    [Fact]
     public async Task Without_redis_server_and_without_a_drill_server_the_error_names_what_is_missing()
     {
         await _fx.NewCollectionAsync("nobinary", targets: RedisTestSupport.Target("nobinary", _source.Endpoint));

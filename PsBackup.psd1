@@ -6,7 +6,7 @@
     Author               = 'PsBackup contributors'
     CompanyName          = 'PsBackup'
     Copyright            = '(c) PsBackup contributors. MIT License.'
-    Description          = 'Backup and disaster recovery for PostgreSQL, MongoDB, Redis and file trees: verified, atomic, incremental backups into local or S3 repositories, as PowerShell pipeline objects.'
+    Description          = 'Backup and disaster recovery for file trees, PostgreSQL (tables, or whole clusters with point-in-time recovery) and Redis: verified, atomic, incremental backups into local or S3 repositories, as PowerShell pipeline objects.'
     PowerShellVersion    = '7.4'
     # Only our two assemblies live in the module root. The engine and its third-party
     # dependencies load from Dependencies/ through an isolated AssemblyLoadContext, so they are
@@ -36,7 +36,7 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('Backup', 'Restore', 'DisasterRecovery', 'PostgreSQL', 'Redis', 'MongoDB', 'S3')
+            Tags       = @('Backup', 'Restore', 'DisasterRecovery', 'PostgreSQL', 'Redis', 'S3')
             ProjectUri = 'https://example.invalid/psbackup'
         }
     }

@@ -10,8 +10,10 @@
               out/PsBackup/<version>/ (no PowerShell is needed for that).
       Test    dotnet test PsBackup.sln: engine tests (they need the test servers of tests/peers:
               run tests/peers/start.sh first, or pass -StartPeers) and contract tests.
-      Pester  Invoke-Pester tests/pester in a child pwsh, so the imported module does not lock
-              out/ in this session. Skipped, with a warning, when Pester 5 is not installed.
+      Pester  tests/pester/Invoke-PesterSuite.ps1 in a child pwsh (so the imported module does
+              not stay loaded in this session): the Pester tests against the built module, with
+              Pester 5.9.1 (restored by the build; the task fails when it is missing). Some
+              tests need the test servers too.
       Help    Regenerates module/en-US/PsBackup.dll-Help.xml from docs/cmdlets/*.md (python3).
       All     Build, Test and Pester.
 
@@ -22,14 +24,19 @@
     Debug (default) or Release.
 
 .PARAMETER StartPeers
-    Before Test, install and start the test servers (tests/peers/install.sh and start.sh, Linux
-    only, as root or with sudo rights for apt); stop them after.
+    Before Test and Pester, install and start the test servers (tests/peers/install.sh and
+    start.sh, Linux only, as root or with sudo rights for apt); stop them after.
 
 .EXAMPLE
     ./build.ps1
 
 .EXAMPLE
     ./build.ps1 -Task Build, Pester -Configuration Release
+
+.EXAMPLE
+    dotnet tool restore; dotnet pwsh ./build.ps1 -StartPeers
+
+    With the pwsh this repository pins (dotnet-tools.json), on a machine without PowerShell.
 #>
 [CmdletBinding()]
 param(
@@ -67,10 +74,6 @@ function Invoke-Native {
     }
 }
 
-function ConvertTo-QuotedLiteral([string] $Text) {
-    "'" + $Text.Replace("'", "''") + "'"
-}
-
 function Get-ModuleManifestPath {
     $version = (Import-PowerShellDataFile -LiteralPath (Join-Path $root 'PsBackup.psd1')).ModuleVersion
     Join-Path $root 'out' 'PsBackup' $version 'PsBackup.psd1'
@@ -88,53 +91,39 @@ function Invoke-TestTask([bool] $AlreadyBuilt) {
     if ($AlreadyBuilt) { $arguments += '--no-build' }
     if (-not $StartPeers) {
         Write-Host 'The engine tests need the test servers; start them with tests/peers/start.sh (or pass -StartPeers).'
-        Invoke-Native dotnet $arguments
-        return
     }
-    if (-not $IsLinux) {
-        throw '-StartPeers works on Linux only (tests/peers/*.sh start PostgreSQL, Redis and Node servers as local processes).'
+    Invoke-Native dotnet $arguments
+}
+
+function Get-ChildPwsh {
+    # How to start another pwsh like this one, as a program and its first arguments. Inside a
+    # pwsh run as a .NET tool, the process is dotnet (`dotnet pwsh`, or `dotnet pwsh.dll`
+    # without the tool's launcher), so (Get-Process -Id $PID).Path would start dotnet, not pwsh:
+    # run the same pwsh.dll with the same dotnet, which always finds its runtime. Anywhere else
+    # the process is pwsh itself, in $PSHOME.
+    $process = [Environment]::ProcessPath
+    $dll = Join-Path $PSHOME 'pwsh.dll'
+    if ([System.IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet' -and (Test-Path -LiteralPath $dll -PathType Leaf)) {
+        return @($process, $dll)
     }
-    Invoke-Native bash @((Join-Path $root 'tests' 'peers' 'install.sh'))
-    try {
-        Invoke-Native bash @((Join-Path $root 'tests' 'peers' 'start.sh'))
-        Invoke-Native dotnet $arguments
-    }
-    finally {
-        & bash (Join-Path $root 'tests' 'peers' 'stop.sh')
-    }
+    $exe = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+    if (Test-Path -LiteralPath $exe -PathType Leaf) { return @($exe) }
+    throw "Cannot find how to start pwsh: neither '$exe' nor 'dotnet $dll' exists."
 }
 
 function Invoke-PesterTask {
-    Write-Step 'Pester'
-    $pester = Get-Module -ListAvailable -Name Pester |
-        Where-Object { $_.Version -ge [version]'5.0.0' } |
-        Sort-Object -Property Version -Descending |
-        Select-Object -First 1
-    if (-not $pester) {
-        Write-Warning ('Pester 5 is not installed, so the tests in tests/pester did not run. Install it with: ' +
-            'Install-Module -Name Pester -MinimumVersion 5.0.0 -Scope CurrentUser -Force -SkipPublisherCheck')
-        return
+    Write-Step "Pester ($Configuration)"
+    $cli = Join-Path $root 'tools' 'PsBackup.Cli' 'bin' $Configuration 'net10.0' 'psbackup-cli.dll'
+    if (-not (Test-Path -LiteralPath (Get-ModuleManifestPath) -PathType Leaf) -or -not (Test-Path -LiteralPath $cli -PathType Leaf)) {
+        Write-Host 'The module or psbackup-cli is not built yet; building them.'
+        Invoke-Native dotnet @('build', $solution, '-c', $Configuration, '--nologo')
     }
-    if (-not (Test-Path -LiteralPath (Get-ModuleManifestPath) -PathType Leaf)) {
-        Write-Host 'The module is not built yet; building it.'
-        Invoke-Native dotnet @('build', (Join-Path $root 'src' 'PsBackup'), '-c', $Configuration, '--nologo')
-    }
-
-    $results = Join-Path $root 'TestResults'
-    $null = New-Item -ItemType Directory -Path $results -Force
-    # A child pwsh: importing the binary module would otherwise keep its DLLs loaded in this session.
-    $command = @(
-        "Import-Module -Name Pester -RequiredVersion $(ConvertTo-QuotedLiteral $pester.Version.ToString()) -ErrorAction Stop"
-        '$configuration = New-PesterConfiguration'
-        "`$configuration.Run.Path = $(ConvertTo-QuotedLiteral $pesterTests)"
-        '$configuration.Run.Exit = $true'
-        '$configuration.Output.Verbosity = ''Detailed'''
-        '$configuration.TestResult.Enabled = $true'
-        "`$configuration.TestResult.OutputPath = $(ConvertTo-QuotedLiteral (Join-Path $results 'pester.xml'))"
-        'Invoke-Pester -Configuration $configuration'
-    ) -join '; '
-    $pwsh = (Get-Process -Id $PID).Path
-    Invoke-Native $pwsh @('-NoProfile', '-NonInteractive', '-Command', $command)
+    # A child pwsh: importing the binary module would otherwise keep its DLLs loaded in this
+    # session. Invoke-PesterSuite.ps1 imports Pester 5.9.1 and fails (exit 1) when it is missing,
+    # when a test fails or when none ran.
+    $pwsh = @(Get-ChildPwsh)
+    $arguments = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $pesterTests 'Invoke-PesterSuite.ps1'))
+    Invoke-Native $pwsh[0] $arguments
 }
 
 function Invoke-HelpTask {
@@ -148,15 +137,31 @@ function Invoke-HelpTask {
 }
 
 $selected = if ($Task -contains 'All') { @('Build', 'Test', 'Pester') + @($Task | Where-Object { $_ -eq 'Help' }) } else { $Task }
-$built = $false
-foreach ($step in 'Help', 'Build', 'Test', 'Pester') {
-    if ($selected -notcontains $step) { continue }
-    switch ($step) {
-        'Help' { Invoke-HelpTask }
-        'Build' { Invoke-BuildTask; $built = $true }
-        'Test' { Invoke-TestTask -AlreadyBuilt $built }
-        'Pester' { Invoke-PesterTask }
+$needPeers = $StartPeers -and ($selected -contains 'Test' -or $selected -contains 'Pester')
+if ($needPeers) {
+    if (-not $IsLinux) {
+        throw '-StartPeers works on Linux only (tests/peers/*.sh start PostgreSQL, Redis and Node servers as local processes).'
     }
+    Write-Step 'Test servers'
+    Invoke-Native bash @((Join-Path $root 'tests' 'peers' 'install.sh'))
+}
+$built = $false
+try {
+    foreach ($step in 'Help', 'Build', 'Test', 'Pester') {
+        if ($selected -notcontains $step) { continue }
+        if ($needPeers -and $step -in 'Test', 'Pester') {
+            Invoke-Native bash @((Join-Path $root 'tests' 'peers' 'start.sh')) # idempotent
+        }
+        switch ($step) {
+            'Help' { Invoke-HelpTask }
+            'Build' { Invoke-BuildTask; $built = $true }
+            'Test' { Invoke-TestTask -AlreadyBuilt $built }
+            'Pester' { Invoke-PesterTask }
+        }
+    }
+}
+finally {
+    if ($needPeers) { & bash (Join-Path $root 'tests' 'peers' 'stop.sh') }
 }
 Write-Host ''
 Write-Host "build.ps1: $($selected -join ', ') done." -ForegroundColor Green

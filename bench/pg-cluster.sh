@@ -4,7 +4,7 @@
 #
 #   bench/pg-cluster.sh            (as root; ~5 min, ~6 GB disk in /tmp)
 #
-# 1. A throwaway PostgreSQL 15 cluster (port 55490) whose archive_command pushes every WAL file to
+# 1. A throwaway PostgreSQL 15 cluster (port 15490) whose archive_command pushes every WAL file to
 #    BOTH PsBackup (psbackup-cli archive-wal) and pgBackRest (archive-push), so both tools see the
 #    same WAL and each backup waits for its own archive as it would in production.
 # 2. Base backups, each timed by GNU time (wall seconds, peak RSS), page cache dropped before each:
@@ -23,7 +23,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 RUN=${BENCH_PG_WORK:-/tmp/psbackup-bench-pg}
-PORT=${BENCH_PG_PORT:-55490}
+PORT=${BENCH_PG_PORT:-15490}
 SCALE=${BENCH_PG_SCALE:-70}
 RESULTS=$RUN/results.tsv
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

@@ -16,7 +16,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 WORK=${BENCH_WORK:-$HERE/.work}/pg
 PG_BIN=${PSBACKUP_TEST_PG_BIN:-/usr/lib/postgresql/15/bin}
-PORT=${BENCH_PG_PORT:-55433}
+PORT=${BENCH_PG_PORT:-15440}
 DATA=$WORK/data
 RESULTS=$WORK/results.tsv
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=postgres

@@ -4,7 +4,7 @@
 #
 #   bench/s3.sh            (as root: drops the page cache before every timed step)
 #
-# Server: s3rver from tests/peers on 127.0.0.1:45690 (started here when it is not running).
+# Server: s3rver from tests/peers on 127.0.0.1:14569 (started here when it is not running).
 # Data: BENCH_S3_FILES (default 64) files x BENCH_S3_FILE_MB (default 16) MiB of /dev/urandom in
 # bench/.work/s3/tree (incompressible; regenerated every run).
 # Steps, each under /usr/bin/time (wall, peak RSS, client CPU), with the s3rver node process' CPU
@@ -31,7 +31,7 @@ RAW=$WORK/s3raw/s3raw
 FILES=${BENCH_S3_FILES:-64}
 FILE_MB=${BENCH_S3_FILE_MB:-16}
 RESULTS=$RUN/results.tsv
-export PSBACKUP_S3_ENDPOINT=${PSBACKUP_S3_ENDPOINT:-http://127.0.0.1:45690}
+export PSBACKUP_S3_ENDPOINT=${PSBACKUP_S3_ENDPOINT:-http://127.0.0.1:14569}
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 PEERS_DIR=${PSBACKUP_PEERS_DIR:-/tmp/psbackup-peers}

@@ -30,7 +30,7 @@ if (args.Length < 2)
 
 var config = new AmazonS3Config
 {
-    ServiceURL = Env("PSBACKUP_S3_ENDPOINT", "http://127.0.0.1:45690"),
+    ServiceURL = Env("PSBACKUP_S3_ENDPOINT", "http://127.0.0.1:14569"),
     ForcePathStyle = true,
     AuthenticationRegion = Env("AWS_REGION", "us-east-1"),
     RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,

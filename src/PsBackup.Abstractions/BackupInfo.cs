@@ -33,8 +33,8 @@ public sealed class BackupInfo
     /// <summary>Pinned backups are never deleted by Invoke-RetentionPolicy (Set-Backup -Pinned).</summary>
     public bool Pinned { get; set; }
 
-    /// <summary>Labels set with Set-Backup -Tag; a retention policy's KeepTags keeps backups that carry one.</summary>
-    public string[] Tags { get; set; } = [];
+    /// <summary>Labels set with Set-Backup -Tag; a retention policy's KeepTags keeps backups that carry one. Exports as "a, b".</summary>
+    public StringList Tags { get; set; } = StringList.Empty;
 
     /// <summary>When this backup was last proven by a restore drill (Invoke-RestoreDrill); null when never.</summary>
     public DateTimeOffset? LastDrillTime { get; set; }

@@ -23,6 +23,13 @@ public sealed class RetentionPolicy
     /// <summary>Keep every backup that started within this span before the newest backup (not before now, as restic).</summary>
     public TimeSpan? KeepWithin { get; set; }
 
+    /// <summary>
+    /// For kinds with a continuously archived log (PostgreSQL clusters' WAL): keep the log needed to
+    /// recover to any moment within this span before now. Older kept backups keep only the log their
+    /// own restore needs. Null: keep the log from the start of the oldest kept base backup on.
+    /// </summary>
+    public TimeSpan? KeepLogWithin { get; set; }
+
     /// <summary>Keep every backup that has at least one of these tags (Set-Backup -Tag). Null reads as none.</summary>
     public string[] KeepTags
     {
@@ -61,6 +68,7 @@ public sealed class RetentionPolicy
         Add(nameof(KeepMonthly), KeepMonthly);
         Add(nameof(KeepYearly), KeepYearly);
         if (KeepWithin is { } within) parts.Add($"{nameof(KeepWithin)}={within.ToString("c", CultureInfo.InvariantCulture)}");
+        if (KeepLogWithin is { } log) parts.Add($"{nameof(KeepLogWithin)}={log.ToString("c", CultureInfo.InvariantCulture)}");
         if (KeepTags.Length > 0) parts.Add($"{nameof(KeepTags)}={string.Join(",", KeepTags)}");
         if (TimeZone != null) parts.Add($"{nameof(TimeZone)}={TimeZone}");
         return string.Join("; ", parts);

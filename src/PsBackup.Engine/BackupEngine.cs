@@ -28,6 +28,14 @@ public sealed class BackupEngine(EngineOptions? options = null)
     public Task<BackupRunResult> InvokeBackupAsync(BackupRequest request, IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>
         new BackupRunner(_options).RunAsync(request, progress, ct);
 
+    /// <summary>
+    /// Invoke-Backup of several collections: each request's collection may be a wildcard; at most
+    /// <paramref name="collectionThrottleLimit"/> collections run at once; one outcome per collection, as each finishes.
+    /// </summary>
+    public IAsyncEnumerable<CollectionBackupOutcome> InvokeBackupsAsync(IReadOnlyList<BackupRequest> requests, int collectionThrottleLimit,
+        IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>
+        new CollectionsBackupRunner(_options).RunAsync(requests, collectionThrottleLimit, progress, ct);
+
     public Task<List<BackupInfo>> GetBackupsAsync(BackupQuery query, CancellationToken ct = default) =>
         BackupCatalog.QueryAsync(query, ct);
 
@@ -57,8 +65,11 @@ public sealed class BackupEngine(EngineOptions? options = null)
     public Task<StorageLifecycle> SetStorageLifecycleAsync(RepositoryAddress? repository, Storage.S3.LifecyclePolicy? policy, CancellationToken ct = default) =>
         StorageLifecycleManager.SetAsync(repository, policy, ct);
 
-    /// <summary>Stores one log file a server's archive command hands over (psbackup-cli): true when stored, false when the identical file was already archived.</summary>
-    public Task<bool> ArchiveLogAsync(ArchiveLogRequest request, CancellationToken ct = default) =>
+    /// <summary>
+    /// Stores one log file a server's archive command hands over (psbackup-cli): Stored is false when the
+    /// identical file was already archived; with copy repositories, each one's outcome.
+    /// </summary>
+    public Task<ArchiveLogResult> ArchiveLogAsync(ArchiveLogRequest request, CancellationToken ct = default) =>
         PointInTimeOperations.ArchiveLogAsync(request, ct);
 
     /// <summary>Get-BackupRecoveryWindow: per point-in-time target, the earliest and latest restorable moment.</summary>

@@ -151,12 +151,16 @@ public sealed class CmdletContractTests(ModuleUnderTest module)
         // [PsBackup.RetentionPolicy]@{ KeepDaily = 30 } needs a public parameterless constructor and public setters.
         var policy = module.Abstractions.GetType("PsBackup.RetentionPolicy", throwOnError: true)!;
         Assert.NotNull(policy.GetConstructor(Type.EmptyTypes));
-        foreach (var name in new[] { "KeepLast", "KeepHourly", "KeepDaily", "KeepWeekly", "KeepMonthly", "KeepYearly", "KeepWithin", "KeepTags", "TimeZone" })
+        foreach (var name in new[] { "KeepLast", "KeepHourly", "KeepDaily", "KeepWeekly", "KeepMonthly", "KeepYearly", "KeepWithin", "KeepLogWithin", "KeepTags", "TimeZone" })
             Assert.True(policy.GetProperty(name)?.SetMethod is { IsPublic: true }, $"RetentionPolicy.{name} needs a public setter.");
         var decision = module.Abstractions.GetType("PsBackup.RetentionDecision", throwOnError: true)!;
-        var flat = new HashSet<string> { "System.String", "System.String[]", "System.Int64", "System.Boolean", "System.DateTimeOffset", "PsBackup.BackupType", "PsBackup.RetentionAction" };
+        // Lists are StringList, whose ToString() joins them ("a, b"): Export-Csv writes a string[] as "System.String[]".
+        var flat = new HashSet<string> { "System.String", "PsBackup.StringList", "System.Int32", "System.Int64", "System.Boolean", "System.DateTimeOffset", "PsBackup.BackupType", "PsBackup.RetentionAction" };
         foreach (var property in decision.GetProperties())
             Assert.True(flat.Contains(property.PropertyType.FullName!), $"RetentionDecision.{property.Name} is {property.PropertyType}; Export-Csv needs flat values.");
+        var list = module.Abstractions.GetType("PsBackup.StringList", throwOnError: true)!;
+        Assert.Equal(list, list.GetMethod("ToString", Type.EmptyTypes)!.DeclaringType);
+        Assert.Equal("PsBackup.StringList", module.Abstractions.GetType("PsBackup.BackupInfo", throwOnError: true)!.GetProperty("Tags")!.PropertyType.FullName);
         Assert.Equal("System.String", decision.GetProperty("Reasons")!.PropertyType.FullName);
     }
 

@@ -8,12 +8,22 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # --- Debian packages: postgresql-15 (its contrib extensions, citext among them, are in the same
 # package on Debian 12), redis-server (with redis-tools: redis-check-rdb) and openssl (the Redis TLS
 # test makes a certificate) for the tests; acl (setfacl: the file-tree fidelity tests set POSIX
-# ACLs); zstd, restic, pigz for the benchmarks.
+# ACLs); zstd, restic, pigz for the benchmarks; Node.js and npm for the S3 and MongoDB-wire peers.
+# A fresh Debian 12 has none of them.
 apt_pkgs=(postgresql-15 redis-server zstd restic pigz openssl acl)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == "install ok installed" ]] || missing+=("$p")
 done
+# Node counts as present when its programs are, however it was installed (NodeSource's nodejs
+# ships npm and conflicts with Debian's npm package).
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+if [[ " ${missing[*]} " == *" postgresql-15 "* && ! -e /etc/postgresql-common/createcluster.conf ]]; then
+  # No system cluster on port 5432: the peers run their own clusters.
+  mkdir -p /etc/postgresql-common
+  echo 'create_main_cluster = false' >/etc/postgresql-common/createcluster.conf
+fi
 if ((${#missing[@]})); then
   echo "install.sh: apt-get install ${missing[*]}"
   # A fresh machine has empty apt lists: update only when apt knows no candidate for a package.

@@ -30,8 +30,9 @@ Describe 'The PsBackup module' {
         # Any cmdlet that reaches the engine loads it; New-BackupCollection also reaches Newtonsoft.Json.
         $source = Join-Path $TestDrive 'isolation-source'
         New-TestTree -Path $source -File @{ 'file.txt' = 'content' }
-        $null = New-BackupTarget -Path $source |
+        $collection = New-BackupTarget -Path $source |
             New-BackupCollection -Name isolation -Repository (Join-Path $TestDrive 'isolation-repository') -ErrorAction Stop
+        $collection.Name | Should -Be 'isolation'
 
         $dependencies = Join-Path $module.ModuleBase 'Dependencies'
         $context = [System.Runtime.Loader.AssemblyLoadContext]::All | Where-Object Name -eq 'PsBackup.Dependencies'

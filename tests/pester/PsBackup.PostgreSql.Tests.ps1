@@ -9,7 +9,7 @@ Describe 'PostgreSQL tables' {
         Import-Module (Get-PsBackupModuleManifest) -Force -ErrorAction Stop
 
         $pgHost = $env:PSBACKUP_TEST_PG_HOST ?? '127.0.0.1'
-        $pgPort = [int]($env:PSBACKUP_TEST_PG_PORT ?? '54320')
+        $pgPort = [int]($env:PSBACKUP_TEST_PG_PORT ?? '15432')
         $pgUser = $env:PSBACKUP_TEST_PG_USER ?? 'postgres'
         $psql = Join-Path ($env:PSBACKUP_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin') 'psql'
         function Invoke-Sql([string] $Database, [string] $Sql) {
@@ -68,16 +68,30 @@ INSERT INTO items (name, qty) SELECT 'item ' || g, g FROM generate_series(1, 500
             $failures[0].FullyQualifiedErrorId | Should -BeLike 'RestoreWouldOverwrite,*'
         }
 
-        It 'Get-BackupTargetStatus shows the replication slot' {
-            $status = Get-BackupTargetStatus -Name pg -Repository $repository
-            $status.ReplicationSlot | Should -BeLike 'psbackup_*'
-            $status.RetainedWalBytes | Should -BeGreaterOrEqual 0
+        It 'Get-BackupTargetStatus shows the replication slot, in a view that fits 80 columns' {
+            $status = @(Get-BackupTargetStatus -Name pg -Repository $repository -ErrorVariable err)
+            $err | Should -BeNullOrEmpty
+            $status.Count | Should -Be 1
+            $status[0].ReplicationSlot | Should -BeLike 'psbackup_*'
+            $status[0].RetainedWalBytes | Should -BeGreaterOrEqual 0
+            $lines = @($status | Get-ViewLine)
+            $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 80 }
+            $lines[0] -split '\s+' | Should -Be @('Collection', 'Target', 'Active', 'RetainedWal', 'WalStatus', 'ReplicationSlot')
+            ($lines -join '') -replace '\s+', '' | Should -BeLike "*$($status[0].ReplicationSlot)*"
         }
+    }
 
-        It 'Remove-BackupCollection drops the slot' {
-            Remove-BackupCollection -Name pg -Repository $repository -Confirm:$false
-            Invoke-Sql postgres "SELECT count(*) FROM pg_replication_slots WHERE database = '$database'" | Should -Be '0'
-        }
+    It 'Remove-BackupCollection drops the replication slot of the collection' {
+        New-BackupTarget -PostgreSql -Server $pgHost -Port $pgPort -Database $database -UserName $pgUser -Table 'public.items' -Name items |
+            New-BackupCollection -Name pg-removed -Repository $repository -IncrementalBackupEnabled -ErrorAction Stop | Out-Null
+        $null = Invoke-Backup -Name pg-removed -Repository $repository -ErrorAction Stop
+        $slot = (Get-BackupTargetStatus -Name pg-removed -Repository $repository -ErrorAction Stop).ReplicationSlot
+        Invoke-Sql postgres "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$slot'" | Should -Be '1'
+
+        Remove-BackupCollection -Name pg-removed -Repository $repository -Confirm:$false -ErrorVariable err
+        $err | Should -BeNullOrEmpty
+        Invoke-Sql postgres "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$slot'" | Should -Be '0'
+        Test-Path -LiteralPath (Join-Path $repository 'collections' 'pg-removed') | Should -BeFalse
     }
 
     Context 'A schema with an enum, a foreign key and a partitioned table, restored into an empty database' {

@@ -15,8 +15,7 @@ Describe 'PsBackup with Redis' {
 
         function Start-TestRedis {
             param([string[]] $Arguments = @())
-            $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-            $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
+            $port = Get-FreeTestPort -Exclude $servers.Port
             $dir = Join-Path $TestDrive "redis-$port"
             $null = New-Item -ItemType Directory -Path $dir
             $process = Start-Process -FilePath redis-server -PassThru -ArgumentList (@(
@@ -91,9 +90,13 @@ Describe 'PsBackup with Redis' {
             $err[0].FullyQualifiedErrorId | Should -BeLike 'TargetAuthenticationFailed*'
         }
 
-        It 'takes a snapshot' {
+        It 'takes a snapshot that Test-Backup verifies' {
             $backup.Status | Should -Be 'Complete'
-            Get-Backup -Collection cache -Latest | Test-Backup | Where-Object Status -ne 'Ok' | Should -BeNullOrEmpty
+            $findings = @(Get-Backup -Collection cache -Latest | Test-Backup -ErrorVariable err)
+            $err | Should -BeNullOrEmpty
+            $findings.Count | Should -Be 1
+            $findings[0].Artifact | Should -BeLike 'cache/dump.rdb*'
+            $findings[0].Status | Should -Be 'Ok'
         }
 
         It 'restores into another server with a key prefix and a database map, keeping TTLs' {
@@ -124,9 +127,15 @@ Describe 'PsBackup with Redis' {
             (redis-check-rdb $result.Destination) -join "`n" | Should -Match 'RDB looks OK'
         }
 
-        It '-WhatIf restores nothing' {
-            $backup | Restore-Backup -Destination $other.Endpoint -KeyPrefix 'whatif:' -WhatIf
+        It '-WhatIf says what it would restore, and restores nothing' {
+            $keysBefore = @(redis-cli -p $other.Port --scan | Sort-Object)
+            $run = Invoke-WhatIf { $backup | Restore-Backup -Destination $other.Endpoint -KeyPrefix 'whatif:' -WhatIf }
+            $run.Errors | Should -BeNullOrEmpty
+            $run.Output | Should -BeNullOrEmpty
+            @($run.WhatIf).Count | Should -Be 1
+            $run.WhatIf | Should -BeLike "What if: Performing the operation ""Restore to *$($other.Endpoint)*"" on target ""target 'cache' (*) of backup $($backup.Id)""."
             redis-cli -p $other.Port exists 'whatif:user:1' | Should -Be '0'
+            (@(redis-cli -p $other.Port --scan | Sort-Object) -join ',') | Should -Be ($keysBefore -join ',')
         }
     }
 }

@@ -160,21 +160,27 @@ Describe 'PsBackup workflows' {
             Get-TreeSnapshot -Path $destination | Should -Be $fullSnapshot
         }
 
-        It 'Restore-Backup -WhatIf restores nothing' {
+        It 'Restore-Backup -WhatIf says what it would restore, and restores nothing' {
             $destination = Join-Path $TestDrive 'restore-whatif'
-            $out = Get-Backup -Collection docs -Latest | Restore-Backup -Destination $destination -WhatIf
-            $out | Should -BeNullOrEmpty
+            $run = Invoke-WhatIf { Get-Backup -Collection docs -Latest | Restore-Backup -Destination $destination -WhatIf }
+            $run.Errors | Should -BeNullOrEmpty
+            $run.Output | Should -BeNullOrEmpty
+            $run.WhatIf | Should -Be "What if: Performing the operation ""Restore to $destination"" on target ""target 'docs' (fileTree) of backup $($piped[0].Id)""."
             Test-Path -LiteralPath $destination | Should -BeFalse
 
             # In place (no -Destination) the source tree stays as it is.
             $before = Get-TreeSnapshot -Path $source
-            Restore-Backup -Id $full.Id -WhatIf | Should -BeNullOrEmpty
+            $run = Invoke-WhatIf { Restore-Backup -Id $full.Id -WhatIf }
+            $run.Errors | Should -BeNullOrEmpty
+            $run.Output | Should -BeNullOrEmpty
+            $run.WhatIf | Should -Be "What if: Performing the operation ""Restore to its original location ($((Resolve-Path -LiteralPath $source).ProviderPath))"" on target ""target 'docs' (fileTree) of backup $($full.Id)""."
             Get-TreeSnapshot -Path $source | Should -Be $before
         }
 
         It 'Get-Backup | Export-Csv round-trips the useful columns' {
             $csv = Join-Path $TestDrive 'backups.csv'
             $backups = @(Get-Backup -Collection docs)
+            $backups.Count | Should -Be 3
             $backups | Export-Csv -LiteralPath $csv
             $rows = @(Import-Csv -LiteralPath $csv)
 
@@ -204,23 +210,31 @@ Describe 'PsBackup workflows' {
             }
         }
 
-        It 'Remove-BackupCollection -WhatIf deletes nothing' {
-            $before = @(Get-Backup -Collection docs).Id -join ','
-            Remove-BackupCollection -Name docs -WhatIf
-            Get-BackupCollection -Name docs | Remove-BackupCollection -WhatIf
-            @(Get-BackupCollection -Name docs).Count | Should -Be 1
-            (@(Get-Backup -Collection docs).Id -join ',') | Should -Be $before
+        It 'Remove-BackupCollection -WhatIf says what it would remove, and deletes nothing' {
+            $before = Get-TreeSnapshot -Path $repository
+            $run = Invoke-WhatIf {
+                Remove-BackupCollection -Name docs -WhatIf
+                Get-BackupCollection -Name docs | Remove-BackupCollection -WhatIf
+            }
+            $run.Errors | Should -BeNullOrEmpty
+            $run.Output | Should -BeNullOrEmpty
+            $run.WhatIf | Should -Be @(
+                'What if: Performing the operation "Remove backup collection and all its backups" on target "docs".'
+                'What if: Performing the operation "Remove backup collection and all its backups" on target "docs".')
+            Get-TreeSnapshot -Path $repository | Should -Be $before
         }
 
         It 'Remove-BackupCollection -Confirm:$false deletes a collection and its backups' {
-            $null = New-BackupTarget -Path $source | New-BackupCollection -Name scratch
-            $null = Invoke-Backup -Name scratch
+            $scratch = New-BackupTarget -Path $source | New-BackupCollection -Name scratch
+            $backup = Invoke-Backup -Name scratch
+            $scratch.Name | Should -Be 'scratch'
+            (@(Get-Backup -Collection scratch).Id -join ',') | Should -Be $backup.Id
             Remove-BackupCollection -Name scratch -Confirm:$false -ErrorVariable removeErrors
             $removeErrors | Should -BeNullOrEmpty
 
             Get-BackupCollection -Name scratch -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
             $err[0].FullyQualifiedErrorId | Should -BeLike 'CollectionNotFound*'
-            Get-Backup -Collection 'scrat*' | Should -BeNullOrEmpty
+            Test-Path -LiteralPath (Join-Path $repository 'collections' 'scratch') | Should -BeFalse
             @(Get-BackupCollection -Name docs).Count | Should -Be 1
         }
     }
@@ -281,7 +295,9 @@ Describe 'PsBackup workflows' {
             $env:PSBACKUP_PASSPHRASE = 'correct horse battery staple'
             $findings = @($backup | Test-Backup -ErrorVariable err)
             $err | Should -BeNullOrEmpty
-            $findings | Where-Object Status -ne 'Ok' | Should -BeNullOrEmpty
+            $findings.Count | Should -BeGreaterThan 0
+            $findings.Status | Should -Not -Contain 'Corrupt'
+            @($findings | Where-Object Status -eq 'Ok').Count | Should -Be $findings.Count
         }
 
         It 'a wrong passphrase is WrongPassphrase for Test-Backup' {
@@ -317,8 +333,9 @@ Describe 'PsBackup workflows' {
         BeforeAll {
             $chainSource = Join-Path $TestDrive 'chain'
             New-TestTree -Path $chainSource -File @{ 'a.txt' = 'a'; 'b/c.txt' = 'c' }
-            $null = New-BackupTarget -Path $chainSource | New-BackupCollection -Name chainless -IncrementalBackupEnabled
-            $null = New-BackupTarget -Path $chainSource | New-BackupCollection -Name fullonly
+            $null = New-BackupTarget -Path $chainSource | New-BackupCollection -Name chainless -IncrementalBackupEnabled -ErrorAction Stop
+            $null = New-BackupTarget -Path $chainSource | New-BackupCollection -Name chained -IncrementalBackupEnabled -ErrorAction Stop
+            $null = New-BackupTarget -Path $chainSource | New-BackupCollection -Name fullonly -ErrorAction Stop
         }
 
         It 'Invoke-Backup -Incremental on a collection without a backup fails with NoFullBackup' {
@@ -326,12 +343,12 @@ Describe 'PsBackup workflows' {
             $out | Should -BeNullOrEmpty
             $err[0].FullyQualifiedErrorId | Should -BeLike 'NoFullBackup*'
             $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
-            Get-Backup -Collection chainless | Should -BeNullOrEmpty
+            @(Get-ChildItem -LiteralPath (Join-Path $repository 'collections' 'chainless') -Recurse -Filter manifest.json).Count | Should -Be 0
         }
 
         It 'after a full backup the incremental succeeds' {
-            $first = Invoke-Backup -Name chainless
-            $next = Invoke-Backup -Name chainless -Incremental
+            $first = Invoke-Backup -Name chained
+            $next = Invoke-Backup -Name chained -Incremental
             $first.Type | Should -Be 'Full'
             $next.Type | Should -Be 'Incremental'
             $next.ParentId | Should -Be $first.Id
@@ -375,10 +392,15 @@ Describe 'PsBackup workflows' {
             $err[0].CategoryInfo.Category | Should -Be 'ResourceExists'
         }
 
-        It '-WhatIf creates nothing' {
-            $out = New-BackupTarget -Path $twiceSource | New-BackupCollection -Name not-created -WhatIf
-            $out | Should -BeNullOrEmpty
-            Get-BackupCollection -Name 'not-created*' | Should -BeNullOrEmpty
+        It '-WhatIf says what it would create, and creates nothing' {
+            $target = New-BackupTarget -Path $twiceSource -ErrorVariable targetErrors
+            $targetErrors | Should -BeNullOrEmpty
+            $target.Path | Should -Be (Resolve-Path -LiteralPath $twiceSource).ProviderPath
+            $run = Invoke-WhatIf { $target | New-BackupCollection -Name not-created -WhatIf }
+            $run.Errors | Should -BeNullOrEmpty
+            $run.Output | Should -BeNullOrEmpty
+            $run.WhatIf | Should -Be 'What if: Performing the operation "Create backup collection" on target "not-created".'
+            Test-Path -LiteralPath (Join-Path $repository 'collections' 'not-created') | Should -BeFalse
         }
     }
 
@@ -395,16 +417,19 @@ Describe 'PsBackup workflows' {
             Set-Content -LiteralPath (Join-Path $copySource 'a.txt') -Value 'alpha, changed' -NoNewline
             $copyIncremental = Invoke-Backup -Name copies -Incremental
             $copySnapshot = Get-TreeSnapshot -Path $copySource
-            $drRepository = Join-Path $TestDrive 'dr-repository'
         }
 
-        It 'Copy-Backup -WhatIf copies nothing' {
-            $out = Copy-Backup -Collection copies -DestinationRepository $drRepository -WhatIf
-            $out | Should -BeNullOrEmpty
+        It 'Copy-Backup -WhatIf says what it would copy, and copies nothing' {
+            $drRepository = Join-Path $TestDrive 'dr-whatif'
+            $run = Invoke-WhatIf { Copy-Backup -Collection copies -DestinationRepository $drRepository -WhatIf }
+            $run.Errors | Should -BeNullOrEmpty
+            $run.Output | Should -BeNullOrEmpty
+            $run.WhatIf | Should -Be "What if: Performing the operation ""Copy to repository '$drRepository'"" on target ""All backups of collection 'copies'""."
             Test-Path -LiteralPath $drRepository | Should -BeFalse
         }
 
         It 'Get-Backup -Latest | Copy-Backup copies the backup with its chain, oldest first' {
+            $drRepository = Join-Path $TestDrive 'dr-latest'
             $results = @(Get-Backup -Collection copies -Latest | Copy-Backup -DestinationRepository $drRepository -ErrorVariable err)
             $err | Should -BeNullOrEmpty
             ($results.BackupId -join ',') | Should -Be (@($copyFull.Id, $copyIncremental.Id) -join ',')
@@ -419,14 +444,21 @@ Describe 'PsBackup workflows' {
         }
 
         It 'a second run copies nothing' {
-            $results = @(Copy-Backup -Collection copies -DestinationRepository $drRepository -ErrorVariable err)
-            $err | Should -BeNullOrEmpty
+            $drRepository = Join-Path $TestDrive 'dr-twice'
+            $first = @(Copy-Backup -Collection copies -DestinationRepository $drRepository -ErrorVariable err1)
+            ($first.Status -join ',') | Should -Be 'Copied,Copied'
+            $results = @(Copy-Backup -Collection copies -DestinationRepository $drRepository -ErrorVariable err2)
+            @($err1) + @($err2) | Should -BeNullOrEmpty
             $results.Count | Should -Be 2
             ($results.Status -join ',') | Should -Be 'AlreadyPresent,AlreadyPresent'
             ($results | Measure-Object -Property ArtifactsCopied -Sum).Sum | Should -Be 0
         }
 
         It 'the copy verifies and restores exactly' {
+            $drRepository = Join-Path $TestDrive 'dr-verified'
+            $copied = @(Copy-Backup -Collection copies -Id $copyIncremental.Id -DestinationRepository $drRepository -ErrorVariable copyErrors)
+            $copyErrors | Should -BeNullOrEmpty
+            $copied.Count | Should -Be 2
             $findings = @(Get-Backup -Collection copies -Latest -Repository $drRepository | Test-Backup)
             $findings.Count | Should -BeGreaterThan 0
             $findings | Where-Object Status -ne 'Ok' | Should -BeNullOrEmpty
@@ -444,7 +476,7 @@ Describe 'PsBackup workflows' {
             $out | Should -BeNullOrEmpty
             $err[0].FullyQualifiedErrorId | Should -BeLike 'CollectionMismatch*'
             $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
-            Get-Backup -Collection copies -Repository $otherRepository | Should -BeNullOrEmpty
+            @(Get-ChildItem -LiteralPath $otherRepository -Recurse -Filter manifest.json).Count | Should -Be 0
         }
     }
 
@@ -453,69 +485,97 @@ Describe 'PsBackup workflows' {
             $retentionSource = Join-Path $TestDrive 'retention-source'
             New-TestTree -Path $retentionSource -File @{ 'a.txt' = 'alpha'; 'big.bin' = 'z' * 100000 }
             $policy = [PsBackup.RetentionPolicy]@{ KeepLast = 1; TimeZone = 'UTC' }
+        }
+
+        BeforeEach {
+            # Each test gets a collection of its own: an old full, an incremental on it, a new full.
+            $kept = 'kept-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
             $retentionCollection = New-BackupTarget -Path $retentionSource |
-                New-BackupCollection -Name kept -IncrementalBackupEnabled -RetentionPolicy $policy
-            $oldFull = Invoke-Backup -Name kept
-            Set-Content -LiteralPath (Join-Path $retentionSource 'a.txt') -Value 'alpha 2' -NoNewline
-            $oldIncremental = Invoke-Backup -Name kept -Incremental
-            $newFull = Invoke-Backup -Name kept
-            $backupsFolder = Join-Path $repository 'collections' 'kept' 'backups'
+                New-BackupCollection -Name $kept -IncrementalBackupEnabled -RetentionPolicy $policy -ErrorAction Stop
+            $oldFull = Invoke-Backup -Name $kept -ErrorAction Stop
+            $oldIncremental = Invoke-Backup -Name $kept -Incremental -ErrorAction Stop
+            $newFull = Invoke-Backup -Name $kept -ErrorAction Stop
+            $backupsFolder = Join-Path $repository 'collections' $kept 'backups'
         }
 
         It 'the policy built from a hashtable is stored with the collection' {
             $retentionCollection.RetentionPolicy.KeepLast | Should -Be 1
-            (Get-BackupCollection -Name kept).RetentionPolicy.ToString() | Should -Be 'KeepLast=1; TimeZone=UTC'
+            $stored = Get-BackupCollection -Name $kept -ErrorVariable err
+            $err | Should -BeNullOrEmpty
+            $stored.Name | Should -Be $kept
+            $stored.RetentionPolicy.ToString() | Should -Be 'KeepLast=1; TimeZone=UTC'
         }
 
-        It 'Invoke-RetentionPolicy -WhatIf writes the plan and deletes nothing' {
-            $plan = @(Invoke-RetentionPolicy -Collection kept -WhatIf)
+        It 'Invoke-RetentionPolicy -WhatIf writes the plan, says what it would delete, and deletes nothing' {
+            $before = Get-TreeSnapshot -Path $backupsFolder
+            $run = Invoke-WhatIf { Invoke-RetentionPolicy -Collection $kept -WhatIf }
+            $run.Errors | Should -BeNullOrEmpty
+            $plan = $run.Output
             ($plan.BackupId -join ',') | Should -Be (@($oldFull.Id, $oldIncremental.Id, $newFull.Id) -join ',')
             ($plan.Action -join ',') | Should -Be 'Delete,Delete,Keep'
             $plan[2].Reasons | Should -Be 'last 1; newest full'
             $plan | Where-Object Deleted | Should -BeNullOrEmpty
-            @(Get-Backup -Collection kept).Count | Should -Be 3
+            $run.WhatIf | Should -Be @(
+                "What if: Performing the operation ""Delete backup"" on target ""$kept/$($oldFull.Id) (no rule keeps it)"".",
+                "What if: Performing the operation ""Delete backup"" on target ""$kept/$($oldIncremental.Id) (no rule keeps it)"".")
+            Get-TreeSnapshot -Path $backupsFolder | Should -Be $before
         }
 
         It 'Set-Backup -Pinned keeps a backup, and Get-Backup shows it' {
-            $pinned = Get-Backup -Collection kept -Id $oldFull.Id | Set-Backup -Pinned -Tag keep-me -PassThru
+            $pinned = Get-Backup -Collection $kept -Id $oldFull.Id | Set-Backup -Pinned -Tag keep-me -PassThru
             $pinned.Pinned | Should -BeTrue
             $pinned.Tags | Should -Be 'keep-me'
-            (Get-Backup -Collection kept -Id $oldFull.Id).Pinned | Should -BeTrue
-            $plan = @(Invoke-RetentionPolicy -Collection kept -WhatIf)
+            (Get-Backup -Collection $kept -Id $oldFull.Id).Pinned | Should -BeTrue
+            $plan = @(Invoke-RetentionPolicy -Collection $kept -WhatIf)
+            $plan.Count | Should -Be 3
             ($plan | Where-Object BackupId -eq $oldFull.Id).Reasons | Should -Be 'pinned'
             ($plan | Where-Object BackupId -eq $oldIncremental.Id).Action | Should -Be 'Delete'
         }
 
         It 'Invoke-RetentionPolicy deletes the plan''s deletions, and the decisions export to CSV' {
-            $csv = Join-Path $TestDrive 'retention.csv'
-            Invoke-RetentionPolicy -Collection kept -ErrorVariable err | Export-Csv -LiteralPath $csv
+            $null = Set-Backup -Id $oldFull.Id -Collection $kept -Pinned -ErrorAction Stop
+            $csv = Join-Path $TestDrive "$kept.csv"
+            Invoke-RetentionPolicy -Collection $kept -ErrorVariable err | Export-Csv -LiteralPath $csv
             $err | Should -BeNullOrEmpty
             $rows = @(Import-Csv -LiteralPath $csv)
             $rows.Count | Should -Be 3
             ($rows | Where-Object BackupId -eq $oldIncremental.Id).Deleted | Should -Be 'True'
             ($rows | Where-Object BackupId -eq $newFull.Id).Reasons | Should -Be 'last 1; newest full'
-            (@(Get-Backup -Collection kept).Id -join ',') | Should -Be (@($oldFull.Id, $newFull.Id) -join ',')
+            (@(Get-Backup -Collection $kept).Id -join ',') | Should -Be (@($oldFull.Id, $newFull.Id) -join ',')
             Test-Path -LiteralPath (Join-Path $backupsFolder $oldIncremental.Id) | Should -BeFalse
         }
 
         It 'a second run deletes nothing' {
-            $again = @(Invoke-RetentionPolicy -Collection kept)
-            $again | Where-Object Action -eq 'Delete' | Should -BeNullOrEmpty
+            $first = @(Invoke-RetentionPolicy -Collection $kept -ErrorVariable err1)
+            ($first.Deleted -join ',') | Should -Be 'True,True,False'
+            $again = @(Invoke-RetentionPolicy -Collection $kept -ErrorVariable err2)
+            @($err1) + @($err2) | Should -BeNullOrEmpty
+            $again.Count | Should -Be 1
+            $again[0].BackupId | Should -Be $newFull.Id
+            $again[0].Action | Should -Be 'Keep'
+            $again[0].Deleted | Should -BeFalse
+            (@(Get-Backup -Collection $kept).Id -join ',') | Should -Be $newFull.Id
         }
 
         It 'Get-BackupCollection | Invoke-RetentionPolicy -KeepLast overrides the stored policy' {
-            $null = Set-Backup -Id $oldFull.Id -Pinned:$false
-            $result = @(Get-BackupCollection -Name kept | Invoke-RetentionPolicy -KeepLast 2 -WhatIf)
-            $result | Where-Object Action -eq 'Delete' | Should -BeNullOrEmpty
+            $result = @(Get-BackupCollection -Name $kept | Invoke-RetentionPolicy -KeepLast 2 -WhatIf -ErrorVariable err)
+            $err | Should -BeNullOrEmpty
+            $result.Count | Should -Be 3
+            ($result.Action -join ',') | Should -Be 'Keep,Keep,Keep'
+            ($result | Where-Object BackupId -eq $oldIncremental.Id).Reasons | Should -Be 'last 2'
+            ($result | Where-Object BackupId -eq $oldFull.Id).Reasons | Should -Be "parent of $($oldIncremental.Id)"
         }
 
         It 'without a stored policy it fails with NoRetentionPolicy' {
-            Set-BackupCollection -Name kept -RetentionPolicy $null
-            (Get-BackupCollection -Name kept).RetentionPolicy | Should -BeNullOrEmpty
-            $out = Invoke-RetentionPolicy -Collection kept -ErrorVariable err -ErrorAction SilentlyContinue
+            Set-BackupCollection -Name $kept -RetentionPolicy $null -ErrorVariable setErrors
+            $setErrors | Should -BeNullOrEmpty
+            $collection = Get-BackupCollection -Name $kept
+            $collection.Name | Should -Be $kept
+            $collection.RetentionPolicy | Should -BeNullOrEmpty
+            $out = Invoke-RetentionPolicy -Collection $kept -ErrorVariable err -ErrorAction SilentlyContinue
             $out | Should -BeNullOrEmpty
             $err[0].FullyQualifiedErrorId | Should -BeLike 'NoRetentionPolicy*'
-            @(Get-Backup -Collection kept).Count | Should -Be 2
+            @(Get-Backup -Collection $kept).Count | Should -Be 3
         }
     }
 }

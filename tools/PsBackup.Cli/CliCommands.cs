@@ -27,6 +27,10 @@ internal static class CliCommands
             (DESTINATION: a directory; for PostgreSQL targets a postgresql:// URI or a connection string; for Redis HOST:PORT)
           verify ID
           archive-wal --collection NAME [--passphrase-file FILE] WAL_PATH WAL_NAME    (archive_command: ... %p %f)
+            [--repository COPY]... [--copy-grace SECONDS] [--copy-timeout SECONDS]
+            (each further --repository gets the file too: a DR copy; while the file is younger than --copy-grace (300)
+             a failed copy exits 1 so PostgreSQL retries, later it is skipped with a warning; copy --archived-log-only fills it)
+          copy NAME --to REPOSITORY [--id ID] [--all-archived-log | --archived-log-only]
           recovery-window [NAME]
         The passphrase of encrypted collections comes from PSBACKUP_PASSPHRASE (or --passphrase-file).
         """;
@@ -46,7 +50,8 @@ internal static class CliCommands
     }
 
     private static readonly JsonSerializerOptions JsonOptions = new() { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
-    private static readonly HashSet<string> Switches = ["incremental", "encrypt", "force", "end-of-archive", "no-xattrs", "use-ctime", "numeric-owner", "skip-xattrs"];
+    private static readonly HashSet<string> Switches = ["incremental", "encrypt", "force", "end-of-archive", "no-xattrs", "use-ctime", "numeric-owner", "skip-xattrs",
+        "all-archived-log", "archived-log-only"];
 
     public static async Task<int> RunAsync(string[] argv)
     {
@@ -130,15 +135,37 @@ internal static class CliCommands
                     }
                     return ok ? 0 : 1;
                 case "archive-wal":
-                    var stored = await engine.ArchiveLogAsync(new ArchiveLogRequest(
+                    var repositories = args.Options("repository");
+                    var archived = await engine.ArchiveLogAsync(new ArchiveLogRequest(
                         args.Option("collection") ?? throw new ArgumentException("Missing --collection."),
                         Path.GetFullPath(args.Required(0, "WAL_PATH")), args.Required(1, "WAL_NAME"))
                     {
-                        Repository = repository,
+                        Repository = repositories.FirstOrDefault(),
+                        Copies = [.. repositories.Skip(1).Select(r => (RepositoryAddress)r)],
+                        CopyGrace = TimeSpan.FromSeconds(double.Parse(args.Option("copy-grace") ?? "300", System.Globalization.CultureInfo.InvariantCulture)),
+                        CopyTimeout = TimeSpan.FromSeconds(double.Parse(args.Option("copy-timeout") ?? "30", System.Globalization.CultureInfo.InvariantCulture)),
                         Passphrase = args.Option("passphrase-file") is { } file ? File.ReadAllText(file).TrimEnd('\r', '\n') : null,
                     }, ct);
-                    if (!stored) Console.Error.WriteLine($"{args.Required(1, "WAL_NAME")} was already archived with identical content.");
-                    return 0;
+                    if (!archived.Stored) Console.Error.WriteLine($"{args.Required(1, "WAL_NAME")} was already archived with identical content.");
+                    foreach (var copy in archived.Copies.Where(c => c.Error != null))
+                        Console.Error.WriteLine(copy.Status == ArchiveCopyStatus.RetryLater
+                            ? $"error: copy to {copy.Repository} failed, PostgreSQL will retry: {copy.Error!.ErrorId}: {copy.Error.Message}"
+                            : $"warning: copy to {copy.Repository} skipped (failing for longer than --copy-grace); catch up with 'copy --archived-log-only': {copy.Error!.ErrorId}: {copy.Error.Message}");
+                    return archived.RetryLater ? 1 : 0;
+                case "copy":
+                    var copyFailed = false;
+                    await foreach (var outcome in engine.CopyBackupAsync(new CopyRequest(args.Required(0, "NAME"), args.Option("to") ?? throw new ArgumentException("Missing --to."))
+                    {
+                        Source = repository,
+                        Id = args.Option("id"),
+                        AllArchivedLog = args.Flag("all-archived-log"),
+                        ArchivedLogOnly = args.Flag("archived-log-only"),
+                    }, null, ct))
+                    {
+                        if (outcome.Error != null) { Console.Error.WriteLine($"error: {outcome.Error.ErrorId}: {outcome.Error.Message}"); copyFailed = true; }
+                        Print(outcome.Result);
+                    }
+                    return copyFailed ? 1 : 0;
                 case "recovery-window":
                     foreach (var window in await engine.GetRecoveryWindowsAsync(new RecoveryWindowQuery { Repository = repository, Collection = args.Positional.FirstOrDefault() }, ct))
                         Print(window);

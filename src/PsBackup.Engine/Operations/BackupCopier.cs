@@ -30,7 +30,8 @@ internal sealed class BackupCopier(EngineOptions options)
         var definition = await source.GetCollectionAsync(request.Collection, ct).ConfigureAwait(false);
         var definitionBytes = await source.Store.ReadAllBytesAsync(RepositoryKeys.Definition(definition.Name), ct).ConfigureAwait(false);
         var key = CollectionAccess.UnlockKey(definition, request.Passphrase, required: false); // copying needs no key; verifying plaintext does
-        var backups = request.Id != null
+        var backups = request.ArchivedLogOnly ? []
+            : request.Id != null
             ? await CollectionAccess.ResolveChainAsync(source, definition.Name, request.Id, ct).ConfigureAwait(false)
             : await source.ListBackupsAsync(definition.Name, ct).ConfigureAwait(false);
         CollectionAccess.CheckManifests(definition, backups, key);
@@ -40,7 +41,7 @@ internal sealed class BackupCopier(EngineOptions options)
         var destinationReader = new ArtifactReader(destination, key);
 
         var reporter = new ProgressReporter(progress, $"Copying backups of '{definition.Name}' to '{destination.Location}'",
-            backups.SelectMany(m => m.Targets).SelectMany(t => t.Artifacts).Sum(a => a.StoredSize));
+            backups.SelectMany(m => m.Targets).SelectMany(t => t.Artifacts).Sum(a => a.StoredSize), backups.SelectMany(m => m.Targets).Sum(t => t.Artifacts.Count));
         var failed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var manifest in backups)
         {
@@ -83,10 +84,14 @@ internal sealed class BackupCopier(EngineOptions options)
             result.Duration = clock.Elapsed;
             yield return new CopyOutcome(result, error);
         }
+        // Then the archived log the copied backups need (or all of it), for kinds that keep one.
+        await foreach (var outcome in LogCopy.RunAsync(source, definition, key, destination, destinationDefinition, backups,
+                           request.AllArchivedLog || request.ArchivedLogOnly, options.LockLease, progress, ct).ConfigureAwait(false))
+            yield return outcome;
     }
 
     /// <summary>Copies the definition verbatim when the destination lacks the collection; otherwise insists it is the same collection.</summary>
-    private static async Task<CollectionDefinition> EnsureCollectionAsync(BackupRepository destination, CollectionDefinition definition, byte[] definitionBytes, CancellationToken ct)
+    internal static async Task<CollectionDefinition> EnsureCollectionAsync(BackupRepository destination, CollectionDefinition definition, byte[] definitionBytes, CancellationToken ct)
     {
         if (await destination.Store.TryCreateAsync(RepositoryKeys.Definition(definition.Name), definitionBytes, ct).ConfigureAwait(false))
             return definition;

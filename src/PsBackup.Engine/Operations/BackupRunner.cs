@@ -28,9 +28,12 @@ internal sealed class BackupRunner(EngineOptions options)
         var targets = CollectionAccess.Describe(definition, repository).Targets;
 
         await using var collectionLock = await CollectionLock.AcquireAsync(repository.Store, definition.Name, "Invoke-Backup", options.LockLease, ct).ConfigureAwait(false);
+        progress.Verbose($"Locked collection '{definition.Name}' in {repository.Location} (lease {options.LockLease.TotalSeconds:0} s, renewed while the backup runs).");
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, collectionLock.Lost);
         var token = linked.Token;
         var removed = await repository.DeleteUnfinishedAsync(definition.Name, token).ConfigureAwait(false);
+        if (removed > 0)
+            progress.Verbose($"Removed {removed} unfinished backup folder(s) an interrupted run left.");
 
         var history = await ListHistoryAsync(repository, definition, request.Type, key, token).ConfigureAwait(false);
         var parent = history.LastOrDefault();
@@ -54,10 +57,14 @@ internal sealed class BackupRunner(EngineOptions options)
         var session = new BackupSession(repository, manifest, key, definition.Storage, progress);
         var failures = new List<TargetFailure>();
         var warnings = new List<string>();
+        progress.Verbose($"Backup {manifest.Id}: {(manifest.Parent == null ? "full" : $"incremental on {manifest.Parent}")}, " +
+            $"{targets.Length} target(s): {string.Join(", ", targets.Select(t => t.Name))}.");
         try
         {
+            var number = 0;
             foreach (var target in targets)
             {
+                progress?.Report(new BackupProgress($"Backing up '{target.Name}'", $"target {++number} of {targets.Length}", null, 0, -1) { Target = target.Name });
                 var record = new TargetRecord { Name = target.Name, Kind = target.Kind };
                 manifest.Targets.Add(record);
                 TargetBackupContext? context = null;
@@ -71,9 +78,11 @@ internal sealed class BackupRunner(EngineOptions options)
                         ThrottleLimit = request.ThrottleLimit,
                         Previous = FindPrevious(history, target),
                     };
+                    progress.Verbose($"Target '{target.Name}' ({target.Kind}): {(@base == null ? "backing up" : $"backing up what changed since {@base.Backup.Id}")}.");
                     record.State = await kind.BackupAsync(context, token).ConfigureAwait(false);
                     record.Status = TargetStatus.Complete;
                     record.Artifacts = context.Artifacts;
+                    progress.Verbose($"Target '{target.Name}': complete, {record.Artifacts.Count} artifact(s), {ProgressReporter.Size(record.Artifacts.Sum(a => a.Size))}.");
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -81,6 +90,7 @@ internal sealed class BackupRunner(EngineOptions options)
                     record.Status = TargetStatus.Failed;
                     record.Error = error.Message;
                     failures.Add(new TargetFailure(target.Name, error));
+                    progress.Verbose($"Target '{target.Name}': failed ({error.ErrorId}); its artifacts are deleted, the other targets go on.");
                     // A failed target keeps no artifacts: the backup records only what restores.
                     await repository.Store.DeletePrefixAsync(RepositoryKeys.Artifact(manifest.Collection, manifest.Id, target.Name + "/"), token).ConfigureAwait(false);
                 }
@@ -96,6 +106,7 @@ internal sealed class BackupRunner(EngineOptions options)
             manifest.EndTime = DateTimeOffset.UtcNow;
             await collectionLock.EnsureHeldAsync(token).ConfigureAwait(false);
             await repository.CommitManifestAsync(manifest, token, key).ConfigureAwait(false);
+            progress.Verbose($"Committed backup {manifest.Id}: its manifest is written, last; releasing the lock.");
         }
         catch (Exception e)
         {

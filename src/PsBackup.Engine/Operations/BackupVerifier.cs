@@ -9,7 +9,8 @@ namespace PsBackup.Engine.Operations;
 /// decompressing and hashing each through the same verified read as restores
 /// (<see cref="ArtifactReader"/>), and reports one finding per artifact. Damage never stops it:
 /// a damaged artifact is a Corrupt finding and the others are still read; a damaged manifest,
-/// labels document or chain is a Corrupt (or Missing) finding for that document.
+/// labels document or chain is a Corrupt (or Missing) finding for that document. Then, for kinds
+/// with <see cref="Providers.Capabilities.IArchivedLogVerification"/>, the archived log it needs.
 /// </summary>
 internal static class BackupVerifier
 {
@@ -37,7 +38,7 @@ internal static class BackupVerifier
         var (repository, _, chain, reader) = openedBackup;
         var artifacts = chain.SelectMany(m => m.Targets.Where(t => t.Status == TargetStatus.Complete)
             .SelectMany(t => t.Artifacts.Select(a => (Backup: m, Target: t, Artifact: a)))).ToList();
-        var reporter = new ProgressReporter(progress, $"Verifying backup '{request.Id}'", artifacts.Sum(a => a.Artifact.Size));
+        var reporter = new ProgressReporter(progress, $"Verifying backup '{request.Id}'", artifacts.Sum(a => a.Artifact.Size), artifacts.Count);
 
         foreach (var (backup, target, artifact) in artifacts)
         {
@@ -59,7 +60,7 @@ internal static class BackupVerifier
                 int n;
                 while ((n = await stream.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
                     reporter.Add(n, $"{backup.Id}/{artifact.Path}");
-                reporter.ItemDone();
+                reporter.ItemDone($"{backup.Id}/{artifact.Path}");
                 finding.ActualSha256 = stream.ActualSha256;
                 finding.Status = VerificationStatus.Ok;
             }
@@ -93,6 +94,14 @@ internal static class BackupVerifier
             if (problem != null)
                 yield return DocumentFinding(request, backup.Collection, backup.Id, RepositoryKeys.LabelsName, VerificationStatus.Corrupt, problem);
         }
+
+        // And the continuously archived log the backup needs, for kinds that keep one.
+        var scope = new Providers.CollectionScope(repository, openedBackup.Definition, reader.Key);
+        foreach (var target in openedBackup.Head.Targets.Where(t => t.Status == TargetStatus.Complete))
+            if (Providers.EngineKinds.TryFind(target.Kind, out var kind) && kind is Providers.Capabilities.IArchivedLogVerification log)
+                await foreach (var finding in log.VerifyLogAsync(scope, chain, target, progress, ct).ConfigureAwait(false))
+                    yield return finding;
+        reporter.Complete();
     }
 
     /// <summary>The first artifact of a target's chain that fails verification (missing or corrupt); null when all verify.</summary>

@@ -11,8 +11,8 @@ namespace PsBackup.Engine.Operations;
 /// </summary>
 internal static class PointInTimeOperations
 {
-    /// <summary>Stores one log file into the collection through the kind of its point-in-time targets.</summary>
-    public static async Task<bool> ArchiveLogAsync(ArchiveLogRequest request, CancellationToken ct)
+    /// <summary>Stores one log file into the collection through the kind of its point-in-time targets, then into the request's copy repositories.</summary>
+    public static async Task<ArchiveLogResult> ArchiveLogAsync(ArchiveLogRequest request, CancellationToken ct)
     {
         Names.Validate(request.Collection, "Collection");
         using var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
@@ -24,7 +24,8 @@ internal static class PointInTimeOperations
                 $"Collection '{definition.Name}' has {(kinds.Count == 0 ? "no target" : "targets of several kinds")} that archive a log for point-in-time recovery " +
                 $"({string.Join(", ", EngineKinds.With<IPointInTimeRecovery>())} targets do); archive into a collection with exactly one such kind.");
         var key = CollectionAccess.UnlockKey(definition, request.Passphrase);
-        return await kinds[0].ArchiveLogAsync(new CollectionScope(repository, definition, key), request.File, request.Name, ct).ConfigureAwait(false);
+        var stored = await kinds[0].ArchiveLogAsync(new CollectionScope(repository, definition, key), request.File, request.Name, ct).ConfigureAwait(false);
+        return new ArchiveLogResult(stored, await ArchiveCopies.StoreAsync(kinds[0], request, repository, definition, key, ct).ConfigureAwait(false));
     }
 
     /// <summary>Get-BackupRecoveryWindow: one window per point-in-time target of the matching collections.</summary>

@@ -30,6 +30,9 @@ public sealed record BackupRequest(string Collection)
     public int ThrottleLimit { get; init; } = DefaultThrottleLimit;
 
     public static int DefaultThrottleLimit => Math.Clamp(Environment.ProcessorCount, 1, 4);
+
+    /// <summary>How many collections Invoke-Backup backs up at once when given several.</summary>
+    public const int DefaultCollectionThrottleLimit = 4;
 }
 
 public sealed record BackupQuery
@@ -106,6 +109,12 @@ public sealed record CopyRequest(string Collection, RepositoryAddress Destinatio
 
     /// <summary>Optional even for encrypted collections: with it, every copied artifact's plaintext is verified too.</summary>
     public string? Passphrase { get; init; }
+
+    /// <summary>Kinds with a continuously archived log: copy all of it, not only what the copied backups need (-AllArchivedLog).</summary>
+    public bool AllArchivedLog { get; init; }
+
+    /// <summary>Copy only the archived log the destination lacks, no backups (-ArchivedLogOnly): keeps a disaster-recovery copy's log current.</summary>
+    public bool ArchivedLogOnly { get; init; }
 }
 
 /// <summary>
@@ -116,6 +125,23 @@ public sealed record ArchiveLogRequest(string Collection, string File, string Na
 {
     public RepositoryAddress? Repository { get; init; }
     public string? Passphrase { get; init; }
+
+    /// <summary>
+    /// Further repositories (disaster-recovery copies of the collection) that get the file too, after
+    /// <see cref="Repository"/> has it. A copy that fails does not fail the archiving for good: see
+    /// <see cref="CopyGrace"/>.
+    /// </summary>
+    public IReadOnlyList<RepositoryAddress> Copies { get; init; } = [];
+
+    /// <summary>
+    /// While the file is younger than this (its last write), a copy that fails asks the server to
+    /// retry (<see cref="ArchiveLogResult.RetryLater"/>); older, the copy is skipped so the primary
+    /// keeps archiving, and Copy-Backup -ArchivedLogOnly fills the gap later.
+    /// </summary>
+    public TimeSpan CopyGrace { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Time allowed for one copy of the file (an unreachable repository must not stall archiving).</summary>
+    public TimeSpan CopyTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 public sealed record RecoveryWindowQuery

@@ -42,3 +42,15 @@ public sealed record StorageLifecyclePlan(StorageLifecycle Current, StorageLifec
     private static string Summary(StorageLifecycle l) =>
         string.Join(", ", new[] { l.Transitions, l.ExpireAfterDays is { } d ? $"backups expire after {d} d" : "" }.Where(s => s.Length > 0));
 }
+
+/// <summary>What became of a log file given to the archive command: stored (or already there) in the repository, and in each copy.</summary>
+public sealed record ArchiveLogResult(bool Stored, IReadOnlyList<ArchiveCopyOutcome> Copies)
+{
+    /// <summary>A copy failed while the file is within its grace period: the server should keep the file and try again (exit code 1).</summary>
+    public bool RetryLater => Copies.Any(c => c.Status == ArchiveCopyStatus.RetryLater);
+}
+
+public enum ArchiveCopyStatus { Stored, AlreadyStored, RetryLater, Skipped }
+
+/// <summary>One copy repository's outcome for one archived file; the error when it failed.</summary>
+public sealed record ArchiveCopyOutcome(string Repository, ArchiveCopyStatus Status, PsBackupException? Error);

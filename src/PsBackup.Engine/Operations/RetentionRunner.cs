@@ -21,7 +21,8 @@ internal sealed class RetentionRunner(EngineOptions options)
     public static async Task<List<RetentionDecision>> PlanAsync(RetentionRequest request, CancellationToken ct)
     {
         using var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
-        return (await PlanAsync(repository, request, ct).ConfigureAwait(false)).Decisions;
+        var plan = await PlanAsync(repository, request, ct).ConfigureAwait(false);
+        return [.. plan.Decisions, .. plan.Log.Select(i => LogRetention.Describe(i.Range, plan.Definition.Name, repository.Location))];
     }
 
     /// <summary>Deletes the approved deletions; yields each deleted backup as it goes, then every other decision.</summary>
@@ -33,7 +34,9 @@ internal sealed class RetentionRunner(EngineOptions options)
         await using var collectionLock = await CollectionLock.AcquireAsync(repository.Store, definition.Name, Operation, options.LockLease, ct).ConfigureAwait(false);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, collectionLock.Lost);
         var token = linked.Token;
-        var (plan, orphans) = await PlanAsync(repository, request, token).ConfigureAwait(false);
+        var whole = await PlanAsync(repository, request, token).ConfigureAwait(false);
+        var plan = whole.Decisions;
+        var orphans = whole.Orphans;
 
         var order = DeletionOrder(plan.Where(d => d.Action == RetentionAction.Delete && approved.Contains(d.BackupId)));
         var deleting = order.ToHashSet();
@@ -59,6 +62,11 @@ internal sealed class RetentionRunner(EngineOptions options)
             done++;
             yield return decision;
         }
+        // Then the archived log, judged by the backups that actually stayed.
+        var deleted = order.Where(d => d.Deleted).Select(d => d.BackupId).ToHashSet(StringComparer.Ordinal);
+        await foreach (var decision in LogRetention.ApplyAsync(repository, whole.Definition, whole.Log, whole.Backups.Where(b => !deleted.Contains(b.Manifest.Id)),
+                           whole.Rules.LogWithin, whole.Now, approved, collectionLock, progress, ct, token).ConfigureAwait(false))
+            yield return decision;
         foreach (var decision in plan.Where(survivors.Contains))
             yield return decision;
     }
@@ -112,8 +120,11 @@ internal sealed class RetentionRunner(EngineOptions options)
         return (definition, RetentionRules.From(policy, request.TimeZone));
     }
 
-    /// <summary>The decisions, oldest first, and the ids of backups that are gone but left drill evidence (to delete).</summary>
-    private static async Task<(List<RetentionDecision> Decisions, HashSet<string> Orphans)> PlanAsync(BackupRepository repository, RetentionRequest request, CancellationToken ct)
+    /// <summary>The decisions on backups and unfinished folders (oldest first), what they were made from, the archived log's stretches, and the ids of backups that are gone but left drill evidence (to delete).</summary>
+    private sealed record Plan(List<RetentionDecision> Decisions, List<CommittedBackup> Backups, CollectionDefinition Definition, RetentionRules Rules, DateTimeOffset Now,
+        List<LogRetention.Item> Log, HashSet<string> Orphans);
+
+    private static async Task<Plan> PlanAsync(BackupRepository repository, RetentionRequest request, CancellationToken ct)
     {
         var (definition, rules) = await ResolveAsync(repository, request, ct).ConfigureAwait(false);
         var now = request.Now ?? DateTimeOffset.UtcNow;
@@ -138,7 +149,10 @@ internal sealed class RetentionRunner(EngineOptions options)
         var orphans = drills.Keys.Where(id => !decisions.Exists(d => d.BackupId == id)).ToHashSet(StringComparer.Ordinal);
         foreach (var id in orphans)
             decisions.Add(Orphan(id, definition.Name, repository, drills[id]));
-        return ([.. decisions.OrderBy(d => d.StartTime).ThenBy(d => d.BackupId, StringComparer.Ordinal)], orphans);
+        var keptIds = decisions.Where(d => d.Action == RetentionAction.Keep && !d.Unfinished).Select(d => d.BackupId).ToHashSet(StringComparer.Ordinal);
+        var staying = backups.Where(b => keptIds.Contains(b.Manifest.Id));
+        var log = await LogRetention.PlanAsync(repository, definition, staying, rules.LogWithin, now, ct).ConfigureAwait(false);
+        return new Plan([.. decisions.OrderBy(d => d.StartTime).ThenBy(d => d.BackupId, StringComparer.Ordinal)], backups, definition, rules, now, log, orphans);
     }
 
     private static RetentionDecision Orphan(string id, string collection, BackupRepository repository, int records)

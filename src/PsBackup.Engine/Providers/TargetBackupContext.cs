@@ -16,6 +16,7 @@ public sealed class TargetBackupContext
         Target = target;
         Base = @base;
         Credential = credential;
+        Progress = TargetProgress.For(session.Progress, target.Name);
     }
 
     public BackupTarget Target { get; }
@@ -41,7 +42,8 @@ public sealed class TargetBackupContext
     /// <summary>Null for a full backup.</summary>
     public BaseBackup? Base { get; }
 
-    public IProgress<BackupProgress>? Progress => _session.Progress;
+    /// <summary>Reports name this target; verbose messages reach the caller's log.</summary>
+    public IProgress<BackupProgress>? Progress { get; }
 
     internal List<ArtifactRecord> Artifacts { get; } = [];
 
@@ -57,6 +59,7 @@ public sealed class TargetBackupContext
     {
         var record = await _session.WriteArtifactAsync(Target.Name, name, write, ct).ConfigureAwait(false);
         lock (Artifacts) Artifacts.Add(record);
+        Progress.Verbose($"Target '{Target.Name}': wrote artifact '{record.Path}', {ProgressReporter.Size(record.Size)} ({ProgressReporter.Size(record.StoredSize)} stored).");
         return record;
     }
 

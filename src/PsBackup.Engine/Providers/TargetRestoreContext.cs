@@ -22,7 +22,7 @@ public sealed class TargetRestoreContext
         DestinationPath = destinationPath;
         Force = force;
         Credential = credential;
-        Progress = progress;
+        Progress = TargetProgress.For(progress, target.Name);
         Recovery = recovery;
     }
 

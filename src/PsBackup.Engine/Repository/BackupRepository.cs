@@ -263,12 +263,13 @@ public sealed class BackupRepository : IDisposable
     /// <summary>Deletes an unfinished folder. Only while holding the collection's lock (then no writer is filling it).</summary>
     internal async Task DeleteUnfinishedAsync(string collection, string id, CancellationToken ct)
     {
-        await Store.DeletePrefixAsync(RepositoryKeys.Backup(collection, id), ct).ConfigureAwait(false);
-        await Store.DeleteEmptyFolderAsync(RepositoryKeys.Backup(collection, id), ct).ConfigureAwait(false); // a folder killed before its first object
+        await Store.DeletePrefixAsync(RepositoryKeys.Backup(collection, id), ct).ConfigureAwait(false); // with the folders left empty
     }
 
     /// <summary>
-    /// Deletes backup folders that never got a manifest (a writer died or was cancelled). Only
+    /// Deletes backup folders that never got a manifest (a writer died or was cancelled), and
+    /// the empty folders such a writer may leave (a target folder created before its first
+    /// byte), which no listing of objects shows. Returns how many backup folders went. Only
     /// safe while holding the collection's lock: then no other writer can be filling one.
     /// </summary>
     internal async Task<int> DeleteUnfinishedAsync(string collection, CancellationToken ct)
@@ -276,7 +277,9 @@ public sealed class BackupRepository : IDisposable
         var unfinished = await ListUnfinishedAsync(collection, ct).ConfigureAwait(false);
         foreach (var folder in unfinished)
             await DeleteUnfinishedAsync(collection, folder.Id, ct).ConfigureAwait(false);
-        return unfinished.Count;
+        // Empty folders left inside committed backups too (a target folder created before its first byte).
+        await Store.DeleteEmptyFoldersAsync(RepositoryKeys.Backups(collection), ct).ConfigureAwait(false);
+        return unfinished.Count; // backup folders without any object are listed as unfinished too
     }
 
     /// <summary>Every backup folder of a collection, from one listing: committed or not, labelled, newest write, stored bytes.</summary>

@@ -13,7 +13,7 @@ namespace PsBackup.Engine.Retention;
 public static class RetentionPolicyJson
 {
     private static readonly string[] Counts = ["keepLast", "keepHourly", "keepDaily", "keepWeekly", "keepMonthly", "keepYearly"];
-    private static readonly HashSet<string> Known = [.. Counts, "keepWithin", "keepTags", "timeZone"];
+    private static readonly HashSet<string> Known = [.. Counts, "keepWithin", "keepLogWithin", "keepTags", "timeZone"];
 
     public static JObject ToJson(RetentionPolicy policy)
     {
@@ -22,6 +22,7 @@ public static class RetentionPolicyJson
         for (var i = 0; i < Counts.Length; i++)
             if (values[i] != 0) json[Counts[i]] = values[i];
         if (policy.KeepWithin is { } within) json["keepWithin"] = XmlConvert.ToString(within);
+        if (policy.KeepLogWithin is { } logWithin) json["keepLogWithin"] = XmlConvert.ToString(logWithin);
         if (policy.KeepTags.Length > 0) json["keepTags"] = new JArray(policy.KeepTags.Cast<object>().ToArray());
         if (policy.TimeZone != null) json["timeZone"] = policy.TimeZone;
         return json;
@@ -37,6 +38,7 @@ public static class RetentionPolicyJson
         try
         {
             var within = (string?)json["keepWithin"];
+            var logWithin = (string?)json["keepLogWithin"];
             return new RetentionPolicy
             {
                 KeepLast = (int?)json["keepLast"] ?? 0,
@@ -46,6 +48,7 @@ public static class RetentionPolicyJson
                 KeepMonthly = (int?)json["keepMonthly"] ?? 0,
                 KeepYearly = (int?)json["keepYearly"] ?? 0,
                 KeepWithin = within == null ? null : XmlConvert.ToTimeSpan(within),
+                KeepLogWithin = logWithin == null ? null : XmlConvert.ToTimeSpan(logWithin),
                 KeepTags = json["keepTags"]?.ToObject<string[]>() ?? [],
                 TimeZone = (string?)json["timeZone"],
             };

@@ -14,6 +14,7 @@ public sealed class RetentionRules
         Monthly = policy.KeepMonthly;
         Yearly = policy.KeepYearly;
         Within = policy.KeepWithin;
+        LogWithin = policy.KeepLogWithin;
         Tags = new HashSet<string>(policy.KeepTags, StringComparer.OrdinalIgnoreCase);
         Zone = zone;
     }
@@ -26,6 +27,9 @@ public sealed class RetentionRules
     public int Monthly { get; }
     public int Yearly { get; }
     public TimeSpan? Within { get; }
+
+    /// <summary>How far back a continuously archived log stays recoverable; null: from the oldest kept base backup on.</summary>
+    public TimeSpan? LogWithin { get; }
     public IReadOnlySet<string> Tags { get; }
     public TimeZoneInfo Zone { get; }
 
@@ -42,6 +46,8 @@ public sealed class RetentionRules
                 throw Invalid($"{name} is {value}; use a count, 0 to switch the rule off, or -1 to keep every {name[4..].ToLowerInvariant()} backup.");
         if (policy.KeepWithin is { } within && within <= TimeSpan.Zero)
             throw Invalid($"KeepWithin is {within}; it must be a positive time span (e.g. 7.00:00:00 for 7 days).");
+        if (policy.KeepLogWithin is { } logWithin && logWithin <= TimeSpan.Zero)
+            throw Invalid($"KeepLogWithin is {logWithin}; it must be a positive time span (e.g. 7.00:00:00 for 7 days).");
         if (policy.KeepTags.Any(string.IsNullOrWhiteSpace))
             throw Invalid("KeepTags contains an empty tag.");
         if (policy.IsEmpty)

@@ -40,6 +40,11 @@ public interface IObjectStore : IDisposable
     /// </summary>
     IAsyncEnumerable<ObjectEntry> ListEmptyFoldersAsync(string prefix, CancellationToken cancellationToken) => ObjectStoreExtensions.NoEntries();
 
-    /// <summary>Removes the folder <paramref name="prefix"/> names when it holds no object; stores without folders do nothing.</summary>
-    Task DeleteEmptyFolderAsync(string prefix, CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>
+    /// Removes the folders below <paramref name="prefix"/> (a key ending in '/') that hold no
+    /// object, which a listing of objects never shows (a writer stopped before its first byte
+    /// leaves one). Returns their keys, deepest first. Stores without folders (S3) have none.
+    /// </summary>
+    Task<IReadOnlyList<string>> DeleteEmptyFoldersAsync(string prefix, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<string>>([]);
 }

@@ -121,16 +121,33 @@ public sealed class LocalObjectStore : IObjectStore
         await Task.CompletedTask.ConfigureAwait(false);
     }
 
-    public Task DeleteEmptyFolderAsync(string prefix, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<string>> DeleteEmptyFoldersAsync(string prefix, CancellationToken cancellationToken)
     {
-        var directory = PathOf(ObjectKey.ValidatePrefix(prefix).TrimEnd('/'));
-        // Only while nothing is left in it: the caller deleted its objects (under the collection's lock).
-        if (Directory.Exists(directory) && !Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Any())
+        var top = PathOf(ObjectKey.ValidatePrefix(prefix).TrimEnd('/'));
+        var removed = new List<string>();
+        if (Directory.Exists(top))
+            DeleteIfEmpty(new DirectoryInfo(top), removed, cancellationToken);
+        return Task.FromResult<IReadOnlyList<string>>(removed);
+    }
+
+    /// <summary>Deletes the empty folders below and including <paramref name="dir"/>, deepest first; true when <paramref name="dir"/> went.</summary>
+    private bool DeleteIfEmpty(DirectoryInfo dir, List<string> removed, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        var empty = true;
+        foreach (var entry in dir.EnumerateFileSystemInfos())
+            empty &= entry is DirectoryInfo { LinkTarget: null } child && DeleteIfEmpty(child, removed, ct);
+        if (!empty || dir.FullName.Length <= _root.Length) return false;
+        try
         {
-            try { Directory.Delete(directory, recursive: true); }
-            catch (DirectoryNotFoundException) { }
+            dir.Delete();
         }
-        return Task.CompletedTask;
+        catch (IOException)
+        {
+            return false; // a writer put something in it meanwhile
+        }
+        removed.Add(System.IO.Path.GetRelativePath(_root, dir.FullName).Replace('\\', '/') + "/");
+        return true;
     }
 
     private string PathOf(string key) => System.IO.Path.Combine(_root, ObjectKey.Validate(key));

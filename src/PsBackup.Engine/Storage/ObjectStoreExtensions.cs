@@ -21,6 +21,7 @@ public static class ObjectStoreExtensions
         await stream.CommitAsync(ct).ConfigureAwait(false);
     }
 
+    /// <summary>Deletes every object under <paramref name="prefix"/> and, for a folder prefix ('/' at the end), the folders left empty.</summary>
     public static async Task DeletePrefixAsync(this IObjectStore store, string prefix, CancellationToken ct)
     {
         var keys = new List<string>();
@@ -28,6 +29,8 @@ public static class ObjectStoreExtensions
             keys.Add(entry.Key);
         foreach (var key in keys)
             await store.DeleteAsync(key, ct).ConfigureAwait(false);
+        if (prefix.EndsWith('/'))
+            await store.DeleteEmptyFoldersAsync(prefix, ct).ConfigureAwait(false);
     }
 
     internal static async IAsyncEnumerable<ObjectEntry> NoEntries()

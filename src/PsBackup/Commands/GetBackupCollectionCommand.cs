@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using PsBackup.Completers;
 using PsBackup.Infrastructure;
 
 namespace PsBackup.Commands;
@@ -12,6 +13,7 @@ public sealed class GetBackupCollectionCommand : RepositoryCmdlet
 {
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(CollectionNameCompleter))]
     public string[]? Name { get; set; }
 
     protected override void ProcessRecord()

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using PsBackup.Engine.Operations;
+using PsBackup.Completers;
 using PsBackup.Infrastructure;
 
 namespace PsBackup.Commands;
@@ -15,9 +16,11 @@ public sealed class GetBackupCommand : RepositoryCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(CollectionNameCompleter))]
     public string[]? Collection { get; set; }
 
     [Parameter]
+    [ArgumentCompleter(typeof(BackupIdCompleter))]
     public string? Id { get; set; }
 
     /// <summary>Only the newest backup of each collection.</summary>

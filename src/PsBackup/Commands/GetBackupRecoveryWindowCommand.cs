@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using PsBackup.Engine.Operations;
+using PsBackup.Completers;
 using PsBackup.Infrastructure;
 
 namespace PsBackup.Commands;
@@ -15,6 +16,7 @@ public sealed class GetBackupRecoveryWindowCommand : RepositoryCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(CollectionNameCompleter))]
     public string[]? Collection { get; set; }
 
     /// <summary>Unlocks an encrypted collection (its timeline history files are read); $env:PSBACKUP_PASSPHRASE is used when omitted.</summary>

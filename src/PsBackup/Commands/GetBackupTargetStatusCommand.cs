@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using PsBackup.Completers;
 using PsBackup.Infrastructure;
 
 namespace PsBackup.Commands;
@@ -13,6 +14,7 @@ public sealed class GetBackupTargetStatusCommand : RepositoryCmdlet
     /// <summary>The collection; binds from Get-BackupCollection's Name.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Collection")]
+    [ArgumentCompleter(typeof(CollectionNameCompleter))]
     public string Name { get; set; } = "";
 
     [Parameter]

@@ -1,24 +1,26 @@
 using System.Management.Automation;
 using PsBackup.Engine.Operations;
+using PsBackup.Completers;
 using PsBackup.Infrastructure;
 
 namespace PsBackup.Commands;
 
 /// <summary>
-/// <para type="synopsis">Applies a grandfather-father-son retention policy to a collection: plans a keep/delete decision for every backup, then deletes (chain-safe, manifest first) what the plan and your confirmation allow.</para>
+/// <para type="synopsis">Applies a grandfather-father-son retention policy to a collection: plans a keep/delete decision for every backup and every stretch of archived WAL, then deletes (chain-safe, manifest first) what the plan and your confirmation allow.</para>
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "RetentionPolicy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(RetentionDecision))]
 public sealed class InvokeRetentionPolicyCommand : RepositoryCmdlet
 {
     private static readonly string[] RuleParameters =
-        [nameof(KeepLast), nameof(KeepHourly), nameof(KeepDaily), nameof(KeepWeekly), nameof(KeepMonthly), nameof(KeepYearly), nameof(KeepWithin), nameof(KeepTag)];
+        [nameof(KeepLast), nameof(KeepHourly), nameof(KeepDaily), nameof(KeepWeekly), nameof(KeepMonthly), nameof(KeepYearly), nameof(KeepWithin), nameof(KeepLogWithin), nameof(KeepTag)];
 
     private readonly HashSet<string> _done = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The collection; binds from Get-BackupCollection's Name and Get-Backup's Collection.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
+    [ArgumentCompleter(typeof(CollectionNameCompleter))]
     public string Collection { get; set; } = "";
 
     /// <summary>The policy to apply instead of the collection's stored one; the -Keep* parameters override its rules.</summary>
@@ -52,6 +54,11 @@ public sealed class InvokeRetentionPolicyCommand : RepositoryCmdlet
     [Parameter]
     public TimeSpan KeepWithin { get; set; }
 
+    /// <summary>PostgreSQL cluster targets: keep the WAL to recover to any moment within this span before now; older kept backups keep only the WAL their own restore needs.</summary>
+    [Parameter]
+    [Alias("KeepWalWithin")]
+    public TimeSpan KeepLogWithin { get; set; }
+
     [Parameter]
     public string[]? KeepTag { get; set; }
 
@@ -81,8 +88,16 @@ public sealed class InvokeRetentionPolicyCommand : RepositoryCmdlet
 
         var approved = new HashSet<string>(StringComparer.Ordinal);
         foreach (var decision in plan.Where(d => d.Action == RetentionAction.Delete))
-            if (ShouldProcess($"{decision.Collection}/{decision.BackupId} ({decision.Reasons})", decision.Unfinished ? "Delete unfinished backup" : "Delete backup"))
+        {
+            // A stretch of archived log is approved by its range, a backup by its id.
+            if (decision.LogRange != null)
+            {
+                if (ShouldProcess($"{decision.Collection}: archived log {decision.LogRange} ({decision.LogFileCount} files; {decision.Reasons})", "Remove archived log files"))
+                    approved.Add(decision.LogRange);
+            }
+            else if (ShouldProcess($"{decision.Collection}/{decision.BackupId} ({decision.Reasons})", decision.Unfinished ? "Delete unfinished backup" : "Delete backup"))
                 approved.Add(decision.BackupId);
+        }
         if (approved.Count == 0)
         {
             foreach (var decision in plan) WriteObject(decision);
@@ -108,6 +123,7 @@ public sealed class InvokeRetentionPolicyCommand : RepositoryCmdlet
         if (bound.ContainsKey(nameof(KeepMonthly))) policy.KeepMonthly = KeepMonthly;
         if (bound.ContainsKey(nameof(KeepYearly))) policy.KeepYearly = KeepYearly;
         if (bound.ContainsKey(nameof(KeepWithin))) policy.KeepWithin = KeepWithin;
+        if (bound.ContainsKey(nameof(KeepLogWithin))) policy.KeepLogWithin = KeepLogWithin;
         if (KeepTag != null) policy.KeepTags = KeepTag;
         return policy;
     }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using PsBackup.Completers;
 using PsBackup.Infrastructure;
 
 namespace PsBackup.Commands;
@@ -15,6 +16,7 @@ public sealed class RemoveBackupCollectionCommand : RepositoryCmdlet
     /// Get-Backup | Remove-BackupCollection cannot delete whole collections by accident.
     /// </summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(CollectionNameCompleter))]
     public string[] Name { get; set; } = [];
 
     /// <summary>Login for database targets whose server keeps something for the collection (PostgreSQL replication slots).</summary>

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using PsBackup.Engine.Operations;
+using PsBackup.Completers;
 using PsBackup.Infrastructure;
 
 namespace PsBackup.Commands;
@@ -13,6 +14,7 @@ public sealed class SetBackupCollectionCommand : RepositoryCmdlet
 {
     /// <summary>Binds from Get-BackupCollection's Name.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(CollectionNameCompleter))]
     public string[] Name { get; set; } = [];
 
     /// <summary>The policy Invoke-RetentionPolicy applies when given none; $null removes the stored policy.</summary>

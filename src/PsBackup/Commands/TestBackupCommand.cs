@@ -5,7 +5,7 @@ using PsBackup.Infrastructure;
 namespace PsBackup.Commands;
 
 /// <summary>
-/// <para type="synopsis">Re-reads every artifact of a backup and of its chain and verifies its SHA-256; one result per artifact.</para>
+/// <para type="synopsis">Re-reads every artifact of a backup and of its chain and verifies its SHA-256, one result per artifact; for PostgreSQL cluster targets also the archived WAL the backup needs, one result per stretch of WAL files.</para>
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Test, "Backup")]
 [OutputType(typeof(ArtifactVerification))]

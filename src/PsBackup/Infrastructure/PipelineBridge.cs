@@ -6,24 +6,28 @@ namespace PsBackup.Infrastructure;
 
 /// <summary>
 /// Engine work runs on the thread pool, but PowerShell only accepts WriteObject/WriteError/
-/// WriteProgress from the pipeline thread. The bridge queues those calls and replays them on
-/// the pipeline thread while the work runs.
+/// WriteProgress/WriteVerbose from the pipeline thread. The bridge queues those calls and replays
+/// them on the pipeline thread while the work runs.
 /// </summary>
-internal sealed class PipelineBridge : IProgress<BackupProgress>, IDisposable
+internal sealed class PipelineBridge : IVerboseProgress, IDisposable
 {
-    private const int ActivityId = 0x5053; // "PS"
+    private const int ActivityId = 0x5053; // "PS"; several collections at once: one bar each, from here up
     private readonly BlockingCollection<Action<Cmdlet>> _queue = new();
-    private string? _activity;
+    private readonly Dictionary<string, (int Id, string Activity)> _bars = new(StringComparer.Ordinal);
 
     public void Report(BackupProgress value) => _queue.Add(cmdlet =>
     {
-        _activity = SecretMasker.Hide(value.Activity);
-        cmdlet.WriteProgress(new ProgressRecord(ActivityId, _activity, SecretMasker.Hide(value.Status))
+        var key = value.Collection ?? "";
+        var id = _bars.TryGetValue(key, out var bar) ? bar.Id : ActivityId + _bars.Count;
+        _bars[key] = (id, SecretMasker.Hide(value.Activity));
+        cmdlet.WriteProgress(new ProgressRecord(id, SecretMasker.Hide(value.Activity), SecretMasker.Hide(value.Status))
         {
             PercentComplete = value.PercentComplete,
             CurrentOperation = SecretMasker.Hide(value.CurrentItem) ?? "",
         });
     });
+
+    public void Verbose(string message) => _queue.Add(cmdlet => cmdlet.WriteVerbose(SecretMasker.Hide(message)));
 
     public void Dispose() => _queue.Dispose();
 
@@ -33,18 +37,50 @@ internal sealed class PipelineBridge : IProgress<BackupProgress>, IDisposable
 
     public void Error(ErrorRecord record) => _queue.Add(cmdlet => cmdlet.WriteError(record));
 
-    /// <summary>Runs <paramref name="work"/> and pumps its queued calls on the calling (pipeline) thread; rethrows its exception.</summary>
-    public void Run(Cmdlet cmdlet, Func<Task> work)
+    /// <summary>
+    /// Runs <paramref name="work"/> and pumps its queued calls on the calling (pipeline) thread;
+    /// rethrows its exception. When the pipeline stops taking output first (Select-Object -First n
+    /// downstream, Ctrl+C), cancels the work through <paramref name="cancel"/> and waits for it
+    /// (so it cleans up), then lets the pipeline's exception go on. Either way the progress bar
+    /// is completed, so it does not stay on screen after the cmdlet.
+    /// </summary>
+    public void Run(Cmdlet cmdlet, Func<Task> work, CancellationTokenSource cancel)
     {
         var task = Task.Run(async () =>
         {
             try { await work().ConfigureAwait(false); }
             finally { _queue.CompleteAdding(); }
         });
-        foreach (var call in _queue.GetConsumingEnumerable())
-            call(cmdlet);
-        if (_activity != null)
-            cmdlet.WriteProgress(new ProgressRecord(ActivityId, _activity, "Done") { RecordType = ProgressRecordType.Completed });
+        try
+        {
+            foreach (var call in _queue.GetConsumingEnumerable())
+                call(cmdlet);
+        }
+        catch
+        {
+            cancel.Cancel();
+            try { task.Wait(); }
+            catch (AggregateException) { /* cancelled or failed after nobody listens: the pipeline's exception wins */ }
+            throw;
+        }
+        finally
+        {
+            CompleteProgress(cmdlet);
+        }
         task.GetAwaiter().GetResult();
+    }
+
+    private void CompleteProgress(Cmdlet cmdlet)
+    {
+        try
+        {
+            foreach (var (id, activity) in _bars.Values)
+                cmdlet.WriteProgress(new ProgressRecord(id, activity, "Done") { RecordType = ProgressRecordType.Completed });
+        }
+        catch (PipelineStoppedException)
+        {
+            // Ctrl+C: the host clears its progress display itself.
+        }
+        _bars.Clear();
     }
 }

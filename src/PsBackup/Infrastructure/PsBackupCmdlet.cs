@@ -33,9 +33,10 @@ public abstract class PsBackupCmdlet : PSCmdlet, IDisposable
     internal void RunEngine(object? target, Func<BackupEngine, PipelineBridge, CancellationToken, Task> work)
     {
         using var bridge = new PipelineBridge();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token); // also when the pipeline stops taking output
         try
         {
-            bridge.Run(this, () => work(new BackupEngine(), bridge, _stopping.Token));
+            bridge.Run(this, () => work(new BackupEngine(), bridge, cancel.Token), cancel);
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {

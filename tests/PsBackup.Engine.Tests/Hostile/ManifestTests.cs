@@ -133,8 +133,8 @@ public sealed class ManifestTests : IDisposable
         var history = _repo.Fx.Temp.Combine("00000002.history");
         await File.WriteAllTextAsync(history, "1\t0/3000000\tno recovery target specified\n");
         var request = new ArchiveLogRequest("pitr", history, "00000002.history") { Repository = _repo.Repository };
-        Assert.True(await _repo.Engine.ArchiveLogAsync(request));
-        Assert.False(await _repo.Engine.ArchiveLogAsync(request)); // the same file again: already archived
+        Assert.True((await _repo.Engine.ArchiveLogAsync(request)).Stored);
+        Assert.False((await _repo.Engine.ArchiveLogAsync(request)).Stored); // the same file again: already archived
         var entry = Path.Combine(_repo.Repository, "collections", "pitr", "wal", "00000002", "00000002.history.json");
         Assert.Equal(2, (int)Support.Tamper.Read(entry)["version"]!);
 

@@ -19,8 +19,8 @@ public static class TestPeers
 
     // --- PostgreSQL 15: primary (wal_level=logical) and its streaming replica; trust auth.
     public static string PgHost => Env("PSBACKUP_TEST_PG_HOST", "127.0.0.1");
-    public static int PgPort => int.Parse(Env("PSBACKUP_TEST_PG_PORT", "54320"));
-    public static int PgReplicaPort => int.Parse(Env("PSBACKUP_TEST_PG_REPLICA_PORT", "54321"));
+    public static int PgPort => int.Parse(Env("PSBACKUP_TEST_PG_PORT", "15432"));
+    public static int PgReplicaPort => int.Parse(Env("PSBACKUP_TEST_PG_REPLICA_PORT", "15433"));
     public static string PgUser => Env("PSBACKUP_TEST_PG_USER", "postgres");
     /// <summary>Directory of pg_dump, pg_basebackup, pg_verifybackup, pg_waldump, ...</summary>
     public static string PgBin => Env("PSBACKUP_TEST_PG_BIN", "/usr/lib/postgresql/15/bin");
@@ -65,8 +65,8 @@ public static class TestPeers
     }
 
     // --- Redis 7: two independent servers (e.g. source and REPLICAOF target).
-    public static string Redis => Env("PSBACKUP_TEST_REDIS", "127.0.0.1:63790");
-    public static string Redis2 => Env("PSBACKUP_TEST_REDIS2", "127.0.0.1:63791");
+    public static string Redis => Env("PSBACKUP_TEST_REDIS", "127.0.0.1:16379");
+    public static string Redis2 => Env("PSBACKUP_TEST_REDIS2", "127.0.0.1:16380");
 
     /// <summary>ConnectionMultiplexer configuration for an endpoint "host:port" (admin commands allowed).</summary>
     public static string RedisConfiguration(string endpoint) =>
@@ -88,7 +88,7 @@ public static class TestPeers
     }
 
     // --- S3: s3rver (see tests/peers/README.md for its differences from S3).
-    public static string S3Endpoint => Env("PSBACKUP_TEST_S3_ENDPOINT", "http://127.0.0.1:45690");
+    public static string S3Endpoint => Env("PSBACKUP_TEST_S3_ENDPOINT", "http://127.0.0.1:14569");
 
     /// <summary>s3rver knows only this access key id (any other: 403 InvalidAccessKeyId); its
     /// signatures are not checked (started with --allow-mismatched-signatures), so any secret works.</summary>
@@ -112,7 +112,7 @@ public static class TestPeers
     }
 
     // --- MongoDB wire protocol: congodb (in-memory; no replica set, oplog or change streams).
-    public static string MongoUri => Env("PSBACKUP_TEST_MONGO", "mongodb://127.0.0.1:27027");
+    public static string MongoUri => Env("PSBACKUP_TEST_MONGO", "mongodb://127.0.0.1:17017");
 
     public static (string Host, int Port) MongoEndpoint
     {

@@ -1,11 +1,10 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using PsBackup.Engine.Tests.Peers;
+using PsBackup.Engine.Tests.Support;
 
 namespace PsBackup.Engine.Tests.PostgreSql;
 
-/// <summary>A throwaway PostgreSQL cluster with its own settings (e.g. wal_level = replica), run as the postgres user.</summary>
+/// <summary>A throwaway PostgreSQL cluster with its own settings (e.g. wal_level = replica), run as the postgres user, on a port from <see cref="TestPorts"/>.</summary>
 public sealed class PgScratchCluster : IDisposable
 {
     private readonly string _data;
@@ -17,7 +16,7 @@ public sealed class PgScratchCluster : IDisposable
     public static PgScratchCluster Start(params string[] settings)
     {
         var data = Path.Combine(Path.GetTempPath(), $"psb-pg-{Guid.NewGuid():N}");
-        var port = FreePort();
+        var port = TestPorts.Next();
         Directory.CreateDirectory(data);
         Run("chown", "postgres", data);
         AsPostgres(Path.Combine(TestPeers.PgBin, "initdb"), "-D", data, "-U", TestPeers.PgUser, "--auth=trust", "--no-sync");
@@ -31,13 +30,6 @@ public sealed class PgScratchCluster : IDisposable
     {
         try { AsPostgres(Path.Combine(TestPeers.PgBin, "pg_ctl"), "stop", "-D", _data, "-m", "immediate", "-w"); }
         finally { Directory.Delete(_data, recursive: true); }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static void AsPostgres(params string[] command) => Run("runuser", ["-u", "postgres", "--", .. command]);

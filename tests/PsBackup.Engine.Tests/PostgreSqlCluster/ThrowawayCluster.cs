@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 using PsBackup.Engine.Tests.Peers;
 using PsBackup.Engine.Tests.Support;
@@ -8,14 +6,13 @@ using PsBackup.Engine.Tests.Support;
 namespace PsBackup.Engine.Tests.PostgreSqlCluster;
 
 /// <summary>
-/// A PostgreSQL 15 cluster of its own for one test (the shared peers on 54320/54321 are left
+/// A PostgreSQL 15 cluster of its own for one test (the shared peers are left
 /// alone): initdb as the postgres user, wal_level=replica, archive_command pushing WAL into a
-/// PsBackup repository through the built psbackup-cli, on a free port from 55400 up. Stopped
+/// PsBackup repository through the built psbackup-cli, on a free port from <see cref="TestPorts"/>. Stopped
 /// (immediate) on Dispose, whatever the test did.
 /// </summary>
 public sealed class ThrowawayCluster : IDisposable
 {
-    private static int _nextPort = 55400 + Environment.ProcessId % 40 * 10;
     private bool _running;
 
     private ThrowawayCluster(string dataDirectory, int port)
@@ -25,13 +22,13 @@ public sealed class ThrowawayCluster : IDisposable
     }
 
     public string DataDirectory { get; }
-    public int Port { get; }
+    public int Port { get; private set; }
 
     public static string Bin(string program) => Path.Combine(TestPeers.PgBin, program);
 
-    /// <summary>archive_command for a collection of a local repository (the repository must be writable by postgres: <see cref="ShareWithPostgres"/>).</summary>
-    public static string ArchiveCommand(string repository, string collection) =>
-        $"dotnet {SharedCli.Value} archive-wal --repository {repository} --collection {collection} %p %f";
+    /// <summary>archive_command for a collection of a local repository (the repository must be writable by postgres: <see cref="ShareWithPostgres"/>); further repositories get copies.</summary>
+    public static string ArchiveCommand(string repository, string collection, params string[] copies) =>
+        $"dotnet {SharedCli.Value} archive-wal --repository {repository}{string.Concat(copies.Select(c => $" --repository {c}"))} --collection {collection} %p %f";
 
     /// <summary>
     /// archive_command runs as postgres, which may not read the checkout (a clone under /root):
@@ -52,11 +49,13 @@ public sealed class ThrowawayCluster : IDisposable
         return Path.Combine(copy, Path.GetFileName(CliProcess.DllPath()));
     });
 
-    public static async Task<ThrowawayCluster> CreateAsync(string directory, string archiveCommand)
+    /// <summary>A new cluster; <paramref name="walSegmentMegabytes"/> other than 16 makes small segments (many of them, quickly).</summary>
+    public static async Task<ThrowawayCluster> CreateAsync(string directory, string archiveCommand, int walSegmentMegabytes = 16)
     {
-        var cluster = new ThrowawayCluster(Path.Combine(directory, "data"), FreePort());
+        var cluster = new ThrowawayCluster(Path.Combine(directory, "data"), TestPorts.Next());
         ShareWithPostgres(directory);
-        await RunAsync("runuser", "-u", "postgres", "--", Bin("initdb"), "-D", cluster.DataDirectory, "--auth=trust", "-U", "postgres", "--no-sync");
+        await RunAsync("runuser", "-u", "postgres", "--", Bin("initdb"), "-D", cluster.DataDirectory, "--auth=trust", "-U", "postgres", "--no-sync",
+            $"--wal-segsize={walSegmentMegabytes}");
         await File.AppendAllTextAsync(Path.Combine(cluster.DataDirectory, "postgresql.conf"), $"""
 
             listen_addresses = '127.0.0.1'
@@ -75,7 +74,7 @@ public sealed class ThrowawayCluster : IDisposable
     /// <summary>A streaming replica of <paramref name="primary"/> (pg_basebackup -R -X stream), started.</summary>
     public static async Task<ThrowawayCluster> ReplicaOfAsync(ThrowawayCluster primary, string directory)
     {
-        var replica = new ThrowawayCluster(Path.Combine(directory, "data"), FreePort());
+        var replica = new ThrowawayCluster(Path.Combine(directory, "data"), TestPorts.Next());
         ShareWithPostgres(directory);
         await RunAsync("runuser", "-u", "postgres", "--", Bin("pg_basebackup"), "-h", "127.0.0.1", "-p", primary.Port.ToString(), "-U", "postgres",
             "-D", replica.DataDirectory, "-R", "-X", "stream", "-c", "fast");
@@ -89,7 +88,7 @@ public sealed class ThrowawayCluster : IDisposable
     /// </summary>
     public static async Task<ThrowawayCluster> StartRestoredAsync(string dataDirectory)
     {
-        var cluster = new ThrowawayCluster(dataDirectory, FreePort());
+        var cluster = new ThrowawayCluster(dataDirectory, TestPorts.Next());
         await cluster.StartAsync();
         var clock = Stopwatch.StartNew();
         while (await cluster.ScalarAsync<bool>("SELECT pg_is_in_recovery()"))
@@ -102,6 +101,16 @@ public sealed class ThrowawayCluster : IDisposable
             await Task.Delay(100);
         }
         return cluster;
+    }
+
+    /// <summary>Restarts this cluster on <paramref name="old"/>'s port (stopped): the service address moves to a promoted replica, as in a failover.</summary>
+    public async Task TakeOverPortAsync(ThrowawayCluster old)
+    {
+        old.Stop();
+        Stop();
+        Port = old.Port;
+        NpgsqlConnection.ClearAllPools(); // pooled connections to that port belong to the old server
+        await StartAsync();
     }
 
     public async Task StartAsync()
@@ -193,24 +202,6 @@ public sealed class ThrowawayCluster : IDisposable
         RunAsync("chown", "-R", "postgres:postgres", directory).GetAwaiter().GetResult();
         for (var dir = Path.GetDirectoryName(directory); dir != null && dir != "/tmp" && dir != "/"; dir = Path.GetDirectoryName(dir))
             File.SetUnixFileMode(dir, File.GetUnixFileMode(dir) | UnixFileMode.OtherExecute | UnixFileMode.GroupExecute);
-    }
-
-    private static int FreePort()
-    {
-        while (true)
-        {
-            var port = Interlocked.Increment(ref _nextPort);
-            try
-            {
-                using var listener = new TcpListener(IPAddress.Loopback, port);
-                listener.Start();
-                return port;
-            }
-            catch (SocketException)
-            {
-                // taken: try the next
-            }
-        }
     }
 
     public static async Task RunAsync(string program, params string[] args)

@@ -62,6 +62,58 @@ public sealed class TimelineTests : IDisposable
         Assert.Equal(3, await restored.ScalarAsync<int>("SELECT timeline_id FROM pg_control_checkpoint()")); // promoted again, past timeline 2
     }
 
+    [Fact]
+    public async Task After_a_promotion_retention_removes_the_old_timelines_WAL_before_the_new_base_backup_and_the_new_timeline_still_recovers()
+    {
+        var primary = await ThrowawayCluster.CreateAsync(_fx.Temp.Combine("primary"), ThrowawayCluster.ArchiveCommand(_fx.Repository, "tlx"), walSegmentMegabytes: 1);
+        _clusters.Add(primary);
+        await _fx.NewCollectionAsync("tlx", targets: primary.Target("pg"));
+        ThrowawayCluster.ShareWithPostgres(_fx.Repository);
+        await primary.ExecuteAsync("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)");
+        var old = await _fx.BackupAsync("tlx");
+        var replica = await ThrowawayCluster.ReplicaOfAsync(primary, _fx.Temp.Combine("replica"));
+        _clusters.Add(replica);
+        await primary.ExecuteAsync("INSERT INTO t VALUES (2)");
+        await primary.SwitchWalAndWaitArchivedAsync();
+        await WaitReplayedAsync(replica, (await primary.ScalarAsync<object>("SELECT pg_current_wal_lsn()::text")).ToString()!);
+
+        // Fail over; the service address moves to the promoted replica, which archives timeline 2 into the same collection.
+        primary.Stop();
+        Assert.True(await replica.ScalarAsync<bool>("SELECT pg_promote(true, 60)"));
+        await replica.TakeOverPortAsync(primary);
+        await replica.ExecuteAsync("INSERT INTO t VALUES (3)");
+        await replica.SwitchWalAndWaitArchivedAsync();
+        var fresh = await _fx.BackupAsync("tlx"); // the new chain, on timeline 2
+        await replica.ExecuteAsync("INSERT INTO t VALUES (4)");
+        var point = await replica.NowAsync();
+        await Task.Delay(20);
+        await replica.ExecuteAsync("INSERT INTO t VALUES (5)");
+        await replica.SwitchWalAndWaitArchivedAsync();
+
+        var wal = Path.Combine(_fx.Repository, "collections", "tlx", "wal");
+        var timelineOne = Directory.GetFiles(Path.Combine(wal, "00000001"), "*.json").Length;
+        Assert.True(timelineOne > 2);
+        var request = new RetentionRequest("tlx") { Repository = _fx.Repository, Policy = new RetentionPolicy { KeepLast = 1 } };
+        var plan = await _fx.Engine.PlanRetentionAsync(request);
+        Assert.Equal(old.Id, plan.Single(d => d.LogRange == null && d.Action == RetentionAction.Delete).BackupId);
+        var removable = plan.Where(d => d.LogRange != null && d.Action == RetentionAction.Delete).ToList();
+        Assert.Contains(removable, d => d.LogRange!.StartsWith("00000001", StringComparison.Ordinal) && d.Reasons.Contains($"older than the start of base backup {fresh.Id}"));
+        Assert.Contains(plan, d => d.LogRange == "00000002.history" && d.Action == RetentionAction.Keep); // the kept WAL's timeline
+        await foreach (var _ in _fx.Engine.ApplyRetentionAsync(request, plan.Where(d => d.Action == RetentionAction.Delete).Select(d => d.LogRange ?? d.BackupId).ToHashSet())) { }
+
+        // Timeline 1's WAL is gone (everything it held lies before the new base backup), timeline 2's history stays, and the new timeline recovers.
+        Assert.False(Directory.Exists(Path.Combine(wal, "00000001")) && Directory.GetFiles(Path.Combine(wal, "00000001")).Length > 0);
+        Assert.True(File.Exists(Path.Combine(wal, "00000002", "00000002.history.json")));
+        var window = Assert.Single(await _fx.Engine.GetRecoveryWindowsAsync(new RecoveryWindowQuery { Repository = _fx.Repository, Collection = "tlx" }));
+        Assert.Equal((fresh.EndTime, 2, (string?)null), (window.Earliest, window.Timeline, window.MissingSegment));
+        var destination = _fx.Temp.Combine("restored");
+        var outcome = Assert.Single(await _fx.RestoreAsync(fresh.Id, destination, recovery: new RecoveryTarget { Time = point }));
+        Assert.Null(outcome.Error);
+        var restored = await ThrowawayCluster.StartRestoredAsync(destination);
+        _clusters.Add(restored);
+        Assert.Equal([1, 2, 3, 4], await restored.IdsAsync("t"));
+    }
+
     private static async Task WaitReplayedAsync(ThrowawayCluster replica, string lsn)
     {
         for (var i = 0; i < 300; i++)

@@ -22,8 +22,8 @@ public sealed class WalArchiveTests : IDisposable
         return path;
     }
 
-    private Task<bool> ArchiveAsync(string collection, string file, string name = Segment, string? passphrase = null) =>
-        _fx.Engine.ArchiveLogAsync(new ArchiveLogRequest(collection, file, name) { Repository = _fx.Repository, Passphrase = passphrase });
+    private async Task<bool> ArchiveAsync(string collection, string file, string name = Segment, string? passphrase = null) =>
+        (await _fx.Engine.ArchiveLogAsync(new ArchiveLogRequest(collection, file, name) { Repository = _fx.Repository, Passphrase = passphrase })).Stored;
 
     private string Folder(string collection) => Path.Combine(_fx.Repository, "collections", collection, "wal", "00000001");
 

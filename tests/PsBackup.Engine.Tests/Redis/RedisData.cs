@@ -62,9 +62,9 @@ public static class RedisData
         db.Execute("XGROUP", "CREATE", stream, "g2", "$");
         db.Execute("XREADGROUP", "GROUP", "g1", "alice", "COUNT", "10", "STREAMS", stream, ">");
         db.Execute("XREADGROUP", "GROUP", "g1", "bob", "COUNT", "5", "STREAMS", stream, ">");
-        var ids = (RedisResult[])db.Execute("XRANGE", stream, "-", "+", "COUNT", "3");
-        db.Execute("XACK", stream, "g1", (string)((RedisResult[])ids[0])[0]);
-        db.Execute("XDEL", stream, (string)((RedisResult[])ids[2])[0]);
+        var ids = (RedisResult[])db.Execute("XRANGE", stream, "-", "+", "COUNT", "3")!;
+        db.Execute("XACK", stream, "g1", (string)((RedisResult[])ids[0]!)![0]!);
+        db.Execute("XDEL", stream, (string)((RedisResult[])ids[2]!)![0]!);
     }
 
     /// <summary>Many small keys: strings and hashes, a third with a TTL.</summary>
@@ -75,7 +75,7 @@ public static class RedisData
         {
             var key = $"{prefix}{i}";
             tasks.Add(i % 2 == 0
-                ? db.StringSetAsync(key, $"value-{i}", i % 3 == 0 ? TimeSpan.FromMinutes(10 + i % 50) : null)
+                ? db.StringSetAsync(key, $"value-{i}", i % 3 == 0 ? new Expiration(TimeSpan.FromMinutes(10 + i % 50)) : Expiration.Default)
                 : db.HashSetAsync(key, [new("a", i), new("b", $"x{i}")]));
             if (i % 3 == 0 && i % 2 == 1) tasks.Add(db.KeyExpireAsync(key, TimeSpan.FromMinutes(20)));
             if (tasks.Count >= 10_000) { Task.WaitAll(tasks.ToArray()); tasks.Clear(); }

@@ -65,7 +65,7 @@ public class RedisScenarioTests
         using var rep = replica.Connect();
         var repServer = rep.GetServer(rep.GetEndPoints()[0]);
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!repServer.InfoRaw("replication").Contains("master_link_status:up") || repServer.DatabaseSize(0) == 0)
+        while (!repServer.InfoRaw("replication")!.Contains("master_link_status:up") || repServer.DatabaseSize(0) == 0)
         {
             Assert.True(DateTime.UtcNow < deadline, "the replica did not sync");
             await Task.Delay(100);

@@ -7,7 +7,7 @@ using StackExchange.Redis;
 namespace PsBackup.Engine.Tests.Redis;
 
 /// <summary>
-/// A redis-server of the test's own on a free port and a temp directory (no persistence,
+/// A redis-server of the test's own on a free port (<see cref="TestPorts"/>) and a temp directory (no persistence,
 /// diskless sync without delay), so destructive tests and whole-server snapshots touch nothing
 /// shared. Killed when disposed.
 /// </summary>
@@ -67,14 +67,8 @@ public sealed class RedisServer : IDisposable
     public ConnectionMultiplexer Connect(string? password = null) =>
         ConnectionMultiplexer.Connect($"{Endpoint},allowAdmin=true,connectTimeout=5000,syncTimeout=60000,abortConnect=true" + (password == null ? "" : $",password={password}"));
 
-    public static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
+    /// <summary>A free port outside the ephemeral range (<see cref="TestPorts"/>).</summary>
+    public static int FreePort() => TestPorts.Next();
 
     public void Dispose()
     {

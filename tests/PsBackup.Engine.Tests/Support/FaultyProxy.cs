@@ -22,7 +22,7 @@ public enum ProxyFault
 public sealed record ProxyRequest(int Number, string Method, string Target, IReadOnlyDictionary<string, string> Headers, ProxyFault Fault);
 
 /// <summary>
-/// A fault-injecting HTTP/1.1 proxy in front of an S3 endpoint, on 127.0.0.1 at a free port. It
+/// A fault-injecting HTTP/1.1 proxy in front of an S3 endpoint, on 127.0.0.1 at a free port (<see cref="TestPorts"/>). It
 /// serves one request per connection (it answers with Connection: close) and fails a fraction of
 /// them, chosen by a seeded Random, with a 503 SlowDown, a connection reset, or (GET) a reset in
 /// the middle of the response body. <see cref="Decide"/> overrides the choice per request.
@@ -43,8 +43,7 @@ public sealed class FaultyProxy : IDisposable
         _upstream = new Uri(upstream);
         FailureRate = failureRate;
         _random = new Random(seed);
-        _listener = new TcpListener(IPAddress.Loopback, 0);
-        _listener.Start();
+        _listener = TestPorts.Listen();
         _accepting = AcceptLoopAsync();
     }
 

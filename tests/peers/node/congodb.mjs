@@ -3,7 +3,7 @@
 import { CongoServer } from '@push.rocks/smartmongo/dist_ts/congodb/index.js';
 
 const host = process.argv[2] ?? '127.0.0.1';
-const port = Number(process.argv[3] ?? 27027);
+const port = Number(process.argv[3] ?? 17017);
 const server = new CongoServer({ host, port });
 await server.start();
 console.log(`congodb listening on ${host}:${port}`);

@@ -66,8 +66,9 @@ public sealed class FileTreeProvider : EngineKind<FileTreeTarget>, IIncrementalB
         var changes = ChangeDetection.Apply(entries, baseEntries, target.UseCtime);
         baseEntries.Clear();
 
-        var progress = new ProgressReporter(context.Progress, $"Backing up '{target.Name}'", changes.ToRead.Sum(e => e.Size));
+        var progress = new ProgressReporter(context.Progress, $"Backing up '{target.Name}'", changes.ToRead.Sum(e => e.Size), changes.ToRead.Count);
         var vanished = await WritePacksAsync(FsName.ToBytes(target.Path), changes.ToRead, context, progress, ct).ConfigureAwait(false);
+        progress.Complete();
         if (vanished.Count > 0)
         {
             var gone = vanished.Select(e => e.Path).ToHashSet(StringComparer.Ordinal);

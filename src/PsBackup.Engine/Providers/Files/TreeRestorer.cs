@@ -134,8 +134,13 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
     {
         if (!Directory.Exists(destination))
         {
-            if (File.Exists(destination))
-                throw new RestoreConflictException($"Restore destination '{destination}' is a file, not a directory.") { TargetObject = destination };
+            // A new destination: neither it nor the folder it would be created in may be a file.
+            for (var path = destination; path != null && !Directory.Exists(path); path = Path.GetDirectoryName(path))
+                if (File.Exists(path))
+                    throw new InvalidBackupRequestException("DestinationIsFile", (path == destination
+                        ? $"Restore destination '{destination}' is a file."
+                        : $"Restore destination '{destination}' would be inside '{path}', which is a file.")
+                        + " Give a directory, existing or new, as -Destination. Nothing was changed.") { TargetObject = destination };
             return;
         }
         var conflicts = new List<string>();
@@ -189,12 +194,13 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
         var files = entries.Where(e => e.Type == FileEntryType.File).ToList();
         var staged = files.Select((file, i) => (file, i)).ToDictionary(x => x.file, x => x.i);
         byte[] Destination(FileEntry file) => staging == null ? CFull(file.Path) : StagedPath(staging, staged[file]);
-        var progress = new ProgressReporter(context.Progress, $"Restoring '{context.Target.Name}'", files.Sum(f => f.StoredLength));
+        var progress = new ProgressReporter(context.Progress, $"Restoring '{context.Target.Name}'", files.Sum(f => f.StoredLength), files.Count);
         var packs = files.GroupBy(f => (
             Backup: f.Backup ?? throw new IntegrityException($"Index entry '{FsName.Display(f.Path)}' names no backup."),
             Pack: f.Pack ?? throw new IntegrityException($"Index entry '{FsName.Display(f.Path)}' names no pack.")));
         await Parallel.ForEachAsync(packs, new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = ct },
             (pack, token) => new ValueTask(StagePackAsync(pack.Key.Backup, pack.Key.Pack, pack.OrderBy(f => f.Offset).ToList(), Destination, progress, token))).ConfigureAwait(false);
+        progress.Complete();
         return staged;
     }
 

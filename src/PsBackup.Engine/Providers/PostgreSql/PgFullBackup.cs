@@ -103,9 +103,9 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
         var tables = schema.Tables;
         for (var i = 0; i < tables.Count; i++) tables[i].Data = Parts(tables[i], $"table-{i + 1:D4}");
         await context.WriteArtifactAsync(PgTableProvider.SchemaArtifact, s => s.WriteAsync(Json.ToBytes(schema), ct).AsTask(), ct).ConfigureAwait(false);
-        var progress = new ProgressReporter(context.Progress, $"Backing up '{_target.Name}'", tables.Sum(t => t.Bytes));
         var parts = tables.SelectMany(t => t.Data.Select(part => (Table: t, Part: part)))
-            .OrderByDescending(x => x.Table.Bytes / x.Table.Data.Count);
+            .OrderByDescending(x => x.Table.Bytes / x.Table.Data.Count).ToList();
+        var progress = new ProgressReporter(context.Progress, $"Backing up '{_target.Name}'", tables.Sum(t => t.Bytes), parts.Count);
         // Each table's rows are counted and hashed as they stream past (PgRowHash): what restore drills compare with.
         var rows = tables.Where(t => t.Data.Count > 0).ToDictionary(t => t.QualifiedName, t => new PgRowHash(t.CopyFormat == "text"));
         await Workers.RunAsync(parts, context.ThrottleLimit, async (work, token) =>
@@ -139,8 +139,9 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
             }, token).ConfigureAwait(false);
             hash.Complete($"Table {work.Table.QualifiedName}");
             lock (rows) rows[work.Table.QualifiedName].Add(hash);
-            progress.ItemDone();
+            progress.ItemDone(work.Table.QualifiedName);
         }, ct).ConfigureAwait(false);
+        progress.Complete();
         state.Tables = tables.Select(t => t.QualifiedName).ToList();
         state.RowCheck = new PgRowCheck
         {

@@ -12,7 +12,8 @@ namespace PsBackup.Engine.Providers.PostgreSql.Cluster;
 /// manifest as it streams. An incremental closes the current WAL segment and records the WAL
 /// range since the previous backup once all of it is archived. Restores: <see cref="ClusterRestorer"/>.
 /// </summary>
-internal sealed class ClusterProvider : EngineKind<PostgreSqlClusterTarget>, IIncrementalBackup, IPointInTimeRecovery, IHealthProbe, IRestoreDrill
+internal sealed class ClusterProvider : EngineKind<PostgreSqlClusterTarget>, IIncrementalBackup, IPointInTimeRecovery, IHealthProbe,
+    IRestoreDrill, IArchivedLogRetention, IArchivedLogCopy, IArchivedLogVerification
 {
     public const string BaseArtifact = "base.tar";
     private static readonly TimeSpan ArchiveWait = TimeSpan.FromSeconds(60);
@@ -39,6 +40,23 @@ internal sealed class ClusterProvider : EngineKind<PostgreSqlClusterTarget>, IIn
 
     public Task<RecoveryWindow> GetWindowAsync(CollectionScope scope, BackupTarget target, IReadOnlyList<BackupManifest> backups, CancellationToken ct) =>
         WalOperations.WindowAsync(scope, target.Name, backups, ct);
+
+    public Task<IReadOnlyList<ArchivedLogRange>> PlanLogRetentionAsync(CollectionScope scope, ArchivedLogRetention request, CancellationToken ct) =>
+        WalRetention.PlanAsync(scope, request, ct);
+
+    public Task RemoveLogAsync(CollectionScope scope, ArchivedLogRange range, CancellationToken ct) =>
+        WalRetention.RemoveAsync(scope, range, ct);
+
+    public IAsyncEnumerable<ArchivedLogCopy> CopyLogAsync(CollectionScope source, CollectionScope destination, IReadOnlyList<BackupManifest> backups, bool whole,
+        Func<CancellationToken, Task<IAsyncDisposable>> lockDestination, IProgress<BackupProgress>? progress, CancellationToken ct) =>
+        WalCopier.CopyAsync(source, destination, backups, whole, lockDestination, progress, ct);
+
+    public IAsyncEnumerable<ArtifactVerification> VerifyLogAsync(CollectionScope scope, IReadOnlyList<BackupManifest> chain, TargetRecord target,
+        IProgress<BackupProgress>? progress, CancellationToken ct) =>
+        WalVerifier.VerifyAsync(scope, chain, target, progress, ct);
+
+    /// <summary>Whether a backup's target record is of a cluster target.</summary>
+    public static bool IsCluster(TargetRecord record) => record.Kind == KindName;
 
     /// <summary>The target's record in a backup where it is a complete cluster backup, else null.</summary>
     public static TargetRecord? CompleteRecord(BackupManifest backup, string target) =>

@@ -18,11 +18,12 @@ internal sealed record RecoveryPlan(List<string> Files, List<string> Settings, s
     {
         var size = @base.WalSegmentSize;
         var names = await archive.ListAsync(ct).ConfigureAwait(false);
+        var expiry = await archive.ReadExpiryAsync(ct).ConfigureAwait(false);
         var lineage = await WalChain.LineageAsync(archive, names, @base.StartTimeline, key, ct).ConfigureAwait(false);
         var first = WalFileName.SegmentOf(Lsn.Parse(@base.StartLsn), size);
         var chain = WalChain.Walk(names, lineage, first, size);
         var stop = WalFileName.SegmentOf(Lsn.Parse(@base.StopLsn), size);
-        if (!chain.Reaches(stop)) throw Missing(chain, archive, where);
+        if (!chain.Reaches(stop)) throw Missing(chain, archive, expiry, where);
 
         var settings = new List<string>();
         ulong last;
@@ -37,11 +38,13 @@ internal sealed record RecoveryPlan(List<string> Files, List<string> Settings, s
         {
             // All WAL up to the incremental's segment switch; recovery ends where the staged WAL does.
             last = Math.Max(stop, WalFileName.SegmentNumber(headState.StopSegment, size));
-            if (!chain.Reaches(last)) throw Missing(chain, archive, where);
+            if (!chain.Reaches(last)) throw Missing(chain, archive, expiry, where);
             description = $"incremental backup {head.Id} (WAL to {headState.StopLsn})";
         }
         else if (recovery.EndOfArchive)
         {
+            // A gap with WAL after it: "the end" is not reachable, and stopping short would lose data silently.
+            if (chain.Missing != null) throw Missing(chain, archive, expiry, where);
             last = chain.LastSegment!.Value;
             description = "the end of the archived WAL";
         }
@@ -50,7 +53,7 @@ internal sealed record RecoveryPlan(List<string> Files, List<string> Settings, s
             var lsn = Lsn.Parse(recovery.Position);
             if (lsn < Lsn.Parse(@base.StopLsn) || !chain.Reaches(WalFileName.SegmentOf(lsn, size)))
             {
-                if (lsn >= Lsn.Parse(@base.StopLsn) && chain.Missing != null) throw Missing(chain, archive, where);
+                if (lsn >= Lsn.Parse(@base.StopLsn) && chain.Missing != null) throw Missing(chain, archive, expiry, where);
                 var end = new Lsn((chain.LastSegment!.Value + 1) * (ulong)size);
                 throw new RecoveryTargetOutOfRangeException(
                     $"LSN {lsn} cannot be recovered for {where}: the recoverable WAL range is {@base.StopLsn} (end of base backup {full.Id}) to {end} (end of the archived WAL).");
@@ -65,7 +68,7 @@ internal sealed record RecoveryPlan(List<string> Files, List<string> Settings, s
             var latest = await chain.LatestCommitAsync(archive, ct).ConfigureAwait(false);
             if (time < full.EndTime || latest == null || time > latest)
             {
-                if (time >= full.EndTime && chain.Missing != null) throw Missing(chain, archive, where);
+                if (time >= full.EndTime && chain.Missing != null) throw Missing(chain, archive, expiry, where);
                 throw new RecoveryTargetOutOfRangeException(
                     $"{time:yyyy-MM-dd HH:mm:ss.ffffff zzz} cannot be recovered for {where}: the recoverable window is {Window(full.EndTime, latest)}" +
                     (time < full.EndTime ? $" (it starts at the end of base backup {full.Id}, the earliest at or before the requested backup)." : " (it ends at the last commit in the archived WAL)."));
@@ -89,10 +92,14 @@ internal sealed record RecoveryPlan(List<string> Files, List<string> Settings, s
     public static string Window(DateTimeOffset earliest, DateTimeOffset? latest) =>
         $"{earliest:yyyy-MM-dd HH:mm:ss.ffffff zzz} to {(latest is { } l ? l.ToString("yyyy-MM-dd HH:mm:ss.ffffff zzz", CultureInfo.InvariantCulture) : "(no commit archived yet)")}";
 
-    private static WalSegmentMissingException Missing(WalChain chain, WalArchive archive, string where)
+    private static PsBackupException Missing(WalChain chain, WalArchive archive, WalExpiryRecord expiry, string where)
     {
         var next = chain.FirstSegment + (ulong)chain.Segments.Count;
         var name = chain.Missing ?? WalFileName.Segment(chain.Lineage.TimelineOf(next, chain.SegmentSize), next, chain.SegmentSize);
+        if (expiry.Covering(name) is { } expired)
+            return new RecoveryTargetOutOfRangeException(
+                $"The target cannot be recovered for {where}: the WAL from {expired.First} to {expired.Last} was removed by retention on {expired.Removed:yyyy-MM-dd HH:mm} (outside KeepLogWithin), " +
+                "so this base backup restores only to its own end. Restore it without a recovery target, or choose a moment within Get-BackupRecoveryWindow.");
         return new WalSegmentMissingException(name, archive.Collection, $"it is not in the repository (restoring {where}); the restore was refused before writing anything");
     }
 }

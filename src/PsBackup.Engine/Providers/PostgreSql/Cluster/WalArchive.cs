@@ -20,7 +20,11 @@ internal sealed class WalArchive(IObjectStore store, string collection)
 
     public static string Prefix(string collection) => $"{RepositoryKeys.Collection(collection)}wal/";
     private string Folder(string name) => $"{Prefix(collection)}{WalFileName.Timeline(name):X8}/";
-    private string EntryKey(string name) => Folder(name) + name + EntrySuffix;
+    public string EntryKey(string name) => Folder(name) + name + EntrySuffix;
+    public string DataKey(WalEntry entry) => Folder(entry.Name) + entry.Path;
+
+    // Entries never change once committed: one read per operation is enough.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, WalEntry> _entries = new(StringComparer.Ordinal);
 
     /// <summary>archive_command: stores <paramref name="file"/> as <paramref name="name"/>. Returns false when the identical file was already archived.</summary>
     public async Task<bool> PushAsync(string name, string file, CollectionDefinition definition, byte[]? key, CancellationToken ct)
@@ -83,6 +87,9 @@ internal sealed class WalArchive(IObjectStore store, string collection)
         }
     }
 
+    /// <summary>What retention removed on purpose (an empty record when it removed nothing).</summary>
+    public Task<WalExpiryRecord> ReadExpiryAsync(CancellationToken ct) => WalExpiryRecord.ReadAsync(store, collection, ct);
+
     /// <summary>Names of every committed WAL file of the collection (from one listing).</summary>
     public async Task<SortedSet<string>> ListAsync(CancellationToken ct)
     {
@@ -97,23 +104,61 @@ internal sealed class WalArchive(IObjectStore store, string collection)
     }
 
     public async Task<WalEntry> ReadEntryAsync(string name, CancellationToken ct) =>
-        await TryReadEntryAsync(name, ct).ConfigureAwait(false)
-        ?? throw new WalSegmentMissingException(name, collection, "it is not in the repository");
+        _entries.TryGetValue(name, out var cached) ? cached
+        : _entries[name] = await TryReadEntryAsync(name, ct).ConfigureAwait(false) ?? throw new WalSegmentMissingException(name, collection, "it is not in the repository");
+
+    /// <summary>The entry as stored (a copy keeps these bytes verbatim) and what it says.</summary>
+    public async Task<(byte[] Bytes, WalEntry Entry)> ReadEntryDocumentAsync(string name, CancellationToken ct)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = await RepositoryDocuments.ReadBytesAsync(store, EntryKey(name), ct).ConfigureAwait(false);
+        }
+        catch (ObjectNotFoundException)
+        {
+            throw new WalSegmentMissingException(name, collection, "it is not in the repository");
+        }
+        return (bytes, Parse(bytes, name));
+    }
+
+    /// <summary>Commits an entry copied from another repository (create-if-absent, like archive-wal); false when the name is taken.</summary>
+    public Task<bool> TryCommitEntryAsync(string name, byte[] bytes, CancellationToken ct) => store.TryCreateAsync(EntryKey(name), bytes, ct);
+
+    /// <summary>The archived file's plaintext, checked for size and SHA-256 at its end (ArtifactCorrupt on a mismatch).</summary>
+    public async Task<VerifyingReadStream> OpenVerifyingAsync(WalEntry entry, byte[]? key, CancellationToken ct)
+    {
+        if (entry.Encrypted && key == null) throw new PassphraseRequiredException(collection);
+        var codec = new ArtifactCodec(store, entry.Compression, entry.Encrypted ? key : null);
+        try
+        {
+            return await codec.OpenAsync(DataKey(entry), entry.AsArtifact(), $"WAL file '{entry.Name}' of collection '{collection}'", ct).ConfigureAwait(false);
+        }
+        catch (ObjectNotFoundException)
+        {
+            throw new WalSegmentMissingException(entry.Name, collection, $"its entry exists but its data object '{entry.Path}' is gone");
+        }
+    }
 
     public async Task<WalEntry?> TryReadEntryAsync(string name, CancellationToken ct)
     {
         try
         {
-            var bytes = await RepositoryDocuments.ReadBytesAsync(store, EntryKey(name), ct).ConfigureAwait(false);
-            var where = $"{store.Location}/{EntryKey(name)}";
-            var entry = RepositoryDocuments.Read<WalEntry>(bytes, WalEntry.DocumentType, $"WAL entry '{name}'", where).Value;
-            entry.Validate(name, where);
-            return entry;
+            return Parse(await RepositoryDocuments.ReadBytesAsync(store, EntryKey(name), ct).ConfigureAwait(false), name);
         }
         catch (ObjectNotFoundException)
         {
             return null;
         }
+    }
+
+    /// <summary>An entry's bytes read through the one document check (version, digest), then checked to describe <paramref name="name"/>.</summary>
+    private WalEntry Parse(byte[] bytes, string name)
+    {
+        var where = $"{store.Location}/{EntryKey(name)}";
+        var entry = RepositoryDocuments.Read<WalEntry>(bytes, WalEntry.DocumentType, $"WAL entry '{name}'", where).Value;
+        entry.Validate(name, where);
+        return entry;
     }
 
     /// <summary>The archived plaintext of a small file (timeline history), verified.</summary>

@@ -30,6 +30,8 @@
         'Invoke-RetentionPolicy'
         'Set-Backup'
         'Set-BackupCollection'
+        'Invoke-RestoreDrill'
+        'Get-RestoreDrill'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

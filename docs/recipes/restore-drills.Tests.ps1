@@ -34,7 +34,7 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module PsBackup -ErrorAction Stop
+    if (-not (Get-Module PsBackup)) { Import-Module PsBackup -ErrorAction Stop } # a scheduler's profile (or a test) may have imported it already
     $maxRto = [TimeSpan]::Parse($env:PSBACKUP_DRILL_MAX_RTO ?? '04:00:00')
     $maxRpo = [TimeSpan]::Parse($env:PSBACKUP_DRILL_MAX_RPO ?? '00:15:00')
     $drMaxRpo = [TimeSpan]::Parse($env:PSBACKUP_DR_MAX_RPO ?? '01:00:00')

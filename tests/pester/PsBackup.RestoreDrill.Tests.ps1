@@ -300,13 +300,17 @@ INSERT INTO notes SELECT md5(g::text) FROM generate_series(1, 50) g;
             # It runs as a scheduler runs it: a pwsh of its own, the module and Pester imported, settings in the environment.
             function Invoke-Recipe([string] $Repository, [string] $Tag) {
                 $recipe = Join-Path (Get-PsBackupRepoRoot) 'docs' 'recipes' 'restore-drills.Tests.ps1'
-                $pester = (Get-Module Pester).Path
+                $pester = Join-Path (Get-Module Pester).ModuleBase 'Pester.psd1' # the manifest: the recipe #Requires Pester by version
                 $script = "Import-Module '$pester'; Import-Module '$(Get-PsBackupModuleManifest)'; " +
-                    "`$r = Invoke-Pester -Path '$recipe' -TagFilter $Tag -PassThru -Output None; '{0} {1}' -f `$r.PassedCount, `$r.FailedCount"
+                    "`$r = Invoke-Pester -Path '$recipe' -TagFilter $Tag -PassThru -Output None; '{0} {1}' -f `$r.PassedCount, (`$r.FailedCount + `$r.FailedContainersCount)"
                 $env:PSBACKUP_REPOSITORY = $Repository
                 $env:PSBACKUP_DR_REPOSITORY = $Repository
                 $env:PSBACKUP_DRILL_COLLECTIONS = 'recipe'
-                try { & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -Command $script | Select-Object -Last 1 }
+                try {
+                    $output = @(& (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -Command $script 2>&1)
+                    $output | Select-Object -Last 1 | Should -Match '^\d+ \d+$' -Because ($output -join "`n")
+                    $output[-1]
+                }
                 finally { $env:PSBACKUP_REPOSITORY = $savedRepository; $env:PSBACKUP_DR_REPOSITORY = $null; $env:PSBACKUP_DRILL_COLLECTIONS = $null }
             }
             $savedRepository = $env:PSBACKUP_REPOSITORY

@@ -36,14 +36,23 @@ $pgPort = [int]($env:PSBACKUP_TEST_PG_PORT ?? '15432')
 $psql = '/usr/lib/postgresql/15/bin/psql'
 $rows = @()
 
+function Get-FreePort {
+    # A port of 127.0.0.1 free now, below the ephemeral range (as tests/pester's Get-FreeTestPort).
+    for ($port = 30000 + (Get-Random -Maximum 2000); $port -lt 32768; $port++) {
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, $port)
+        try { $listener.Start(); return $port } catch [System.Net.Sockets.SocketException] { } finally { $listener.Stop() }
+    }
+    throw 'No free port.'
+}
+
 function Measure-Seconds([scriptblock] $Block) { $clock = [Diagnostics.Stopwatch]::StartNew(); & $Block | Out-Null; $clock.Elapsed.TotalSeconds }
 
 function Invoke-Rounds([string] $Name, [scriptblock] $Plain, [scriptblock] $Cleanup) {
-    $plain = @(); $rto = @(); $whole = @()
+    $plainTimes = @(); $rto = @(); $whole = @() # not $plain: PowerShell names ignore case, and $Plain is the script block
     for ($i = 0; $i -lt $Rounds; $i++) {
         $drillFirst = $i % 2 -eq 1
         foreach ($step in @('plain', 'drill') | Sort-Object -Descending:$drillFirst) {
-            if ($step -eq 'plain') { $plain += Measure-Seconds $Plain; & $Cleanup }
+            if ($step -eq 'plain') { $plainTimes += Measure-Seconds $Plain; & $Cleanup }
             else {
                 $d = Invoke-RestoreDrill -Collection "bench-$Name" -Repository $repository
                 if ($d.Status -ne 'Passed') { throw "$Name drill failed: $($d.Reason)" }
@@ -52,7 +61,7 @@ function Invoke-Rounds([string] $Name, [scriptblock] $Plain, [scriptblock] $Clea
         }
     }
     $median = { param($v) ($v | Sort-Object)[[int][math]::Floor($v.Count / 2)] }
-    $p = & $median $plain; $r = & $median $rto; $w = & $median $whole
+    $p = & $median $plainTimes; $r = & $median $rto; $w = & $median $whole
     [pscustomobject]@{ Kind = $Name; PlainRestore = $p; DrillRto = $r; DrillTotal = $w; Overhead = $w / $p - 1 }
 }
 
@@ -83,7 +92,8 @@ if ('pg' -in $Kind) {
 }
 
 if ('redis' -in $Kind) {
-    $port = 29379
+    $port = Get-FreePort
+    $plainPort = Get-FreePort
     $dir = Join-Path $Work 'redis'; $null = New-Item -ItemType Directory $dir
     $server = Start-Process redis-server -PassThru -ArgumentList '--port', $port, '--bind', '127.0.0.1', '--dir', $dir, '--save', '""', '--appendonly', 'no', '--logfile', (Join-Path $dir 'log')
     try {
@@ -96,8 +106,8 @@ if ('redis' -in $Kind) {
         $dest = Join-Path $Work 'redis-restored'
         $rows += Invoke-Rounds redis {
             $null = Get-Backup -Collection bench-redis -Repository $repository -Latest | Restore-Backup -Destination $dest -Confirm:$false
-            $p = Start-Process redis-server -PassThru -ArgumentList '--port', ($port + 1), '--bind', '127.0.0.1', '--dir', $dest, '--save', '""', '--appendonly', 'no'
-            while (((redis-cli -p ($port + 1) ping 2>&1) -join '') -notmatch 'PONG') { Start-Sleep -Milliseconds 20 }
+            $p = Start-Process redis-server -PassThru -ArgumentList '--port', $plainPort, '--bind', '127.0.0.1', '--dir', $dest, '--save', '""', '--appendonly', 'no', '--logfile', (Join-Path $Work 'plain-redis.log')
+            while (((redis-cli -p $plainPort ping 2>&1) -join '') -notmatch 'PONG') { Start-Sleep -Milliseconds 20 }
             Stop-Process -Id $p.Id; $p.WaitForExit()
         } { Remove-Item -Recurse -Force $dest }
     }

@@ -176,6 +176,37 @@ Describe 'Restore drills' {
         }
     }
 
+    Context 'Ctrl+C' {
+        It 'stops the drill, removes its folder and records nothing' {
+            $big = Join-Path $TestDrive 'big'
+            $null = New-Item -ItemType Directory -Path $big
+            $bytes = [byte[]]::new(160MB)
+            [System.Random]::new(7).NextBytes($bytes)
+            [System.IO.File]::WriteAllBytes((Join-Path $big 'random.bin'), $bytes)
+            $null = New-BackupTarget -Path $big -Name big | New-BackupCollection -Name stopped -Repository $repository -Compression None -ErrorAction Stop
+            $null = Invoke-Backup -Name stopped -Repository $repository -ErrorAction Stop
+            $scratchBefore = Get-ScratchFolder
+            $shell = New-PsBackupShell
+            try {
+                $null = $shell.AddCommand('Invoke-RestoreDrill').AddParameter('Collection', 'stopped').AddParameter('Repository', $repository)
+                $running = $shell.BeginInvoke()
+                $deadline = (Get-Date).AddSeconds(60)
+                while (-not (Get-ScratchFolder | Where-Object { $_ -notin $scratchBefore })) {
+                    if ($running.IsCompleted) { throw "Invoke-RestoreDrill ended before it could be stopped: $($shell.Streams.Error)" }
+                    if ((Get-Date) -gt $deadline) { throw 'Invoke-RestoreDrill never created its folder.' }
+                    Start-Sleep -Milliseconds 10
+                }
+                $shell.Stop() # what Ctrl+C does: StopProcessing
+                $shell.InvocationStateInfo.State | Should -Be 'Stopped'
+            }
+            finally {
+                $shell.Dispose()
+            }
+            (Get-ScratchFolder) -join ',' | Should -Be ($scratchBefore -join ',')
+            @(Get-RestoreDrill -Collection stopped -Repository $repository) | Should -HaveCount 0
+        }
+    }
+
     Context 'An encrypted collection' {
         It 'needs the passphrase' {
             $passphrase = ConvertTo-SecureString 'correct horse battery' -AsPlainText -Force

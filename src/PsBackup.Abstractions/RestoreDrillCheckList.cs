@@ -19,6 +19,9 @@ public sealed class RestoreDrillCheckList : IReadOnlyList<RestoreDrillCheck>
 
     public static RestoreDrillCheckList Create(ReadOnlySpan<RestoreDrillCheck> items) => new(items.ToArray());
 
+    /// <summary>An array converts, as code written against the array this used to be assigns one.</summary>
+    public static implicit operator RestoreDrillCheckList(RestoreDrillCheck[] items) => new(items);
+
     public int Count => _items.Length;
 
     /// <summary>As <see cref="Count"/>, for code written against the array this used to be.</summary>

@@ -35,6 +35,8 @@
         'Invoke-RetentionPolicy'
         'Set-Backup'
         'Set-BackupCollection'
+        'Invoke-RestoreDrill'
+        'Get-RestoreDrill'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

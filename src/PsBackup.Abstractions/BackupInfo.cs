@@ -36,5 +36,11 @@ public sealed class BackupInfo
     /// <summary>Labels set with Set-Backup -Tag; a retention policy's KeepTags keeps backups that carry one. Exports as "a, b".</summary>
     public StringList Tags { get; set; } = StringList.Empty;
 
+    /// <summary>When this backup was last proven by a restore drill (Invoke-RestoreDrill); null when never.</summary>
+    public DateTimeOffset? LastDrillTime { get; set; }
+
+    /// <summary>How that drill ended (Failed when any drilled target failed); null when never drilled.</summary>
+    public DrillStatus? LastDrillStatus { get; set; }
+
     public override string ToString() => Id;
 }

@@ -43,6 +43,9 @@ public sealed class RetentionDecision
     /// <summary>Bytes the backup (or log stretch) occupies in the repository (what deleting it frees).</summary>
     public long StoredBytes { get; set; }
 
+    /// <summary>Restore drill records (Invoke-RestoreDrill's evidence) of this backup: kept with it, deleted with it.</summary>
+    public long DrillRecords { get; set; }
+
     /// <summary>
     /// A stretch of archived log (PostgreSQL WAL): its first and last file, "first..last" (or one
     /// file's name); null for a backup.

@@ -80,6 +80,18 @@ public sealed class BackupEngine(EngineOptions? options = null)
     public Task<List<RecoveryWindow>> GetRecoveryWindowsAsync(RecoveryWindowQuery query, CancellationToken ct = default) =>
         PointInTimeOperations.WindowsAsync(query, ct);
 
+    /// <summary>Invoke-RestoreDrill's -WhatIf/-Confirm: per collection, which backup each target is drilled from and into what; changes nothing.</summary>
+    public Task<List<RestoreDrillPlan>> PlanRestoreDrillAsync(RestoreDrillRequest request, CancellationToken ct = default) =>
+        RestoreDrillRunner.PlanAsync(request, ct);
+
+    /// <summary>Invoke-RestoreDrill: each target restored into a scratch place, checked, timed and removed; the evidence recorded in the repository.</summary>
+    public IAsyncEnumerable<RestoreDrillOutcome> InvokeRestoreDrillAsync(RestoreDrillRequest request, IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>
+        RestoreDrillRunner.RunAsync(request, progress, ct);
+
+    /// <summary>Get-RestoreDrill (and the DR checks and metrics): the recorded drills, one result per drilled target, oldest first.</summary>
+    public Task<RestoreDrillRecords> GetRestoreDrillsAsync(RestoreDrillQuery query, CancellationToken ct = default) =>
+        DrillRecords.QueryAsync(query, ct);
+
     public Task<BackupCollectionInfo> SetCollectionAsync(SetCollectionRequest request, CancellationToken ct = default) =>
         new CollectionManager(_options).SetAsync(request, ct);
 

@@ -37,6 +37,9 @@ internal static class BackupCatalog
                 .ToList();
             if (query.Latest && backups.Count > 1)
                 backups = [backups[^1]];
+            var drilled = await DrillRecords.LatestByBackupAsync(repository, collection, backups.Select(b => b.Id).ToHashSet(), ct).ConfigureAwait(false);
+            foreach (var backup in backups)
+                if (drilled.TryGetValue(backup.Id, out var drill)) (backup.LastDrillTime, backup.LastDrillStatus) = drill;
             result.AddRange(backups);
         }
         return result;

@@ -32,52 +32,62 @@ internal static class RestoreRunner
     {
         var (backup, selected) = await OpenAsync(request, ct).ConfigureAwait(false);
         using var _ = backup;
-        var head = backup.Head;
         var targets = Targets(backup);
         foreach (var record in selected)
+            yield return (await RestoreTargetAsync(backup, targets, record, request, selected.Count, progress, ct).ConfigureAwait(false)).Outcome;
+    }
+
+    /// <summary>
+    /// Restores one target of an opened backup; a failure is the outcome's error, not an exception
+    /// (cancellation excepted). Also returns the context it restored through, for checks that read
+    /// the backup afterwards (restore drills); null when the restore could not even start.
+    /// </summary>
+    internal static async Task<(RestoreOutcome Outcome, TargetRestoreContext? Context)> RestoreTargetAsync(OpenedBackup backup,
+        IReadOnlyDictionary<string, BackupTarget> targets, TargetRecord record, RestoreRequest request, int targetCount,
+        IProgress<BackupProgress>? progress, CancellationToken ct)
+    {
+        var head = backup.Head;
+        RestoreOutcome outcome;
+        TargetRestoreContext? context = null;
+        try
         {
-            RestoreOutcome outcome;
-            TargetRestoreContext? context = null;
-            try
+            if (record.Status != TargetStatus.Complete)
+                throw new BackupNotFoundException($"Target '{record.Name}' failed in backup '{head.Id}' ({record.Error}); restore it from another backup.") { TargetObject = head.Id };
+            var kind = EngineKinds.Find(record.Kind);
+            if (request.Recovery != null)
             {
-                if (record.Status != TargetStatus.Complete)
-                    throw new BackupNotFoundException($"Target '{record.Name}' failed in backup '{head.Id}' ({record.Error}); restore it from another backup.") { TargetObject = head.Id };
-                var kind = EngineKinds.Find(record.Kind);
-                if (request.Recovery != null)
-                {
-                    if (kind is not IPointInTimeRecovery recovery)
-                        throw new InvalidBackupRequestException("RecoveryTargetNotSupported",
-                            $"Target '{record.Name}' is a {record.Kind} target: -PointInTime, -TargetLsn and -EndOfArchive apply to {string.Join(", ", EngineKinds.With<IPointInTimeRecovery>())} targets only; restore it with -Target and without them.");
-                    recovery.ValidateRecoveryTarget(request.Recovery);
-                }
-                var target = targets.TryGetValue(record.Name, out var defined) ? defined : throw new IntegrityException($"Collection '{head.Collection}' no longer defines target '{record.Name}'.");
-                context = new TargetRestoreContext(backup.Reader, backup.Chain, target, request.Destination, request.Force, progress,
-                    DestinationPath(request, record, selected.Count), request.Credentials.For(record.Name), request.Recovery)
-                {
-                    ThrottleLimit = request.ThrottleLimit,
-                    Options = request.Options.FirstOrDefault(o => o.GetType() == kind.RestoreOptionsType),
-                };
-                var result = await kind.RestoreAsync(context, ct).ConfigureAwait(false);
-                result.BackupId = head.Id;
-                result.Collection = head.Collection;
-                result.Destination = SecretMasker.Hide(result.Destination);
-                outcome = new RestoreOutcome(record.Name, result, null);
+                if (kind is not IPointInTimeRecovery recovery)
+                    throw new InvalidBackupRequestException("RecoveryTargetNotSupported",
+                        $"Target '{record.Name}' is a {record.Kind} target: -PointInTime, -TargetLsn and -EndOfArchive apply to {string.Join(", ", EngineKinds.With<IPointInTimeRecovery>())} targets only; restore it with -Target and without them.");
+                recovery.ValidateRecoveryTarget(request.Recovery);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            var target = targets.TryGetValue(record.Name, out var defined) ? defined : throw new IntegrityException($"Collection '{head.Collection}' no longer defines target '{record.Name}'.");
+            context = new TargetRestoreContext(backup.Reader, backup.Chain, target, request.Destination, request.Force, progress,
+                DestinationPath(request, record, targetCount), request.Credentials.For(record.Name), request.Recovery)
             {
-                var error = Failures.Of(e, record.Name, OperationKind.Restore);
-                // A destination that refused damaged data (COPY …), or a damaged header read as another format, says less
-                // than the damage itself: the same check as Test-Backup.
-                if (error is RestoreFailedException or RepositoryFormatException)
-                    error = await BackupVerifier.FirstDamageAsync(backup, record.Name, ct).ConfigureAwait(false) ?? error;
-                outcome = new RestoreOutcome(record.Name, null, error);
-            }
-            yield return outcome with { Warnings = context?.Warnings.Select(w => $"{record.Name}: {w}").ToList() ?? [] };
+                ThrottleLimit = request.ThrottleLimit,
+                Options = request.Options.FirstOrDefault(o => o.GetType() == kind.RestoreOptionsType),
+            };
+            var result = await kind.RestoreAsync(context, ct).ConfigureAwait(false);
+            result.BackupId = head.Id;
+            result.Collection = head.Collection;
+            result.Destination = SecretMasker.Hide(result.Destination);
+            outcome = new RestoreOutcome(record.Name, result, null);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var error = Failures.Of(e, record.Name, OperationKind.Restore);
+            // A destination that refused damaged data (COPY …), or a damaged header read as another format, says less
+            // than the damage itself: the same check as Test-Backup.
+            if (error is RestoreFailedException or RepositoryFormatException)
+                error = await BackupVerifier.FirstDamageAsync(backup, record.Name, ct).ConfigureAwait(false) ?? error;
+            outcome = new RestoreOutcome(record.Name, null, error);
+        }
+        return (outcome with { Warnings = context?.Warnings.Select(w => $"{record.Name}: {w}").ToList() ?? [] }, context);
     }
 
     /// <summary>The backup to restore (for a point in time, the one to start from) and the targets asked for.</summary>
-    private static async Task<(OpenedBackup Backup, List<TargetRecord> Selected)> OpenAsync(RestoreRequest request, CancellationToken ct)
+    internal static async Task<(OpenedBackup Backup, List<TargetRecord> Selected)> OpenAsync(RestoreRequest request, CancellationToken ct)
     {
         request.Recovery?.Validate();
         var id = request.Recovery is { EndOfArchive: false } recovery ? await ChooseRecoveryBaseAsync(request, recovery, ct).ConfigureAwait(false) : request.Id;
@@ -93,7 +103,7 @@ internal static class RestoreRunner
         return (backup, selected);
     }
 
-    private static Dictionary<string, BackupTarget> Targets(OpenedBackup backup) =>
+    internal static Dictionary<string, BackupTarget> Targets(OpenedBackup backup) =>
         CollectionAccess.Describe(backup.Definition, backup.Repository).Targets.ToDictionary(t => t.Name, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>

@@ -36,6 +36,7 @@ internal sealed class RetentionRunner(EngineOptions options)
         var token = linked.Token;
         var whole = await PlanAsync(repository, request, token).ConfigureAwait(false);
         var plan = whole.Decisions;
+        var orphans = whole.Orphans;
 
         var order = DeletionOrder(plan.Where(d => d.Action == RetentionAction.Delete && approved.Contains(d.BackupId)));
         var deleting = order.ToHashSet();
@@ -56,7 +57,7 @@ internal sealed class RetentionRunner(EngineOptions options)
                 continue;
             }
             progress?.Report(new BackupProgress(Operation, $"Deleting {(decision.Unfinished ? "unfinished " : "")}backup {decision.BackupId}", decision.BackupId, done, order.Count));
-            await DeleteAsync(repository, collectionLock, decision, ct, token).ConfigureAwait(false);
+            await DeleteAsync(repository, collectionLock, decision, orphans.Contains(decision.BackupId), ct, token).ConfigureAwait(false);
             decision.Deleted = true;
             done++;
             yield return decision;
@@ -70,15 +71,19 @@ internal sealed class RetentionRunner(EngineOptions options)
             yield return decision;
     }
 
-    private static async Task DeleteAsync(BackupRepository repository, CollectionLock collectionLock, RetentionDecision decision, CancellationToken ct, CancellationToken token)
+    private static async Task DeleteAsync(BackupRepository repository, CollectionLock collectionLock, RetentionDecision decision, bool evidenceOnly,
+        CancellationToken ct, CancellationToken token)
     {
         try
         {
             await collectionLock.EnsureHeldAsync(token).ConfigureAwait(false);
             if (decision.Unfinished)
                 await repository.DeleteUnfinishedAsync(decision.Collection, decision.BackupId, token).ConfigureAwait(false);
-            else
+            else if (!evidenceOnly)
                 await repository.DeleteBackupAsync(decision.Collection, decision.BackupId, token).ConfigureAwait(false);
+            // The drills' evidence goes after its backup: an interruption between leaves evidence without a backup, which the next run deletes.
+            if (decision.DrillRecords > 0)
+                await DrillEvidence.DeleteAsync(repository, decision.Collection, decision.BackupId, token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (collectionLock.Lost.IsCancellationRequested && !ct.IsCancellationRequested)
         {
@@ -115,9 +120,9 @@ internal sealed class RetentionRunner(EngineOptions options)
         return (definition, RetentionRules.From(policy, request.TimeZone));
     }
 
-    /// <summary>The decisions on backups and unfinished folders (oldest first), what they were made from, and the archived log's stretches.</summary>
+    /// <summary>The decisions on backups and unfinished folders (oldest first), what they were made from, the archived log's stretches, and the ids of backups that are gone but left drill evidence (to delete).</summary>
     private sealed record Plan(List<RetentionDecision> Decisions, List<CommittedBackup> Backups, CollectionDefinition Definition, RetentionRules Rules, DateTimeOffset Now,
-        List<LogRetention.Item> Log);
+        List<LogRetention.Item> Log, HashSet<string> Orphans);
 
     private static async Task<Plan> PlanAsync(BackupRepository repository, RetentionRequest request, CancellationToken ct)
     {
@@ -136,10 +141,35 @@ internal sealed class RetentionRunner(EngineOptions options)
         var cutoff = now - request.UnfinishedGracePeriod;
         foreach (var folder in await repository.ListUnfinishedAsync(definition.Name, ct).ConfigureAwait(false))
             decisions.Add(Describe(folder, definition.Name, repository, cutoff, request.UnfinishedGracePeriod));
+
+        // Drill records go with their backup; those whose backup is gone (a drill that finished after retention deleted it) are deleted.
+        var drills = (await DrillEvidence.ListAsync(repository, definition.Name, ct).ConfigureAwait(false)).GroupBy(k => k.Backup).ToDictionary(g => g.Key, g => g.Count());
+        foreach (var decision in decisions)
+            decision.DrillRecords = drills.GetValueOrDefault(decision.BackupId);
+        var orphans = drills.Keys.Where(id => !decisions.Exists(d => d.BackupId == id)).ToHashSet(StringComparer.Ordinal);
+        foreach (var id in orphans)
+            decisions.Add(Orphan(id, definition.Name, repository, drills[id]));
         var keptIds = decisions.Where(d => d.Action == RetentionAction.Keep && !d.Unfinished).Select(d => d.BackupId).ToHashSet(StringComparer.Ordinal);
         var staying = backups.Where(b => keptIds.Contains(b.Manifest.Id));
         var log = await LogRetention.PlanAsync(repository, definition, staying, rules.LogWithin, now, ct).ConfigureAwait(false);
-        return new Plan([.. decisions.OrderBy(d => d.StartTime).ThenBy(d => d.BackupId, StringComparer.Ordinal)], backups, definition, rules, now, log);
+        return new Plan([.. decisions.OrderBy(d => d.StartTime).ThenBy(d => d.BackupId, StringComparer.Ordinal)], backups, definition, rules, now, log, orphans);
+    }
+
+    private static RetentionDecision Orphan(string id, string collection, BackupRepository repository, int records)
+    {
+        string[] reasons = [$"drill evidence only: backup {id} no longer exists"];
+        return new RetentionDecision
+        {
+            BackupId = id,
+            Collection = collection,
+            Repository = repository.Location,
+            Type = BackupId.TypeOf(id),
+            StartTime = BackupId.TimeOf(id),
+            Action = RetentionAction.Delete,
+            ReasonList = reasons,
+            Reasons = reasons[0],
+            DrillRecords = records,
+        };
     }
 
     private static RetentionCandidate Candidate(CommittedBackup backup)

@@ -114,6 +114,7 @@ public sealed class BackupRepository : IDisposable
             if (entry.Key.EndsWith("/" + RepositoryKeys.ManifestName, StringComparison.Ordinal))
                 await Store.DeleteAsync(entry.Key, ct).ConfigureAwait(false);
         await Store.DeletePrefixAsync(RepositoryKeys.Backups(name), ct).ConfigureAwait(false);
+        await Store.DeletePrefixAsync(RepositoryKeys.Drills(name), ct).ConfigureAwait(false); // the drills' evidence goes with its backups
         await Store.DeleteAsync(RepositoryKeys.Definition(name), ct).ConfigureAwait(false);
     }
 

@@ -21,12 +21,17 @@ internal static class RepositoryKeys
     public static string Manifest(string collection, string id) => $"collections/{C(collection)}/backups/{B(id)}/{ManifestName}";
     public static string Labels(string collection, string id) => $"collections/{C(collection)}/backups/{B(id)}/{LabelsName}";
     public static string Artifact(string collection, string id, string path) => $"collections/{C(collection)}/backups/{B(id)}/{path}";
+    public static string Drills(string collection) => $"collections/{C(collection)}/drills/";
+    public static string Drills(string collection, string id) => $"collections/{C(collection)}/drills/{B(id)}/";
+    public static string Drill(string collection, string id, string drillId) => $"collections/{C(collection)}/drills/{B(id)}/{D(drillId)}.json";
 
     private static string C(string collection)
     {
         Names.Validate(collection, "Collection");
         return collection;
     }
+
+    private static string D(string drillId) => DrillRecord.IsValidId(drillId) ? drillId : throw new ArgumentException($"'{drillId}' is not a drill id.", nameof(drillId));
 
     private static string B(string id)
     {

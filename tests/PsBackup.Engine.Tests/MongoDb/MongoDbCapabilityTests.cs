@@ -121,7 +121,7 @@ public sealed class MongoDbCapabilityTests : IDisposable
             var restored = new TargetRestoreContext(opened.Reader, opened.Chain, target, scratch.Destination, false, null) { Options = scratch.RestoreOptions };
 
             var checks = await Kind.VerifyAsync(restored, scratch, CancellationToken.None);
-            Assert.Equal(8, checks.Count); // documents, content, sample, indexes of each collection
+            Assert.Equal(10, checks.Count); // the record, documents, content, sample, indexes of each collection
             Assert.All(checks, c => Assert.True(c.Passed, $"{c.Name}: expected {c.Expected}, observed {c.Observed}"));
             Assert.Contains(checks, c => c.Name == "orders: documents" && c.Observed == "50");
             Assert.Contains(checks, c => c.Name == "orders: indexes" && c.Observed == "_id_, int32_1");

@@ -16,7 +16,7 @@ namespace PsBackup.Engine.Providers.Files;
 /// whose content changed since its base (<see cref="ChangeDetection"/>) and points at the base's
 /// bytes for the rest, so its index alone describes the whole tree of its moment.
 /// </summary>
-public sealed class FileTreeProvider : EngineKind<FileTreeTarget>, IIncrementalBackup, IHealthProbe
+public sealed class FileTreeProvider : EngineKind<FileTreeTarget>, IIncrementalBackup, IHealthProbe, IRestoreDrill
 {
     internal const string PackPrefix = "pack-";
     internal const string IndexArtifact = "index";
@@ -216,4 +216,10 @@ public sealed class FileTreeProvider : EngineKind<FileTreeTarget>, IIncrementalB
 
     public override Task<RestoreResult> RestoreAsync(TargetRestoreContext context, CancellationToken ct) =>
         new TreeRestorer(context).RunAsync(ct);
+
+    public Task<DrillScratch> CreateScratchAsync(BackupTarget target, DrillSettings settings, CancellationToken ct) => FileTreeDrill.CreateAsync(target, settings);
+
+    public Task<IReadOnlyList<DrillCheck>> VerifyAsync(TargetRestoreContext restored, DrillScratch scratch, CancellationToken ct) => FileTreeDrill.VerifyAsync(restored, scratch, ct);
+
+    public string DescribeScratch(BackupTarget target, DrillSettings settings) => FileTreeDrill.Describe(target, settings);
 }

@@ -78,4 +78,6 @@ public sealed class MongoDbProvider : EngineKind<MongoDbTarget>, IHealthProbe, I
 
     public Task<IReadOnlyList<DrillCheck>> VerifyAsync(TargetRestoreContext restored, DrillScratch scratch, CancellationToken ct) =>
         MongoDbDrill.VerifyAsync(restored, scratch, ct);
+
+    public string DescribeScratch(BackupTarget target, DrillSettings settings) => MongoDbDrill.Describe(settings);
 }

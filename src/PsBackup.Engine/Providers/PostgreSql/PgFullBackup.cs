@@ -106,14 +106,18 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
         var parts = tables.SelectMany(t => t.Data.Select(part => (Table: t, Part: part)))
             .OrderByDescending(x => x.Table.Bytes / x.Table.Data.Count).ToList();
         var progress = new ProgressReporter(context.Progress, $"Backing up '{_target.Name}'", tables.Sum(t => t.Bytes), parts.Count);
+        // Each table's rows are counted and hashed as they stream past (PgRowHash): what restore drills compare with.
+        var rows = tables.Where(t => t.Data.Count > 0).ToDictionary(t => t.QualifiedName, t => new PgRowHash(t.CopyFormat == "text"));
         await Workers.RunAsync(parts, context.ThrottleLimit, async (work, token) =>
         {
             await using var connection = await OpenInSnapshotAsync(snapshot, token).ConfigureAwait(false);
+            var hash = new PgRowHash(work.Table.CopyFormat == "text");
             await context.WriteArtifactAsync(work.Part.Artifact, async artifact =>
             {
                 if (work.Table.CopyFormat == "text")
                 {
-                    await PgTextCopy.ExportAsync(connection, CopyCommand(work.Table, work.Part), artifact, n => progress.Add(n, work.Table.QualifiedName), token).ConfigureAwait(false);
+                    await using var hashing = new PgRowHashStream(artifact, hash);
+                    await PgTextCopy.ExportAsync(connection, CopyCommand(work.Table, work.Part), hashing, n => progress.Add(n, work.Table.QualifiedName), token).ConfigureAwait(false);
                     return;
                 }
                 await using var copy = await connection.BeginRawBinaryCopyAsync(CopyCommand(work.Table, work.Part), token).ConfigureAwait(false);
@@ -128,14 +132,21 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
                     while (filled < buffer.Length && (n = copy.Read(buffer, filled, buffer.Length - filled)) > 0)
                         filled += n;
                     if (filled == 0) break;
+                    hash.Append(buffer.AsSpan(0, filled));
                     await artifact.WriteAsync(buffer.AsMemory(0, filled), token).ConfigureAwait(false);
                     progress.Add(filled, work.Table.QualifiedName);
                 }
             }, token).ConfigureAwait(false);
+            hash.Complete($"Table {work.Table.QualifiedName}");
+            lock (rows) rows[work.Table.QualifiedName].Add(hash);
             progress.ItemDone(work.Table.QualifiedName);
         }, ct).ConfigureAwait(false);
         progress.Complete();
         state.Tables = tables.Select(t => t.QualifiedName).ToList();
+        state.RowCheck = new PgRowCheck
+        {
+            Tables = [.. rows.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => new PgTableRows { Table = r.Key, Rows = r.Value.Rows, Sum = PgRowHash.Format(r.Value.Sum) })],
+        };
         state.Bytes = progress.BytesDone;
         return state;
     }

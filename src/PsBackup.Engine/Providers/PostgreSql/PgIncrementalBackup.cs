@@ -50,12 +50,15 @@ internal sealed class PgIncrementalBackup(TargetBackupContext context, NpgsqlCon
         }
 
         var state = new PgState { Slot = baseState.Slot, Publication = baseState.Publication, Tables = baseState.Tables };
+        // Row counts for restore drills carry forward from the base (when it recorded them).
+        var counts = baseState.RowCheck is { Version: PgRowCheck.CurrentVersion } rowCheck ? new PgRowCounts(rowCheck, schema) : null;
         await context.WriteArtifactAsync(PgTableProvider.ChangesArtifact, async artifact =>
         {
             using var writer = new PgChangeWriter(artifact);
-            state.Lsn = (await CaptureAsync(baseState, baseLsn, schema, writer, state, ct).ConfigureAwait(false)).ToString();
+            state.Lsn = (await CaptureAsync(baseState, baseLsn, schema, writer, state, counts, ct).ConfigureAwait(false)).ToString();
             await writer.CompleteAsync(ct).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
+        state.RowCheck = counts?.ToCheck();
 
         // Sequences move without WAL-logged row changes a restore could replay: record where they stand.
         var sequences = schema.AllSequences.ToList();
@@ -98,7 +101,7 @@ internal sealed class PgIncrementalBackup(TargetBackupContext context, NpgsqlCon
     }
 
     private async Task<NpgsqlLogSequenceNumber> CaptureAsync(PgState baseState, NpgsqlLogSequenceNumber baseLsn, PgSchemaDocument schema,
-        PgChangeWriter writer, PgState state, CancellationToken ct)
+        PgChangeWriter writer, PgState state, PgRowCounts? counts, CancellationToken ct)
     {
         var tables = schema.Tables.Select((t, i) => (t.QualifiedName, i)).ToDictionary(x => x.QualifiedName, x => x.i);
         await using var replication = new LogicalReplicationConnection(builder.ConnectionString);
@@ -129,31 +132,40 @@ internal sealed class PgIncrementalBackup(TargetBackupContext context, NpgsqlCon
                         break;
                     case InsertMessage insert when !skipping:
                         await writer.WriteAsync(Index(insert.Relation, tables), 'I', null, insert.NewRow, ct).ConfigureAwait(false);
+                        counts?.Insert(Index(insert.Relation, tables));
                         state.Inserts++;
                         break;
                     case FullUpdateMessage update when !skipping:
                         await writer.WriteAsync(Index(update.Relation, tables), 'U', update.OldRow, update.NewRow, ct).ConfigureAwait(false);
+                        counts?.Update(Index(update.Relation, tables));
                         state.Updates++;
                         break;
                     case IndexUpdateMessage update when !skipping:
                         await writer.WriteAsync(Index(update.Relation, tables), 'U', update.Key, update.NewRow, ct).ConfigureAwait(false);
+                        counts?.Update(Index(update.Relation, tables));
                         state.Updates++;
                         break;
                     case UpdateMessage update when !skipping:
                         await writer.WriteAsync(Index(update.Relation, tables), 'U', null, update.NewRow, ct).ConfigureAwait(false);
+                        counts?.Update(Index(update.Relation, tables));
                         state.Updates++;
                         break;
                     case FullDeleteMessage delete when !skipping:
                         await writer.WriteAsync(Index(delete.Relation, tables), 'D', delete.OldRow, null, ct).ConfigureAwait(false);
+                        counts?.Delete(Index(delete.Relation, tables));
                         state.Deletes++;
                         break;
                     case KeyDeleteMessage delete when !skipping:
                         await writer.WriteAsync(Index(delete.Relation, tables), 'D', delete.Key, null, ct).ConfigureAwait(false);
+                        counts?.Delete(Index(delete.Relation, tables));
                         state.Deletes++;
                         break;
                     case TruncateMessage truncate when !skipping:
                         foreach (var relation in truncate.Relations)
+                        {
                             await writer.WriteTruncateAsync(Index(relation, tables), ct).ConfigureAwait(false);
+                            counts?.Truncate(Index(relation, tables));
+                        }
                         break;
                     case LogicalDecodingMessage { Prefix: MarkerPrefix } marker:
                         sawMarker |= await ReadAllAsync(marker.Data, ct).ConfigureAwait(false) == context.BackupId;

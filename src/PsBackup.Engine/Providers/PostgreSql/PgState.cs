@@ -22,4 +22,7 @@ internal sealed class PgState
     public long Inserts { get; set; }
     public long Updates { get; set; }
     public long Deletes { get; set; }
+
+    /// <summary>Rows per table as of this backup, for restore drills; null in backups taken before PsBackup recorded it.</summary>
+    public PgRowCheck? RowCheck { get; set; }
 }

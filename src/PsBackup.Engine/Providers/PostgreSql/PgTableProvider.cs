@@ -13,7 +13,7 @@ namespace PsBackup.Engine.Providers.PostgreSql;
 /// inserted, updated and deleted since its base, decoded from the chain's replication slot) and
 /// "schema" again with the sequences' new positions. See docs/design.md.
 /// </summary>
-public sealed class PgTableProvider : EngineKind<PostgreSqlTarget>, IIncrementalBackup, ITargetResources, IHealthProbe
+public sealed class PgTableProvider : EngineKind<PostgreSqlTarget>, IIncrementalBackup, ITargetResources, IHealthProbe, IRestoreDrill
 {
     internal const string SchemaArtifact = "schema";
     internal const string ChangesArtifact = "changes";
@@ -48,6 +48,12 @@ public sealed class PgTableProvider : EngineKind<PostgreSqlTarget>, IIncremental
     }
 
     public override Task<RestoreResult> RestoreAsync(TargetRestoreContext context, CancellationToken ct) => new PgRestorer(context).RunAsync(ct);
+
+    public Task<DrillScratch> CreateScratchAsync(BackupTarget target, DrillSettings settings, CancellationToken ct) => PgTableDrill.CreateAsync(target, settings, ct);
+
+    public Task<IReadOnlyList<DrillCheck>> VerifyAsync(TargetRestoreContext restored, DrillScratch scratch, CancellationToken ct) => PgTableDrill.VerifyAsync(restored, scratch, ct);
+
+    public string DescribeScratch(BackupTarget target, DrillSettings settings) => PgTableDrill.Describe(target, settings);
 
     public async Task<BackupTargetStatus> GetStatusAsync(string repositoryId, string collection, BackupTarget target, NetworkCredential? credential, CancellationToken ct)
     {

@@ -21,6 +21,9 @@ internal sealed class RdbReader(Stream stream, string description, bool keepValu
     private ulong _crc;
 
     public int Version { get; private set; }
+
+    /// <summary>The key counts the server wrote before each database's keys (RESIZEDB; RDBs PsBackup writes have none).</summary>
+    public Dictionary<int, long> DatabaseSizes { get; } = [];
     public long FunctionsSkipped { get; private set; }
     public long BytesRead { get; private set; }
 
@@ -45,7 +48,7 @@ internal sealed class RdbReader(Stream stream, string description, bool keepValu
                     VerifyTrailer();
                     yield break;
                 case RdbFormat.OpSelectDb: db = checked((int)Length()); break;
-                case RdbFormat.OpResizeDb: Length(); Length(); break;
+                case RdbFormat.OpResizeDb: DatabaseSizes[db] = checked((long)Length()); Length(); break;
                 case RdbFormat.OpExpireTimeMs: expireAt = ReadInt64(); break;
                 case RdbFormat.OpExpireTime: expireAt = ReadInt32() * 1000L; break;
                 case RdbFormat.OpAux: SkipString(); SkipString(); break;

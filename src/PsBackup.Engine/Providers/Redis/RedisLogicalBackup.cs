@@ -22,6 +22,9 @@ internal sealed class RedisLogicalBackup(RespConnection connection, RedisTarget 
     public Dictionary<string, long> Types { get; } = new(StringComparer.Ordinal);
     public List<int> Databases { get; } = [];
 
+    /// <summary>Keys written per database: what restore drills compare the restored counts with.</summary>
+    public SortedDictionary<int, long> KeysPerDatabase { get; } = [];
+
     public void Run(Stream output, CancellationToken ct)
     {
         var time = connection.Call("TIME").Items!;
@@ -94,6 +97,7 @@ internal sealed class RedisLogicalBackup(RespConnection connection, RedisTarget 
             var expireAt = ttl >= 0 ? serverNowMs + ttl : -1;
             writer.WriteKey(db, key, expireAt, dump[0], dump.AsSpan(1, dump.Length - 11), version);
             Keys++;
+            KeysPerDatabase[db] = KeysPerDatabase.GetValueOrDefault(db) + 1;
             ValueBytes += dump.Length;
             var type = RdbFormat.TypeName(dump[0]);
             Types[type] = Types.GetValueOrDefault(type) + 1;

@@ -12,7 +12,7 @@ namespace PsBackup.Engine.Providers.Redis;
 /// that PsBackup writes from DUMP payloads of the selected keys. Redis has no incremental
 /// backup: every backup, -Incremental included, holds a complete copy.
 /// </summary>
-public sealed class RedisProvider : EngineKind<RedisTarget>, IHealthProbe
+public sealed class RedisProvider : EngineKind<RedisTarget>, IHealthProbe, IRestoreDrill
 {
     internal const string Artifact = "dump.rdb";
 
@@ -61,6 +61,7 @@ public sealed class RedisProvider : EngineKind<RedisTarget>, IHealthProbe
                 }, ct).ConfigureAwait(false);
                 state["databases"] = new JArray(logical.Databases);
                 state["keys"] = logical.Keys;
+                state["keysPerDatabase"] = new JObject(logical.KeysPerDatabase.Select(k => new JProperty(k.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), k.Value)));
                 state["bytes"] = logical.ValueBytes;
                 state["types"] = JObject.FromObject(logical.Types);
             }
@@ -126,6 +127,12 @@ public sealed class RedisProvider : EngineKind<RedisTarget>, IHealthProbe
             return Result(context, $"redis://{connection.Endpoint}", restorer.Restored, restorer.Bytes, clock.Elapsed);
         }
     }
+
+    public Task<DrillScratch> CreateScratchAsync(BackupTarget target, DrillSettings settings, CancellationToken ct) => RedisDrill.CreateAsync(target, settings);
+
+    public Task<IReadOnlyList<DrillCheck>> VerifyAsync(TargetRestoreContext restored, DrillScratch scratch, CancellationToken ct) => RedisDrill.VerifyAsync(restored, scratch, ct);
+
+    public string DescribeScratch(BackupTarget target, DrillSettings settings) => RedisDrill.Describe(target, settings);
 
     private static RestoreResult Result(TargetRestoreContext context, string destination, long items, long bytes, TimeSpan duration) => new()
     {

@@ -13,7 +13,7 @@ namespace PsBackup.Engine.Providers.PostgreSql.Cluster;
 /// range since the previous backup once all of it is archived. Restores: <see cref="ClusterRestorer"/>.
 /// </summary>
 internal sealed class ClusterProvider : EngineKind<PostgreSqlClusterTarget>, IIncrementalBackup, IPointInTimeRecovery, IHealthProbe,
-    IArchivedLogRetention, IArchivedLogCopy, IArchivedLogVerification
+    IRestoreDrill, IArchivedLogRetention, IArchivedLogCopy, IArchivedLogVerification
 {
     public const string BaseArtifact = "base.tar";
     private static readonly TimeSpan ArchiveWait = TimeSpan.FromSeconds(60);
@@ -179,4 +179,10 @@ internal sealed class ClusterProvider : EngineKind<PostgreSqlClusterTarget>, IIn
 
     public override Task<RestoreResult> RestoreAsync(TargetRestoreContext context, CancellationToken ct) =>
         ClusterRestorer.RestoreAsync(context, ct);
+
+    public Task<DrillScratch> CreateScratchAsync(BackupTarget target, DrillSettings settings, CancellationToken ct) => ClusterDrill.CreateAsync(target, settings);
+
+    public Task<IReadOnlyList<DrillCheck>> VerifyAsync(TargetRestoreContext restored, DrillScratch scratch, CancellationToken ct) => ClusterDrill.VerifyAsync(restored, scratch, ct);
+
+    public string DescribeScratch(BackupTarget target, DrillSettings settings) => ClusterDrill.Describe(target, settings);
 }

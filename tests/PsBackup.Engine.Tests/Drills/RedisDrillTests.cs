@@ -1,0 +1,200 @@
+using System.Security.Cryptography;
+using PsBackup.Engine.Operations;
+using PsBackup.Engine.Providers.Redis;
+using PsBackup.Engine.Tests.Peers;
+using PsBackup.Engine.Tests.Redis;
+using PsBackup.Engine.Tests.Support;
+using StackExchange.Redis;
+
+namespace PsBackup.Engine.Tests.Drills;
+
+/// <summary>
+/// Restore drills of Redis targets (issue 15): a snapshot loaded by a redis-server of the drill's own,
+/// a logical backup restored under a prefix into a drill server; key counts per database compared
+/// with the backup's record and the server, sampled values and expiry times compared; a key dropped
+/// from a resealed RDB and a flipped byte fail; no server process, folder or key is left behind.
+/// </summary>
+[Collection(DrillCollection.Name)]
+public sealed class RedisDrillTests : IDisposable
+{
+    private readonly EngineFixture _fx = new();
+    private readonly RedisServer _source = RedisServer.Start();
+
+    public void Dispose()
+    {
+        _source.Dispose();
+        _fx.Dispose();
+    }
+
+    /// <summary>Processes whose command line names a drill folder (the drills' own redis-servers).</summary>
+    private static List<int> DrillProcesses() =>
+        Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(p => int.TryParse(p, out _))
+            .Where(pid =>
+            {
+                try { return File.ReadAllText($"/proc/{pid}/cmdline").Contains("psbackup-drill-", StringComparison.Ordinal); }
+                catch (IOException) { return false; }
+                catch (UnauthorizedAccessException) { return false; }
+            })
+            .Select(int.Parse!).ToList();
+
+    private void Fill()
+    {
+        using var redis = _source.Connect();
+        RedisData.FillEveryType(redis.GetDatabase(0), "all:");
+        RedisData.FillMany(redis.GetDatabase(3), "many:", 2000);
+        redis.GetDatabase(3).StringSet("soon", "gone", TimeSpan.FromMinutes(30));
+    }
+
+    [Fact]
+    public async Task A_snapshot_drill_loads_the_rdb_into_a_server_of_its_own_and_compares_counts_values_and_expiries()
+    {
+        Fill();
+        await _fx.NewCollectionAsync("cache", targets: RedisTestSupport.Target("cache", _source.Endpoint));
+        var backup = (await RedisTestSupport.BackupAsync(_fx, "cache")).Backup;
+        int keys0;
+        using (var redis = _source.Connect()) keys0 = (int)redis.GetServer(_source.Endpoint).DatabaseSize(0);
+        var folders = DrillSupport.ScratchFolders();
+        var processes = DrillProcesses();
+
+        var before = DateTimeOffset.UtcNow;
+        var outcome = Assert.Single(await _fx.DrillAsync(new RestoreDrillRequest("cache")));
+        var result = DrillSupport.AssertPassed(outcome, before, DateTimeOffset.UtcNow, backup.EndTime);
+        Assert.Equal($"db 0: {keys0}, db 3: 2001", result.Check("keys in the backup against its record (the server's RESIZEDB").Observed);
+        Assert.Equal(($"{keys0} keys", $"{keys0} keys"), (result.Check("keys in database 0").Expected, result.Check("keys in database 0").Observed));
+        Assert.Equal("2001 keys", result.Check("keys in database 3").Observed);
+        Assert.StartsWith("50 identical", result.Check("values of 50 sampled keys in database 3").Observed);
+        Assert.StartsWith($"{Math.Min(50, keys0)} identical", result.Check($"values of {Math.Min(50, keys0)} sampled keys in database 0").Observed);
+        Assert.Equal("identical", result.Check("expiry times of the sampled keys in database 0").Observed);
+        Assert.Contains("redis-server on 127.0.0.1:", result.RestoredTo);
+        Assert.Equal(folders, DrillSupport.ScratchFolders());
+        Assert.Equal(processes, DrillProcesses());
+    }
+
+    [Fact]
+    public async Task A_logical_drill_into_a_drill_server_uses_a_prefix_and_deletes_exactly_its_keys()
+    {
+        Fill();
+        await _fx.NewCollectionAsync("keys", targets: RedisTestSupport.Target("keys", _source.Endpoint, RedisBackupMode.Logical, databases: [0, 3]));
+        await RedisTestSupport.BackupAsync(_fx, "keys");
+        using var drillServer = RedisServer.Start();
+        using (var redis = drillServer.Connect()) redis.GetDatabase(3).StringSet("someone-elses", "stays");
+
+        var outcome = Assert.Single(await _fx.DrillAsync(new RestoreDrillRequest("keys") { DrillServer = drillServer.Endpoint }));
+        Assert.True(outcome.Result.Status == DrillStatus.Passed, outcome.Result.Reason);
+        Assert.Equal(outcome.Result.Check("keys in the backup against its record (counted by the logical backup)").Expected,
+            outcome.Result.Check("keys in the backup against its record").Observed);
+        Assert.Equal("2001 keys", outcome.Result.Check("keys in database 3").Observed); // the server's own key is not counted
+        Assert.StartsWith($"keys psbackup-drill:{outcome.Result.DrillId}:* on Redis", outcome.Result.RestoredTo);
+        using (var redis = drillServer.Connect())
+        {
+            var server = redis.GetServer(drillServer.Endpoint);
+            Assert.Equal(0, server.DatabaseSize(0));
+            Assert.Equal(1, server.DatabaseSize(3));
+            Assert.Equal("stays", (string?)redis.GetDatabase(3).StringGet("someone-elses"));
+        }
+    }
+
+    [Fact]
+    public async Task A_key_dropped_from_a_resealed_rdb_and_a_flipped_byte_fail_the_drill()
+    {
+        Fill();
+        await _fx.NewCollectionAsync("logical", targets: RedisTestSupport.Target("logical", _source.Endpoint, RedisBackupMode.Logical, databases: [3]));
+        var logical = (await RedisTestSupport.BackupAsync(_fx, "logical")).Backup;
+        ArtifactTamper.Rewrite(_fx.Repository, "logical", logical.Id, "logical", "dump.rdb", rdb => WithoutKey(rdb, "many:17"));
+        Assert.All(await _fx.VerifyAsync(logical.Id), f => Assert.Equal(VerificationStatus.Ok, f.Status));
+        var folders = DrillSupport.ScratchFolders();
+        var processes = DrillProcesses();
+
+        var outcome = Assert.Single(await _fx.DrillAsync(new RestoreDrillRequest("logical")));
+        Assert.Equal("RestoreDrillFailed", outcome.Error!.ErrorId);
+        var check = outcome.Result.Check("keys in the backup against its record");
+        Assert.Equal(("db 3: 2001", "db 3: 2000"), (check.Expected, check.Observed));
+        Assert.True(outcome.Result.Check("keys in database 3").Passed); // the server holds what the tampered file holds: only the record tells
+        Assert.Equal(folders, DrillSupport.ScratchFolders());
+        Assert.Equal(processes, DrillProcesses());
+
+        // A snapshot rewritten without the server's RESIZEDB counts (as any other tool would write it) is refused too.
+        await _fx.NewCollectionAsync("snapshot", targets: RedisTestSupport.Target("snapshot", _source.Endpoint));
+        var snapshot = (await RedisTestSupport.BackupAsync(_fx, "snapshot")).Backup;
+        ArtifactTamper.Rewrite(_fx.Repository, "snapshot", snapshot.Id, "snapshot", "dump.rdb", rdb => WithoutKey(rdb, "many:18"));
+        outcome = Assert.Single(await _fx.DrillAsync(new RestoreDrillRequest("snapshot")));
+        Assert.Equal("RestoreDrillFailed", outcome.Error!.ErrorId);
+        Assert.Equal("no keys", outcome.Result.Check("keys in the backup against its record (the server's RESIZEDB").Expected);
+
+        // A flipped byte: the restore refuses the artifact.
+        var artifact = Directory.EnumerateFiles(Path.Combine(_fx.Repository, "collections", "snapshot"), "dump.rdb*", SearchOption.AllDirectories).Single();
+        var bytes = await File.ReadAllBytesAsync(artifact);
+        bytes[bytes.Length / 2] ^= 0x04;
+        await File.WriteAllBytesAsync(artifact, bytes);
+        outcome = Assert.Single(await _fx.DrillAsync(new RestoreDrillRequest("snapshot")));
+        Assert.Equal("ArtifactCorrupt", outcome.Error!.ErrorId);
+        Assert.Equal(folders, DrillSupport.ScratchFolders());
+        Assert.Equal(processes, DrillProcesses());
+    }
+
+    [Fact]
+    public async Task Cancelled_while_its_server_loads_the_drill_stops_it_and_removes_the_folder()
+    {
+        using (var redis = _source.Connect()) RedisData.FillMany(redis.GetDatabase(0), "bulk:", 60_000);
+        await _fx.NewCollectionAsync("cancel", targets: RedisTestSupport.Target("cancel", _source.Endpoint));
+        await RedisTestSupport.BackupAsync(_fx, "cancel");
+        var folders = DrillSupport.ScratchFolders();
+        var processes = DrillProcesses();
+        using var cts = new CancellationTokenSource();
+        var watcher = Task.Run(async () =>
+        {
+            while (!cts.IsCancellationRequested)
+            {
+                if (DrillProcesses().Except(processes).Any())
+                {
+                    cts.Cancel();
+                    return true;
+                }
+                await Task.Delay(5);
+            }
+            return false;
+        });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _fx.DrillAsync(new RestoreDrillRequest("cancel"), ct: cts.Token));
+        Assert.True(await watcher, "the drill was not cancelled while its server ran");
+        Assert.Equal(folders, DrillSupport.ScratchFolders());
+        Assert.Equal(processes, DrillProcesses());
+        Assert.Empty(await _fx.RecordedAsync("cancel"));
+    }
+
+    [Fact]
+    public async Task Without_redis_server_and_without_a_drill_server_the_error_names_what_is_missing()
+    {
+        await _fx.NewCollectionAsync("nobinary", targets: RedisTestSupport.Target("nobinary", _source.Endpoint));
+        await RedisTestSupport.BackupAsync(_fx, "nobinary");
+        var saved = Environment.GetEnvironmentVariable("PSBACKUP_REDIS_SERVER");
+        Environment.SetEnvironmentVariable("PSBACKUP_REDIS_SERVER", "/nonexistent/redis-server");
+        try
+        {
+            var outcome = Assert.Single(await _fx.DrillAsync(new RestoreDrillRequest("nobinary")));
+            Assert.Equal("DrillPrerequisiteMissing", outcome.Error!.ErrorId);
+            Assert.Contains("needs redis-server on this machine", outcome.Result.Reason);
+            Assert.Contains("-DrillServer", outcome.Result.Reason);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("PSBACKUP_REDIS_SERVER", saved);
+        }
+    }
+
+    /// <summary>The RDB rewritten by PsBackup's own writer without one key (CRC recomputed).</summary>
+    private static byte[] WithoutKey(byte[] rdb, string dropped)
+    {
+        using var input = new MemoryStream(rdb);
+        using var output = new MemoryStream();
+        var reader = new RdbReader(input, "test", keepValues: true);
+        using (var writer = new RdbWriter(output))
+        {
+            foreach (var entry in reader.Entries())
+                if (System.Text.Encoding.UTF8.GetString(entry.Key) != dropped)
+                    writer.WriteKey(entry.Database, entry.Key, entry.ExpireAtMs, entry.Type, entry.Value.Span, reader.Version);
+            writer.Finish();
+        }
+        return output.ToArray();
+    }
+}

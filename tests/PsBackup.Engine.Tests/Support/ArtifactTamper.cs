@@ -1,0 +1,52 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+using Newtonsoft.Json.Linq;
+
+namespace PsBackup.Engine.Tests.Support;
+
+/// <summary>
+/// Rewrites the plaintext of an artifact of an unencrypted brotli backup and reseals its manifest
+/// (sizes, SHA-256s, digest) as someone with write access to the repository can: every check of the
+/// repository then passes, and only a comparison with what the backup recorded elsewhere can tell.
+/// </summary>
+public static class ArtifactTamper
+{
+    public static void Rewrite(string repository, string collection, string backupId, string target, string artifact, Func<byte[], byte[]> edit)
+    {
+        var folder = Path.Combine(repository, "collections", collection, "backups", backupId);
+        var manifestPath = Path.Combine(folder, "manifest.json");
+        var manifest = Tamper.Read(manifestPath);
+        var record = (JObject)manifest["targets"]!.Single(t => (string)t["name"]! == target)["artifacts"]!.Single(a => (string)a["name"]! == artifact);
+        var path = Path.Combine(folder, (string)record["path"]!);
+        if (!path.EndsWith(".br", StringComparison.Ordinal)) throw new InvalidOperationException($"{path}: only unencrypted brotli artifacts are rewritten here.");
+        byte[] plain;
+        using (var input = new BrotliStream(File.OpenRead(path), CompressionMode.Decompress))
+        using (var buffer = new MemoryStream())
+        {
+            input.CopyTo(buffer);
+            plain = buffer.ToArray();
+        }
+        var edited = edit(plain);
+        using (var output = new MemoryStream())
+        {
+            using (var brotli = new BrotliStream(output, CompressionLevel.Fastest, leaveOpen: true)) brotli.Write(edited);
+            File.WriteAllBytes(path, output.ToArray());
+        }
+        var stored = File.ReadAllBytes(path);
+        record["size"] = edited.Length;
+        record["sha256"] = Convert.ToHexString(SHA256.HashData(edited)).ToLowerInvariant();
+        record["storedSize"] = stored.Length;
+        record["storedSha256"] = Convert.ToHexString(SHA256.HashData(stored)).ToLowerInvariant();
+        Tamper.Write(manifestPath, manifest, reseal: true);
+    }
+
+    /// <summary>Removes the first line for which <paramref name="drop"/> holds (text artifacts: JSON lines, text COPY).</summary>
+    public static byte[] DropLine(byte[] text, Func<string, bool> drop)
+    {
+        var lines = System.Text.Encoding.UTF8.GetString(text).Split('\n').ToList();
+        var index = lines.FindIndex(l => drop(l));
+        if (index < 0) throw new InvalidOperationException("No line to drop.");
+        lines.RemoveAt(index);
+        return System.Text.Encoding.UTF8.GetBytes(string.Join('\n', lines));
+    }
+}

@@ -149,7 +149,7 @@ internal sealed class FailoverRunner(EngineOptions options)
         }
         return replicas.OrderByDescending(r => r.LinkUp).ThenBy(r => r.LagBytes ?? long.MaxValue).FirstOrDefault()
             ?? throw new NoStandbyException($"Target '{target.Name}' has no reachable replica to promote ({string.Join("; ", servers.Select(s => $"{s.Endpoint}: {s.Message}"))}). " +
-                                            "Name the standbys of a cluster with -Standby, the servers of a Redis target with -RedisEndpoint.");
+                                            "Name the target's replicas (New-BackupTarget, Set-BackupCollection -Standby).");
     }
 
     /// <summary>collection.json patched as JSON under the lock: the target's fields replaced, the old endpoint appended to "failovers".</summary>

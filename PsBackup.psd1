@@ -30,6 +30,8 @@
         'Invoke-RetentionPolicy'
         'Set-Backup'
         'Set-BackupCollection'
+        'Test-DrEnvironment'
+        'Start-Failover'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -57,7 +57,7 @@ public sealed class StartFailoverCommand : RepositoryCmdlet
 
     /// <summary>For an encrypted collection: the new full backup needs it (default $env:PSBACKUP_PASSPHRASE).</summary>
     [Parameter]
-    public SecureString? Passphrase { get; set; }
+    public SecureString? EncryptionPassphrase { get; set; }
 
     protected override void ProcessRecord()
     {
@@ -70,7 +70,7 @@ public sealed class StartFailoverCommand : RepositoryCmdlet
             Force = Force,
             Backup = !NoBackup,
             Credentials = Credentials(Credential, TargetCredential),
-            Passphrase = PlainText(Passphrase),
+            Passphrase = PlainText(EncryptionPassphrase),
         };
         FailoverPlan? plan = null;
         RunEngine(Collection, async (engine, _, ct) => plan = await engine.PlanFailoverAsync(request, ct));

@@ -32,6 +32,8 @@
         'Set-BackupCollection'
         'Test-DrEnvironment'
         'Start-Failover'
+        'Invoke-RestoreDrill'
+        'Get-RestoreDrill'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -74,6 +74,18 @@ Describe 'PsBackup disaster recovery' {
             Test-DrEnvironment -Collection cache -Quiet | Should -BeExactly $false
         }
 
+        It 'passes every check once the collection is drilled, and -Quiet says $true' {
+            $null = New-ReplicatedCollection
+            $drill = @(Invoke-RestoreDrill -Collection cache -ErrorAction Stop)
+            $drill.Status | Should -Be @('Passed')
+            $checks = @(Test-DrEnvironment -Collection cache -Rto 0:10:00 -ErrorVariable err)
+            $err | Should -BeNullOrEmpty
+            $checks.Count | Should -BeGreaterOrEqual 7
+            $checks | Where-Object Status -ne Pass | Should -BeNullOrEmpty
+            $checks.Check | Should -Contain 'DrillRto'
+            Test-DrEnvironment -Collection cache -Quiet | Should -BeExactly $true
+        }
+
         It 'fails the replica check once the replica is stopped' {
             $pair = New-ReplicatedCollection
             Stop-Process -Id $pair.Replica.Process.Id

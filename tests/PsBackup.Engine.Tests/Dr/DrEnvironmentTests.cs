@@ -39,29 +39,13 @@ public sealed class DrEnvironmentTests : IDisposable
     {
         using (var redis = _primary.Connect())
             for (var i = 0; i < 50; i++) redis.GetDatabase().StringSet($"k{i}", $"v{i}");
-        await ReplicaCaughtUpAsync(_primary, _replica);
+        await RedisReplicas.CaughtUpAsync(_primary, _replica);
         await _fx.NewCollectionAsync("shop", targets: new RedisTarget { Name = "cache", Endpoints = [_replica.Endpoint, _primary.Endpoint] });
         await _fx.BackupAsync("shop");
         await foreach (var copy in _fx.Engine.CopyBackupAsync(new CopyRequest("shop", _dr) { Source = _fx.Repository }))
             Assert.Null(copy.Error);
         var drill = Assert.Single(await _fx.DrillAsync(new RestoreDrillRequest("shop")));
         Assert.Equal(DrillStatus.Passed, drill.Result.Status);
-    }
-
-    public static async Task ReplicaCaughtUpAsync(RedisServer primary, RedisServer replica)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            using var p = primary.Connect();
-            using var r = replica.Connect();
-            var master = (string)(await p.GetServer(primary.Endpoint).ExecuteAsync("INFO", "replication"))!;
-            var slave = (string)(await r.GetServer(replica.Endpoint).ExecuteAsync("INFO", "replication"))!;
-            string Field(string info, string name) => info.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith(name + ":"))?.Split(':')[1] ?? "";
-            if (Field(slave, "master_link_status") == "up" && Field(master, "master_repl_offset") == Field(slave, "slave_repl_offset")) return;
-            if (clock.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException($"replica did not catch up:\n{master}\n{slave}");
-            await Task.Delay(50);
-        }
     }
 
     private Task<List<DrCheck>> CheckAsync(Func<DrEnvironmentRequest, DrEnvironmentRequest>? change = null)

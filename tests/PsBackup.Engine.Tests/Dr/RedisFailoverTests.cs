@@ -25,7 +25,7 @@ public sealed class RedisFailoverTests : IDisposable
     {
         using (var redis = _primary.Connect())
             for (var i = 0; i < 100; i++) redis.GetDatabase().StringSet($"k{i}", $"v{i}");
-        await DrEnvironmentTests.ReplicaCaughtUpAsync(_primary, _replica);
+        await RedisReplicas.CaughtUpAsync(_primary, _replica);
         await _fx.NewCollectionAsync("cache", targets: new RedisTarget { Name = "r", Endpoints = [_primary.Endpoint, _replica.Endpoint] });
         return await _fx.BackupAsync("cache");
     }

@@ -35,6 +35,8 @@
         'Invoke-RetentionPolicy'
         'Set-Backup'
         'Set-BackupCollection'
+        'Test-DrEnvironment'
+        'Start-Failover'
         'Invoke-RestoreDrill'
         'Get-RestoreDrill'
     )

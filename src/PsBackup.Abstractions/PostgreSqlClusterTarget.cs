@@ -9,5 +9,8 @@ public sealed class PostgreSqlClusterTarget : PostgreSqlServerTarget
 {
     public override string Kind => "PostgreSqlCluster";
 
+    /// <summary>Streaming standbys of the cluster (host:port), for Test-DrEnvironment and Start-Failover; never backed up themselves.</summary>
+    public string[] Standby { get; set; } = [];
+
     public override string Location => $"{Host}:{Port} (cluster)";
 }

@@ -92,6 +92,18 @@ public sealed class BackupEngine(EngineOptions? options = null)
     public Task<RestoreDrillRecords> GetRestoreDrillsAsync(RestoreDrillQuery query, CancellationToken ct = default) =>
         DrillRecords.QueryAsync(query, ct);
 
+    /// <summary>Test-DrEnvironment: one check per finding about the repositories, collections, drills, archived logs, servers and replicas; changes nothing.</summary>
+    public Task<List<DrCheck>> TestDrEnvironmentAsync(DrEnvironmentRequest request, CancellationToken ct = default) =>
+        DrEnvironmentChecker.RunAsync(request, ct);
+
+    /// <summary>Start-Failover's -WhatIf/-Confirm: the replica that would be promoted and the data it would lose; changes nothing.</summary>
+    public Task<FailoverPlan> PlanFailoverAsync(FailoverRequest request, CancellationToken ct = default) =>
+        FailoverRunner.PlanAsync(request, ct);
+
+    /// <summary>Start-Failover: each step reported through <paramref name="onStep"/> as it ends; the summary when the replica is promoted and the collection repointed.</summary>
+    public Task<FailoverSummary> FailoverAsync(FailoverRequest request, Action<FailoverStep> onStep, IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>
+        new FailoverRunner(_options).RunAsync(request, onStep, progress, ct);
+
     public Task<BackupCollectionInfo> SetCollectionAsync(SetCollectionRequest request, CancellationToken ct = default) =>
         new CollectionManager(_options).SetAsync(request, ct);
 

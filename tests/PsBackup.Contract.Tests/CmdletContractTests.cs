@@ -45,10 +45,11 @@ public sealed class CmdletContractTests(ModuleUnderTest module)
         "Get-BackupRecoveryWindow", "Get-BackupArchiveCommand",
         "Invoke-RetentionPolicy", "Set-Backup", "Set-BackupCollection",
         "Invoke-RestoreDrill", "Get-RestoreDrill",
+        "Test-DrEnvironment", "Start-Failover",
     ];
 
-    /// <summary>Nouns without "Backup" that an issue named explicitly (issue 7: Invoke-RetentionPolicy; issue 15: Invoke-RestoreDrill, Get-RestoreDrill).</summary>
-    private static readonly IReadOnlySet<string> NamedNouns = new HashSet<string>(StringComparer.Ordinal) { "RetentionPolicy", "RestoreDrill" };
+    /// <summary>Nouns without "Backup" that an issue named explicitly (issue 7: Invoke-RetentionPolicy; issue 15: Invoke-RestoreDrill, Get-RestoreDrill; issue 16: Test-DrEnvironment, Start-Failover).</summary>
+    private static readonly IReadOnlySet<string> NamedNouns = new HashSet<string>(StringComparer.Ordinal) { "RetentionPolicy", "RestoreDrill", "DrEnvironment", "Failover" };
 
     [Fact]
     public void The_module_has_the_expected_cmdlets()
@@ -91,6 +92,8 @@ public sealed class CmdletContractTests(ModuleUnderTest module)
             {
                 if (cmdlet.Verb == "Remove")
                     Assert.True(name == "System.Void", $"{cmdlet} writes nothing; its [OutputType] names {name}.");
+                else if (name == "System.Boolean")
+                    Assert.True(cmdlet.Type.GetProperty("Quiet") != null, $"{cmdlet} declares a bool output but has no -Quiet.");
                 else
                     Assert.True(name != null && abstractions.Contains(name), $"{cmdlet}'s [OutputType] names {name}, which is not a public type of PsBackup.Abstractions.dll.");
             }

@@ -133,7 +133,7 @@ internal sealed class CollectionManager(EngineOptions options)
     /// <summary>One server: its role; several: each server's role, and the largest lag.</summary>
     private static void Describe(BackupTargetStatus status, IReadOnlyList<ReplicaState> servers)
     {
-        status.Role = servers.Count == 1 ? servers[0].Role : string.Join(", ", servers.Select(s => $"{s.Endpoint} {s.Role}"));
+        status.Role = servers.Count == 1 ? servers[0].RoleName : string.Join(", ", servers.Select(s => $"{s.Endpoint} {s.RoleName}"));
         status.ReplicationLag = servers.Select(s => s.LagTime).Where(l => l != null).Max();
         var notes = servers.Where(s => !s.Reachable || s.Message.Length > 0).Select(s => servers.Count == 1 ? s.Message : $"{s.Endpoint}: {s.Message}");
         status.Message = string.Join(" ", new[] { status.Message }.Concat(notes).Where(m => m.Length > 0));
@@ -162,8 +162,28 @@ internal sealed class CollectionManager(EngineOptions options)
                 document["incrementalBackupEnabled"] = incremental;
             if (request.Compression is { } compression)
                 document["compression"] = Newtonsoft.Json.Linq.JToken.FromObject(compression, Json.Serializer);
+            if (request.Standby != null)
+                SetStandbys(document, name, request.Target, request.Standby);
             await repository.WriteCollectionDocumentAsync(name, document, ct).ConfigureAwait(false);
         }
         return CollectionAccess.Describe(await repository.GetCollectionAsync(name, ct).ConfigureAwait(false), repository);
+    }
+
+    /// <summary>Set-BackupCollection -Standby: the target's kind validates the servers and says where they go; other fields of the target stay.</summary>
+    private static void SetStandbys(Newtonsoft.Json.Linq.JObject document, string collection, string? targetName, IReadOnlyList<string> standbys)
+    {
+        var entries = (document["targets"] as Newtonsoft.Json.Linq.JArray)?.OfType<Newtonsoft.Json.Linq.JObject>().ToList() ?? [];
+        var targets = entries.Select(e => (Entry: e, Target: TargetSerializer.FromJson(e, collection))).ToList();
+        var replicating = targets.Where(t => EngineKinds.For(t.Target) is IFailover).ToList();
+        var (entry, target) = targetName != null
+            ? targets.FirstOrDefault(t => t.Target.Name.Equals(targetName, StringComparison.OrdinalIgnoreCase)) is { Entry: not null } found ? found
+              : throw new InvalidBackupRequestException("TargetNotFound", $"Collection '{collection}' has no target '{targetName}'.")
+            : replicating.Count == 1 ? replicating[0]
+            : throw new InvalidBackupRequestException("StandbyTargetAmbiguous",
+                $"-Standby: name the target with -Target (collection '{collection}' has {replicating.Count} targets whose servers replicate).");
+        if (EngineKinds.For(target) is not IFailover replication)
+            throw new InvalidBackupRequestException("StandbyNotSupported", $"Target '{target.Name}' is of kind {target.Kind}, whose standbys PsBackup does not set (kinds whose standbys it sets: {string.Join(", ", EngineKinds.With<IFailover>())}).");
+        foreach (var property in TargetSerializer.ToJson(replication.WithStandbys(target, standbys)).Properties())
+            entry[property.Name] = property.Value.DeepClone();
     }
 }

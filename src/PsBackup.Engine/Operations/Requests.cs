@@ -206,4 +206,10 @@ public sealed record SetCollectionRequest(string Name)
 
     public bool? IncrementalBackupEnabled { get; init; }
     public CompressionKind? Compression { get; init; }
+
+    /// <summary>The replicas (host:port) a target names from now on; null: unchanged. Needs <see cref="Target"/> unless one target can name replicas.</summary>
+    public IReadOnlyList<string>? Standby { get; init; }
+
+    /// <summary>The target <see cref="Standby"/> applies to.</summary>
+    public string? Target { get; init; }
 }

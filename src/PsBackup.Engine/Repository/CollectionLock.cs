@@ -99,6 +99,10 @@ internal sealed class CollectionLock : IAsyncDisposable
         }
     }
 
+    /// <summary>Who holds the collection's lock, read without taking it (Test-DrEnvironment); null when no one does.</summary>
+    public static Task<LockRecord?> PeekAsync(IObjectStore store, string collection, CancellationToken ct) =>
+        TryReadAsync(store, RepositoryKeys.Lock(collection), ct);
+
     private static async Task<LockRecord?> TryReadAsync(IObjectStore store, string key, CancellationToken ct)
     {
         try

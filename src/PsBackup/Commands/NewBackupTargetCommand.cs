@@ -94,6 +94,10 @@ public sealed class NewBackupTargetCommand : PsBackupCmdlet
     [Parameter(Mandatory = true, ParameterSetName = MongoDbSet)]
     public string? ConnectionString { get; set; }
 
+    /// <summary>Streaming standbys of the cluster (host:port), for Test-DrEnvironment and Start-Failover.</summary>
+    [Parameter(ParameterSetName = PostgreSqlClusterSet)]
+    public string[]? Standby { get; set; }
+
     /// <summary>Selects the cluster parameter set: a whole PostgreSQL cluster, physically (base backups + archived WAL, point-in-time restores).</summary>
     [Parameter(Mandatory = true, ParameterSetName = PostgreSqlClusterSet)]
     public SwitchParameter PostgreSqlCluster { get; set; }
@@ -150,7 +154,7 @@ public sealed class NewBackupTargetCommand : PsBackupCmdlet
         {
             RunEngine(Server, (_, bridge, _) =>
             {
-                bridge.Output(ClusterTargets.Create(Server ?? "localhost", Port, Name, UserName, SslMode));
+                bridge.Output(ClusterTargets.Create(Server ?? "localhost", Port, Name, UserName, SslMode, Standby));
                 return Task.CompletedTask;
             });
             return;

@@ -34,6 +34,15 @@ public sealed class SetBackupCollectionCommand : RepositoryCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>The replicas (host:port) the target names from now on: a PostgreSQL cluster's standbys, a Redis target's other servers.</summary>
+    [Parameter]
+    [AllowEmptyCollection]
+    public string[]? Standby { get; set; }
+
+    /// <summary>The target -Standby applies to; default: the collection's one target whose servers replicate.</summary>
+    [Parameter]
+    public string? Target { get; set; }
+
     protected override void ProcessRecord()
     {
         var bound = MyInvocation.BoundParameters;
@@ -46,6 +55,8 @@ public sealed class SetBackupCollectionCommand : RepositoryCmdlet
                 RemoveRetentionPolicy = bound.ContainsKey(nameof(RetentionPolicy)) && RetentionPolicy == null,
                 IncrementalBackupEnabled = bound.ContainsKey(nameof(IncrementalBackupEnabled)) ? IncrementalBackupEnabled.IsPresent : null,
                 Compression = bound.ContainsKey(nameof(Compression)) ? Compression : null,
+                Standby = Standby,
+                Target = Target,
             };
             if (!ShouldProcess(name, "Change backup collection settings")) continue;
             RunEngine(name, async (engine, bridge, ct) =>

@@ -38,6 +38,28 @@ internal sealed class PipelineBridge : IVerboseProgress, IDisposable
     public void Error(ErrorRecord record) => _queue.Add(cmdlet => cmdlet.WriteError(record));
 
     /// <summary>
+    /// Runs <paramref name="action"/> on the pipeline thread (a user's script block must run there)
+    /// and completes when it has; its exception comes back through the task.
+    /// </summary>
+    public Task InvokeAsync(Action<Cmdlet> action)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _queue.Add(cmdlet =>
+        {
+            try
+            {
+                action(cmdlet);
+                done.SetResult();
+            }
+            catch (Exception e) when (e is not PipelineStoppedException)
+            {
+                done.SetException(e);
+            }
+        });
+        return done.Task;
+    }
+
+    /// <summary>
     /// Runs <paramref name="work"/> and pumps its queued calls on the calling (pipeline) thread;
     /// rethrows its exception. When the pipeline stops taking output first (Select-Object -First n
     /// downstream, Ctrl+C), cancels the work through <paramref name="cancel"/> and waits for it

@@ -45,14 +45,14 @@ public sealed class MongoDbCapabilityTests : IDisposable
     }
 
     [Fact]
-    public async Task ReplicationOfAStandaloneServerIsOneMemberAndPromotionIsNotImplemented()
+    public async Task ReplicationOfAStandaloneServerIsOneMemberAndFailoverIsNotOffered()
     {
         await using var db = MongoTestDatabase.Create("repl");
         var member = Assert.Single(await Kind.GetReplicationAsync(db.Target(), null, CancellationToken.None));
-        Assert.Equal(("standalone", true, (TimeSpan?)null), (member.Role, member.Reachable, member.LagTime));
+        Assert.Equal(("standalone", ReplicaRole.Primary, true, (TimeSpan?)null), (member.RoleName, member.Role, member.Reachable, member.LagTime));
 
-        var error = await Assert.ThrowsAsync<PsBackupException>(() => Kind.PromoteAsync(db.Target(), "127.0.0.1:27017", null, CancellationToken.None));
-        Assert.Equal(("PromoteNotSupported", ErrorKind.NotImplemented), (error.ErrorId, error.Kind));
+        // replSetStepUp is untested without a replica set: Start-Failover refuses MongoDB targets (FailoverNotSupported).
+        Assert.IsNotAssignableFrom<IFailover>(Kind);
     }
 
     /// <summary>
@@ -76,10 +76,10 @@ public sealed class MongoDbCapabilityTests : IDisposable
         };
         var members = MongoDbReplication.FromStatus(status);
         Assert.Equal(4, members.Count);
-        Assert.Equal(new ReplicaState("db1:27017", true, "primary", true, null, TimeSpan.Zero, ""), members[0]);
-        Assert.Equal(new ReplicaState("db2:27017", true, "secondary", true, null, TimeSpan.FromSeconds(3), ""), members[1]);
-        Assert.Equal(new ReplicaState("db3:27017", false, "(not reachable/healthy)", false, null, null, "Connection refused"), members[2]);
-        Assert.Equal(("arbiter", (TimeSpan?)null), (members[3].Role, members[3].LagTime));
+        Assert.Equal(new ReplicaState("db1:27017", ReplicaRole.Primary, true, true, null, TimeSpan.Zero, "", "") { RoleName = "primary" }, members[0]);
+        Assert.Equal(new ReplicaState("db2:27017", ReplicaRole.Replica, true, true, null, TimeSpan.FromSeconds(3), "", "") { RoleName = "secondary" }, members[1]);
+        Assert.Equal(new ReplicaState("db3:27017", ReplicaRole.Unknown, false, false, null, null, "", "Connection refused") { RoleName = "(not reachable/healthy)" }, members[2]);
+        Assert.Equal(("arbiter", ReplicaRole.Unknown, (TimeSpan?)null), (members[3].RoleName, members[3].Role, members[3].LagTime));
     }
 
     [Fact]

@@ -68,11 +68,6 @@ public sealed class MongoDbProvider : EngineKind<MongoDbTarget>, IHealthProbe, I
         }
     }
 
-    /// <summary>Not implemented: replSetStepUp needs a replica set, which no test server here offers, and untested failover code is not shipped.</summary>
-    public Task PromoteAsync(BackupTarget target, string endpoint, NetworkCredential? credential, CancellationToken ct) =>
-        throw new PsBackupException("PromoteNotSupported", ErrorKind.NotImplemented,
-            $"PsBackup cannot promote MongoDB member '{endpoint}' yet (replSetStepUp is untested without a replica set). Run rs.stepUp() on that member, or let the set elect a primary.");
-
     public Task<DrillScratch> CreateScratchAsync(BackupTarget target, DrillSettings settings, CancellationToken ct) =>
         MongoDbDrill.CreateScratchAsync((MongoDbTarget)target, settings, ct);
 

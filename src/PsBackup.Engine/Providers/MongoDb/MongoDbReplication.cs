@@ -18,9 +18,9 @@ internal static class MongoDbReplication
         switch (server.Topology)
         {
             case MongoDbServerInfo.Standalone:
-                return [new ReplicaState(me, true, "standalone", false, null, null, "A standalone server: nothing replicates it.")];
+                return [new ReplicaState(me, ReplicaRole.Primary, true, false, null, null, "", "A standalone server: nothing replicates it.") { RoleName = "standalone" }];
             case MongoDbServerInfo.Sharded:
-                return [new ReplicaState(me, true, "mongos", false, null, null, "A sharded cluster's router: each shard is a replica set of its own.")];
+                return [new ReplicaState(me, ReplicaRole.Unknown, true, false, null, null, "", "A sharded cluster's router: each shard is a replica set of its own.") { RoleName = "mongos" }];
         }
         try
         {
@@ -30,7 +30,7 @@ internal static class MongoDbReplication
         catch (MongoCommandException e) when (e.Code == 13)
         {
             var role = server.Hello.GetValue("isWritablePrimary", false).ToBoolean() ? "primary" : server.Hello.GetValue("secondary", false).ToBoolean() ? "secondary" : "other";
-            return [new ReplicaState(me, true, role, role != "other", null, null, "replSetGetStatus was refused (the user needs the clusterMonitor role): the other members and the lag are unknown.")];
+            return [new ReplicaState(me, Role(role), true, role != "other", null, null, "", "replSetGetStatus was refused (the user needs the clusterMonitor role): the other members and the lag are unknown.") { RoleName = role }];
         }
     }
 
@@ -52,9 +52,17 @@ internal static class MongoDbReplication
             var message = member.GetValue("lastHeartbeatMessage", "").AsString is { Length: > 0 } heartbeat ? heartbeat
                 : member.GetValue("infoMessage", "").AsString is { Length: > 0 } info ? info
                 : primary == null ? "The set has no primary." : "";
-            return new ReplicaState(member.GetValue("name", "").AsString, healthy, role, isPrimary || syncSource.Length > 0, null, lag, message);
+            return new ReplicaState(member.GetValue("name", "").AsString, Role(role), healthy, isPrimary || syncSource.Length > 0, null, lag, "", message) { RoleName = role };
         }).ToList();
     }
+
+    /// <summary>MongoDB's member states (stateStr, lower case) as replication roles: the rest (arbiter, startup, recovering …) are Unknown.</summary>
+    private static ReplicaRole Role(string state) => state switch
+    {
+        "primary" => ReplicaRole.Primary,
+        "secondary" => ReplicaRole.Replica,
+        _ => ReplicaRole.Unknown,
+    };
 
     private static DateTime? OptimeDate(BsonDocument member) =>
         member.GetValue("optimeDate", BsonNull.Value) is BsonDateTime date ? date.ToUniversalTime() : null;

@@ -12,7 +12,7 @@ namespace PsBackup.Engine.Providers.Redis;
 /// that PsBackup writes from DUMP payloads of the selected keys. Redis has no incremental
 /// backup: every backup, -Incremental included, holds a complete copy.
 /// </summary>
-public sealed class RedisProvider : EngineKind<RedisTarget>, IHealthProbe, IRestoreDrill
+public sealed class RedisProvider : EngineKind<RedisTarget>, IHealthProbe, IRestoreDrill, IFailover
 {
     internal const string Artifact = "dump.rdb";
 
@@ -25,6 +25,23 @@ public sealed class RedisProvider : EngineKind<RedisTarget>, IHealthProbe, IRest
 
     public Task ProbeAsync(BackupTarget target, NetworkCredential? credential, CancellationToken ct) =>
         Task.Run(() => RedisConnections.Open((RedisTarget)target, credential, ct).Dispose(), ct);
+
+    public Task<IReadOnlyList<ReplicaState>> GetReplicationAsync(BackupTarget target, NetworkCredential? credential, CancellationToken ct) =>
+        Task.Run(() => RedisReplication.Read((RedisTarget)target, credential, ct), ct);
+
+    public Task<DataLossEstimate> EstimateDataLossAsync(CollectionScope scope, BackupTarget target, IReadOnlyList<ReplicaState> servers, ReplicaState standby,
+        NetworkCredential? credential, CancellationToken ct) =>
+        Task.FromResult(RedisReplication.Estimate(servers, standby));
+
+    public Task PromoteAsync(BackupTarget target, string endpoint, NetworkCredential? credential, CancellationToken ct) =>
+        Task.Run(() => RedisReplication.Promote((RedisTarget)target, endpoint, credential, ct), ct);
+
+    public Task VerifyWritableAsync(BackupTarget target, string endpoint, NetworkCredential? credential, CancellationToken ct) =>
+        Task.Run(() => RedisReplication.VerifyWritable((RedisTarget)target, endpoint, credential, ct), ct);
+
+    public BackupTarget PointAt(BackupTarget target, string oldPrimary, string newPrimary) => RedisReplication.PointAt((RedisTarget)target, oldPrimary, newPrimary);
+
+    public BackupTarget WithStandbys(BackupTarget target, IReadOnlyList<string> standbys) => RedisReplication.WithStandbys((RedisTarget)target, standbys);
 
     public override async Task<JObject> BackupAsync(TargetBackupContext context, CancellationToken ct)
     {

@@ -13,7 +13,7 @@ namespace PsBackup.Engine.Providers.PostgreSql.Cluster;
 /// range since the previous backup once all of it is archived. Restores: <see cref="ClusterRestorer"/>.
 /// </summary>
 internal sealed class ClusterProvider : EngineKind<PostgreSqlClusterTarget>, IIncrementalBackup, IPointInTimeRecovery, IHealthProbe,
-    IRestoreDrill, IArchivedLogRetention, IArchivedLogCopy, IArchivedLogVerification
+    IRestoreDrill, IArchivedLogRetention, IArchivedLogCopy, IArchivedLogVerification, IFailover
 {
     public const string BaseArtifact = "base.tar";
     private static readonly TimeSpan ArchiveWait = TimeSpan.FromSeconds(60);
@@ -26,6 +26,25 @@ internal sealed class ClusterProvider : EngineKind<PostgreSqlClusterTarget>, IIn
 
     public Task ProbeAsync(BackupTarget target, NetworkCredential? credential, CancellationToken ct) =>
         ClusterServer.ReadAsync((PostgreSqlClusterTarget)target, credential, ct);
+
+    public Task<IReadOnlyList<ReplicaState>> GetReplicationAsync(BackupTarget target, NetworkCredential? credential, CancellationToken ct) =>
+        ClusterReplication.ReadAsync((PostgreSqlClusterTarget)target, credential, ct);
+
+    public Task<DataLossEstimate> EstimateDataLossAsync(CollectionScope scope, BackupTarget target, IReadOnlyList<ReplicaState> servers, ReplicaState standby,
+        NetworkCredential? credential, CancellationToken ct) =>
+        ClusterReplication.EstimateAsync(scope, (PostgreSqlClusterTarget)target, servers, standby, credential, ct);
+
+    public Task PromoteAsync(BackupTarget target, string endpoint, NetworkCredential? credential, CancellationToken ct) =>
+        ClusterReplication.PromoteAsync((PostgreSqlClusterTarget)target, endpoint, credential, ct);
+
+    public Task VerifyWritableAsync(BackupTarget target, string endpoint, NetworkCredential? credential, CancellationToken ct) =>
+        ClusterReplication.VerifyWritableAsync((PostgreSqlClusterTarget)target, endpoint, credential, ct);
+
+    public BackupTarget PointAt(BackupTarget target, string oldPrimary, string newPrimary) =>
+        ClusterReplication.PointAt((PostgreSqlClusterTarget)target, oldPrimary, newPrimary);
+
+    public BackupTarget WithStandbys(BackupTarget target, IReadOnlyList<string> standbys) =>
+        ClusterReplication.WithStandbys((PostgreSqlClusterTarget)target, standbys);
 
     public void ValidateRecoveryTarget(RecoveryTarget recovery)
     {

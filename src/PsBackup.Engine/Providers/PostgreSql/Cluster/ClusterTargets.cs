@@ -6,8 +6,8 @@ namespace PsBackup.Engine.Providers.PostgreSql.Cluster;
 /// <summary>Builds validated cluster targets (New-BackupTarget -PostgreSqlCluster).</summary>
 public static class ClusterTargets
 {
-    /// <summary>A PostgreSQL cluster at "host", "host:port" or "[ipv6]:port" (default port 5432).</summary>
-    public static PostgreSqlClusterTarget Create(string server, int? portOverride, string? name, string? userName, string? sslMode = null)
+    /// <summary>A PostgreSQL cluster at "host", "host:port" or "[ipv6]:port" (default port 5432), with its streaming standbys (same syntax).</summary>
+    public static PostgreSqlClusterTarget Create(string server, int? portOverride, string? name, string? userName, string? sslMode = null, string[]? standby = null)
     {
         var (host, port) = HostPort(server);
         port = portOverride ?? port;
@@ -15,7 +15,8 @@ public static class ClusterTargets
         Names.Validate(targetName, "Target");
         if (sslMode != null && !Enum.TryParse<Npgsql.SslMode>(sslMode, ignoreCase: true, out _))
             throw new InvalidBackupRequestException("InvalidSslMode", $"SSL mode '{sslMode}' is not one of Disable, Allow, Prefer, Require, VerifyCA, VerifyFull.");
-        return new PostgreSqlClusterTarget { Name = targetName, Host = host, Port = port, UserName = userName, SslMode = sslMode };
+        var target = new PostgreSqlClusterTarget { Name = targetName, Host = host, Port = port, UserName = userName, SslMode = sslMode };
+        return standby is { Length: > 0 } ? ClusterReplication.WithStandbys(target, standby) : target;
     }
 
     private static (string Host, int Port) HostPort(string server)

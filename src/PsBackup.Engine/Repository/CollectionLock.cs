@@ -99,7 +99,7 @@ internal sealed class CollectionLock : IAsyncDisposable
         }
     }
 
-    private static async Task<LockRecord?> TryReadAsync(IObjectStore store, string key, CancellationToken ct)
+    internal static async Task<LockRecord?> TryReadAsync(IObjectStore store, string key, CancellationToken ct)
     {
         try
         {

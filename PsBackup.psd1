@@ -30,6 +30,8 @@
         'Invoke-RetentionPolicy'
         'Set-Backup'
         'Set-BackupCollection'
+        'Get-BackupRun'
+        'Export-BackupMetrics'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

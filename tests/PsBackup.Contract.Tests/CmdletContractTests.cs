@@ -44,6 +44,7 @@ public sealed class CmdletContractTests(ModuleUnderTest module)
         "Get-BackupTargetStatus",
         "Get-BackupRecoveryWindow",
         "Invoke-RetentionPolicy", "Set-Backup", "Set-BackupCollection",
+        "Get-BackupRun", "Export-BackupMetrics",
     ];
 
     /// <summary>Nouns without "Backup" that an issue named explicitly (issue 7: Invoke-RetentionPolicy).</summary>

@@ -91,6 +91,8 @@ public sealed class CmdletContractTests(ModuleUnderTest module)
             {
                 if (cmdlet.Verb == "Remove")
                     Assert.True(name == "System.Void", $"{cmdlet} writes nothing; its [OutputType] names {name}.");
+                else if (cmdlet.Name == "Export-BackupMetrics")
+                    Assert.True(name == "System.String", $"{cmdlet} writes Prometheus text (a string); its [OutputType] names {name}.");
                 else
                     Assert.True(name != null && abstractions.Contains(name), $"{cmdlet}'s [OutputType] names {name}, which is not a public type of PsBackup.Abstractions.dll.");
             }

@@ -45,6 +45,17 @@ Describe 'Get-BackupRun and Export-BackupMetrics' {
         (Import-Csv -LiteralPath $csv).Count | Should -Be 3
     }
 
+    It 'the default view fits 80 columns: end time, operation, outcome, duration, size, ErrorId' {
+        $runs = @(Get-BackupRun -Collection web -Repository $repository -Operation Backup -ErrorVariable err)
+        $err | Should -BeNullOrEmpty
+        $runs.Count | Should -Be 3
+        $lines = @($runs | Get-ViewLine)
+        foreach ($line in $lines) { $line.Length | Should -BeLessOrEqual 80 -Because "'$line' is wider than 80 columns" }
+        ($lines | Where-Object { $_ -like 'EndTime *' }) -split '\s+' | Should -Be @('EndTime', 'Operation', 'Outcome', 'Duration', 'Size', 'ErrorId')
+        @($lines | Where-Object { $_ -match 'Backup\s+Failed\s+\d\d:\d\d:\d\d\s+TargetUnavailable$' }).Count | Should -Be 1
+        @($lines | Where-Object { $_ -match 'Backup\s+Succeeded\s+\d\d:\d\d:\d\d\s+[\d.]+ (B|KiB)$' }).Count | Should -Be 2
+    }
+
     It 'Test-Backup runs are journaled too' {
         $findings = @(Get-Backup -Collection web -Repository $repository -Latest | Test-Backup -ErrorVariable err)
         $err | Should -BeNullOrEmpty

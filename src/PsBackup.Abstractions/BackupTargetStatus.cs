@@ -1,8 +1,9 @@
 namespace PsBackup;
 
 /// <summary>
-/// Get-BackupTargetStatus: what a target's server holds for its collection, e.g. a PostgreSQL
-/// replication slot and the WAL it keeps from being recycled (alert when it grows).
+/// Get-BackupTargetStatus, one per target: whether it answers with the login, its replication
+/// (role, lag) where its kind replicates, and what its server holds for the collection, e.g. a
+/// PostgreSQL replication slot and the WAL it keeps from being recycled (alert when it grows).
 /// </summary>
 public sealed class BackupTargetStatus
 {
@@ -10,6 +11,18 @@ public sealed class BackupTargetStatus
     public string Target { get; set; } = "";
     public string Kind { get; set; } = "";
     public string Location { get; set; } = "";
+
+    /// <summary>The target answered a backup's first reads with the login given; when false, <see cref="ErrorId"/> and <see cref="Message"/> say why.</summary>
+    public bool Reachable { get; set; }
+
+    /// <summary>Why it is not reachable: TargetUnavailable, TargetAuthenticationFailed …; empty when reachable.</summary>
+    public string ErrorId { get; set; } = "";
+
+    /// <summary>For kinds that replicate: the role of each server of the target (primary, secondary, standalone …); empty otherwise.</summary>
+    public string Role { get; set; } = "";
+
+    /// <summary>For kinds that replicate: the largest lag of a replica behind its primary; null when unknown or nothing replicates.</summary>
+    public TimeSpan? ReplicationLag { get; set; }
 
     /// <summary>The replication slot the next incremental reads; empty when the target keeps none.</summary>
     public string ReplicationSlot { get; set; } = "";

@@ -21,10 +21,12 @@ Describe 'A newcomer''s first hour' {
             $repository = Join-Path $TestDrive 'stopped-repository'
             $source = Join-Path $TestDrive 'stopped-source'
             New-TestTree -Path $source -File @{ 'a.txt' = 'alpha'; 'sub/b.txt' = 'bravo' }
-            # 8 GB, sparse: no disk space but seconds to read, so the backup is surely running when stopped.
-            $sparse = [System.IO.File]::Create((Join-Path $source 'huge.sparse'))
-            $sparse.SetLength(8GB)
-            $sparse.Dispose()
+            # 512 MB of random bytes: seconds to compress, so the backup is surely running when stopped
+            # (a sparse file would not do: its holes are skipped, not read).
+            $big = [System.IO.File]::Create((Join-Path $source 'big.bin'))
+            $chunk = [byte[]]::new(1MB)
+            foreach ($i in 1..512) { [System.Random]::Shared.NextBytes($chunk); $big.Write($chunk, 0, $chunk.Length) }
+            $big.Dispose()
             $null = New-BackupTarget -Path $source -Name src | New-BackupCollection -Name stopped -Repository $repository -ErrorAction Stop
             $backups = Join-Path $repository 'collections' 'stopped' 'backups'
         }
@@ -50,7 +52,7 @@ Describe 'A newcomer''s first hour' {
 
             # Empty folders of a backup that never finished (earlier versions left them on Ctrl+C).
             $null = New-Item -ItemType Directory -Path (Join-Path $backups '20200101T000000Z_full_0badcafe' 'src')
-            Remove-Item -LiteralPath (Join-Path $source 'huge.sparse')
+            Remove-Item -LiteralPath (Join-Path $source 'big.bin')
             $next = @(Invoke-Backup -Name stopped -Repository $repository -ErrorVariable err)
             $err | Should -BeNullOrEmpty
             $next.Count | Should -Be 1

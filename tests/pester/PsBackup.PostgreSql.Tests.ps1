@@ -76,7 +76,7 @@ INSERT INTO items (name, qty) SELECT 'item ' || g, g FROM generate_series(1, 500
             $status[0].RetainedWalBytes | Should -BeGreaterOrEqual 0
             $lines = @($status | Get-ViewLine)
             $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 80 }
-            $lines[0] -split '\s+' | Should -Be @('Collection', 'Target', 'Active', 'RetainedWal', 'WalStatus', 'ReplicationSlot')
+            $lines[0] -split '\s+' | Should -Be @('Collection', 'Target', 'Reachable', 'Lag', 'Details')
             ($lines -join '') -replace '\s+', '' | Should -BeLike "*$($status[0].ReplicationSlot)*"
         }
     }

@@ -190,6 +190,8 @@ fsync = off
     }
 
     It 'Invoke-RetentionPolicy removes the WAL no kept backup needs; the window keeps its earliest point' {
+        $before = Get-BackupRecoveryWindow -Collection orders-pitr -Repository $repository
+        $before.WalSegmentCount | Should -BeGreaterThan 0
         $done = Invoke-RetentionPolicy -Collection orders-pitr -Repository $repository -KeepLast 1 -Confirm:$false -ErrorVariable err
         $err | Should -BeNullOrEmpty
         $removed = @($done | Where-Object { $_.LogRange -and $_.Deleted })
@@ -197,7 +199,7 @@ fsync = off
         $after = Get-BackupRecoveryWindow -Collection orders-pitr -Repository $repository
         $after.Earliest | Should -Be $full.EndTime
         $after.MissingSegment | Should -BeNullOrEmpty
-        $after.WalSegmentCount | Should -BeLessThan $window.WalSegmentCount
+        $after.WalSegmentCount | Should -BeLessThan $before.WalSegmentCount
         @(Invoke-RetentionPolicy -Collection orders-pitr -Repository $repository -KeepLast 1 -WhatIf | Where-Object { $_.LogRange -and $_.Action -eq 'Delete' }).Count | Should -Be 0
     }
 }

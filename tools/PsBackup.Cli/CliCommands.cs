@@ -4,6 +4,7 @@ using PsBackup.Engine.Errors;
 using PsBackup.Engine.Operations;
 using PsBackup.Engine.Providers;
 using PsBackup.Engine.Providers.Files;
+using PsBackup.Engine.Providers.MongoDb;
 using PsBackup.Engine.Providers.PostgreSql;
 using PsBackup.Engine.Providers.PostgreSql.Cluster;
 using PsBackup.Engine.Providers.Redis;
@@ -18,13 +19,14 @@ internal static class CliCommands
           demo                                 back up and restore a sample directory through the default repository
           new-collection NAME PATH [--incremental] [--compression brotli|gzip|none] [--encrypt] [--include GLOB]... [--exclude GLOB]... [--no-xattrs] [--use-ctime]
           new-collection NAME postgresql://[USER@]HOST[:PORT]/DATABASE [--table SCHEMA.TABLE]... [--incremental] ...
+          new-collection NAME mongodb://[USER@]HOST[:PORT]/DATABASE [--collection NAME|GLOB]... [--incremental] ...   (password: never stored)
           new-collection NAME --pg-cluster HOST:PORT [--pg-user USER] [--incremental] ...     (a whole cluster: base backups + WAL)
           new-redis-collection NAME HOST:PORT [--mode snapshot|logical] [--database N]... [--pattern GLOB]... [--compression brotli|gzip|none]
           backup NAME [--incremental] [--throttle-limit N]
           list [NAME]
-          restore ID DESTINATION [--force] [--table-prefix PREFIX] [--key-prefix PREFIX] [--throttle-limit N] [--numeric-owner] [--skip-xattrs]
+          restore ID DESTINATION [--force] [--table-prefix PREFIX] [--key-prefix PREFIX] [--collection-prefix PREFIX] [--throttle-limit N] [--numeric-owner] [--skip-xattrs]
             [--point-in-time ISO8601 | --target-lsn LSN | --end-of-archive]     (PostgreSQL cluster targets)
-            (DESTINATION: a directory; for PostgreSQL targets a postgresql:// URI or a connection string; for Redis HOST:PORT)
+            (DESTINATION: a directory; for PostgreSQL targets a postgresql:// URI or a connection string; for Redis HOST:PORT; for MongoDB a database or mongodb:// URI)
           verify ID
           archive-wal --collection NAME [--passphrase-file FILE] WAL_PATH WAL_NAME    (archive_command: ... %p %f)
             [--repository COPY]... [--copy-grace SECONDS] [--copy-timeout SECONDS]
@@ -35,12 +37,15 @@ internal static class CliCommands
           runs [NAME] [--failed] [--last N]        the run journal (Get-BackupRun)
           metrics [NAME]... [--path FILE.prom | --listen HOST:PORT]
             (Prometheus text: to stdout, to FILE atomically (node_exporter textfile collector), or served on /metrics)
+          mongo-data generate|digest|drop mongodb://HOST:PORT/DATABASE [--collection NAME --documents N --size BYTES]   (test and benchmark data)
         The passphrase of encrypted collections comes from PSBACKUP_PASSPHRASE (or --passphrase-file).
         """;
 
-    /// <summary>A directory, or postgresql://[user@]host[:port]/database for PostgreSQL tables (--table …).</summary>
+    /// <summary>A directory, postgresql://[user@]host[:port]/database for PostgreSQL tables (--table …), or mongodb://… for MongoDB collections (--collection …).</summary>
     private static BackupTarget Target(string location, CliArguments args)
     {
+        if (location.StartsWith("mongodb://", StringComparison.OrdinalIgnoreCase) || location.StartsWith("mongodb+srv://", StringComparison.OrdinalIgnoreCase))
+            return MongoDbTargets.Create(location, null, args.Options("collection"), null, out _);
         if (!location.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
         {
             var tree = FileTreeTargets.Create(Path.GetFullPath(location), null, args.Options("include"), args.Options("exclude"));
@@ -194,6 +199,8 @@ internal static class CliCommands
                     else
                         Console.Write(text);
                     return 0;
+                case "mongo-data":
+                    return await MongoData.RunAsync(args, ct);
                 default:
                     Console.Error.WriteLine($"Unknown command '{argv[0]}'.\n{Usage}");
                     return 2;
@@ -229,6 +236,7 @@ internal static class CliCommands
         if (args.Flag("numeric-owner") || args.Flag("skip-xattrs"))
             options.Add(new FileRestoreOptions { NumericOwner = args.Flag("numeric-owner"), SkipXattrs = args.Flag("skip-xattrs") });
         if (args.Option("key-prefix") is { } keyPrefix) options.Add(new RedisRestoreOptions { KeyPrefix = keyPrefix });
+        if (args.Option("collection-prefix") is { } collectionPrefix) options.Add(new MongoDbRestoreOptions { CollectionPrefix = collectionPrefix });
         return options;
     }
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
 using Newtonsoft.Json.Linq;
 using PsBackup.Engine.Errors;
 using PsBackup.Engine.Repository;
@@ -19,7 +18,6 @@ namespace PsBackup.Engine.Operations;
 /// </summary>
 internal sealed class BackupCopier(EngineOptions options)
 {
-    private const int BufferSize = 1 << 17;
 
     public async IAsyncEnumerable<CopyOutcome> RunAsync(CopyRequest request, IProgress<BackupProgress>? progress, [EnumeratorCancellation] CancellationToken ct)
     {
@@ -166,92 +164,23 @@ internal sealed class BackupCopier(EngineOptions options)
         }
     }
 
-    /// <summary>
-    /// Streams one artifact's stored bytes from source to destination, hashing them, then re-reads the
-    /// destination object and compares. An object already there with the right size and hash is kept.
-    /// </summary>
+    /// <summary>One artifact's stored bytes, verbatim and checked (<see cref="StoredObjectCopy"/>); one already there intact is kept.</summary>
     private static async Task CopyArtifactAsync(IObjectStore source, IObjectStore destination, ObjectWriteSettings? storage, bool archived, string objectKey, BackupManifest manifest, ArtifactRecord artifact,
         CopyResult result, ProgressReporter reporter, CancellationToken ct)
     {
-        var display = $"'{artifact.Path}' of backup '{manifest.Id}'";
-        var existing = await destination.StatAsync(objectKey, ct).ConfigureAwait(false);
-        if (existing != null && existing.Size == artifact.StoredSize && !archived)
+        var item = $"{manifest.Id}/{artifact.Path}";
+        var copied = await StoredObjectCopy.CopyAsync(source, destination, objectKey, artifact.StoredSize, artifact.StoredSha256, storage, archived,
+            $"artifact '{artifact.Path}' of backup '{manifest.Id}'", n => reporter.Add(n, item), ct).ConfigureAwait(false);
+        if (copied)
         {
-            var hashes = await Task.WhenAll(StoredSha256Async(source, objectKey, display, ct), StoredSha256Async(destination, objectKey, display, ct)).ConfigureAwait(false);
-            if (hashes[0].Sha256 == hashes[1].Sha256 && hashes[0].Size == artifact.StoredSize)
-            {
-                result.ArtifactsSkipped++;
-                reporter.Add(artifact.StoredSize, $"{manifest.Id}/{artifact.Path}");
-                reporter.ItemDone();
-                return;
-            }
+            result.ArtifactsCopied++;
+            result.BytesCopied += artifact.StoredSize;
         }
-
-        string sourceSha;
-        await using (var reading = await OpenSourceAsync(source, objectKey, display, ct).ConfigureAwait(false))
-        await using (var writing = await destination.OpenWriteAsync(objectKey, ObjectWriteSettings.ForData(storage), ct).ConfigureAwait(false))
+        else
         {
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var buffer = new byte[BufferSize];
-            long copied = 0;
-            int n;
-            while ((n = await reading.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
-            {
-                copied += n;
-                if (copied > artifact.StoredSize)
-                    throw new IntegrityException($"Source artifact {display} is larger than the {artifact.StoredSize} stored bytes its manifest records.");
-                hash.AppendData(buffer, 0, n);
-                await writing.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
-                reporter.Add(n, $"{manifest.Id}/{artifact.Path}");
-            }
-            if (copied != artifact.StoredSize)
-                throw new IntegrityException($"Source artifact {display} holds {copied} stored bytes; its manifest records {artifact.StoredSize}.");
-            sourceSha = Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
-            // Format 2 manifests record the stored bytes' hash: damage at rest is found even without the passphrase.
-            if (artifact.StoredSha256 != null && !string.Equals(sourceSha, artifact.StoredSha256, StringComparison.OrdinalIgnoreCase))
-                throw new IntegrityException($"Source artifact {display} is corrupt: the SHA-256 of its stored bytes does not match its manifest's.");
-            await writing.CommitAsync(ct).ConfigureAwait(false);
+            result.ArtifactsSkipped++;
+            reporter.Add(artifact.StoredSize, item);
         }
-        result.ArtifactsCopied++;
-        result.BytesCopied += artifact.StoredSize;
         reporter.ItemDone();
-
-        var written = archived
-            ? (Size: (await destination.StatAsync(objectKey, ct).ConfigureAwait(false))?.Size ?? -1, Sha256: sourceSha)
-            : await StoredSha256Async(destination, objectKey, display, ct).ConfigureAwait(false);
-        if (written.Size != artifact.StoredSize || written.Sha256 != sourceSha)
-        {
-            await destination.DeleteAsync(objectKey, CancellationToken.None).ConfigureAwait(false);
-            throw new CopyFailedException($"Artifact {display} did not arrive intact at the destination: {written.Size} bytes with SHA-256 {written.Sha256}, " +
-                                          $"expected {artifact.StoredSize} bytes with SHA-256 {sourceSha}. Run Copy-Backup again.");
-        }
-    }
-
-    private static async Task<Stream> OpenSourceAsync(IObjectStore store, string objectKey, string display, CancellationToken ct)
-    {
-        try
-        {
-            return await store.OpenReadAsync(objectKey, ct).ConfigureAwait(false);
-        }
-        catch (ObjectNotFoundException)
-        {
-            throw new ArtifactMissingException($"Artifact {display} is missing from the source repository.");
-        }
-    }
-
-    /// <summary>Size and SHA-256 of an object's stored bytes.</summary>
-    private static async Task<(long Size, string Sha256)> StoredSha256Async(IObjectStore store, string objectKey, string display, CancellationToken ct)
-    {
-        await using var stream = await OpenSourceAsync(store, objectKey, display, ct).ConfigureAwait(false);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[BufferSize];
-        long size = 0;
-        int n;
-        while ((n = await stream.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
-        {
-            size += n;
-            hash.AppendData(buffer, 0, n);
-        }
-        return (size, Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant());
     }
 }

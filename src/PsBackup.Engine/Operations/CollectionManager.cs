@@ -91,7 +91,7 @@ internal sealed class CollectionManager(EngineOptions options)
         return warnings;
     }
 
-    /// <summary>Get-BackupTargetStatus: one status per target whose engine keeps something on its server.</summary>
+    /// <summary>Get-BackupTargetStatus: one status per target (reachability, replication, what its server keeps for the collection).</summary>
     public static async IAsyncEnumerable<BackupTargetStatus> StatusAsync(RepositoryAddress? repositoryLocation, string name, TargetCredentials? credentials,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
@@ -99,8 +99,44 @@ internal sealed class CollectionManager(EngineOptions options)
         using var repository = await CollectionAccess.OpenRepositoryAsync(repositoryLocation, ct).ConfigureAwait(false);
         var definition = await repository.GetCollectionAsync(name, ct).ConfigureAwait(false);
         foreach (var target in CollectionAccess.Describe(definition, repository).Targets)
-            if (EngineKinds.For(target) is ITargetResources resources)
-                yield return await resources.GetStatusAsync(repository.Config.Id, definition.Name, target, (credentials ?? TargetCredentials.None).For(target.Name), ct).ConfigureAwait(false);
+            yield return await StatusOfAsync(repository.Config.Id, definition.Name, target, (credentials ?? TargetCredentials.None).For(target.Name), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Asks the target's kind what it can tell: its health probe (reachable with this login?), then
+    /// what it keeps on the server (<see cref="ITargetResources"/>) and its replication
+    /// (<see cref="IReplication"/>). A failure becomes the status's ErrorId and message, not an error.
+    /// </summary>
+    private static async Task<BackupTargetStatus> StatusOfAsync(string repositoryId, string collection, BackupTarget target,
+        System.Net.NetworkCredential? credential, CancellationToken ct)
+    {
+        var kind = EngineKinds.For(target);
+        var status = new BackupTargetStatus { Collection = collection, Target = target.Name, Kind = target.Kind, Location = target.Location };
+        try
+        {
+            if (kind is IHealthProbe probe)
+                await probe.ProbeAsync(target, credential, ct).ConfigureAwait(false);
+            if (kind is ITargetResources resources)
+                status = await resources.GetStatusAsync(repositoryId, collection, target, credential, ct).ConfigureAwait(false);
+            status.Reachable = true;
+            if (kind is IReplication replication)
+                Describe(status, await replication.GetReplicationAsync(target, credential, ct).ConfigureAwait(false));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var error = Failures.Of(e, target.Name, OperationKind.Backup);
+            (status.ErrorId, status.Message) = (error.ErrorId, error.Message);
+        }
+        return status;
+    }
+
+    /// <summary>One server: its role; several: each server's role, and the largest lag.</summary>
+    private static void Describe(BackupTargetStatus status, IReadOnlyList<ReplicaState> servers)
+    {
+        status.Role = servers.Count == 1 ? servers[0].Role : string.Join(", ", servers.Select(s => $"{s.Endpoint} {s.Role}"));
+        status.ReplicationLag = servers.Select(s => s.LagTime).Where(l => l != null).Max();
+        var notes = servers.Where(s => !s.Reachable || s.Message.Length > 0).Select(s => servers.Count == 1 ? s.Message : $"{s.Endpoint}: {s.Message}");
+        status.Message = string.Join(" ", new[] { status.Message }.Concat(notes).Where(m => m.Length > 0));
     }
 
     /// <summary>

@@ -23,6 +23,7 @@ public static class EngineKinds
         new PostgreSql.PgTableProvider(),
         new PostgreSql.Cluster.ClusterProvider(),
         new Redis.RedisProvider(),
+        new MongoDb.MongoDbProvider(),
     ];
 
     /// <summary>Adds a kind; its name and target type must be new.</summary>

@@ -14,9 +14,12 @@ internal static class StoredObjectCopy
 {
     private const int BufferSize = 1 << 17;
 
-    /// <summary>True when copied, false when an identical object was already there. <paramref name="archived"/>: an archive storage class, checked by size only.</summary>
-    public static async Task<bool> CopyAsync(IObjectStore source, IObjectStore destination, string key, long storedSize, ObjectWriteSettings? storage, bool archived,
-        string display, Action<long>? progress, CancellationToken ct)
+    /// <summary>
+    /// True when copied, false when an identical object was already there. <paramref name="archived"/>: an archive storage class, checked by size only.
+    /// <paramref name="storedSha256"/>: the stored bytes' hash where the document records it (format 2), so damage at rest is found without the passphrase.
+    /// </summary>
+    public static async Task<bool> CopyAsync(IObjectStore source, IObjectStore destination, string key, long storedSize, string? storedSha256,
+        ObjectWriteSettings? storage, bool archived, string display, Action<long>? progress, CancellationToken ct)
     {
         var existing = await destination.StatAsync(key, ct).ConfigureAwait(false);
         if (existing != null && existing.Size == storedSize && !archived)
@@ -46,6 +49,8 @@ internal static class StoredObjectCopy
             if (copied != storedSize)
                 throw new IntegrityException($"Source {display} holds {copied} stored bytes; {storedSize} are recorded for it.");
             sourceSha = Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
+            if (storedSha256 != null && !string.Equals(sourceSha, storedSha256, StringComparison.OrdinalIgnoreCase))
+                throw new IntegrityException($"Source {display} is corrupt: the SHA-256 of its stored bytes does not match the one recorded for it.");
             await writing.CommitAsync(ct).ConfigureAwait(false);
         }
 

@@ -49,18 +49,9 @@ public sealed class LocalObjectStore : IObjectStore
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(final)!);
         var temp = final + TempMarker + Guid.NewGuid().ToString("N");
         await File.WriteAllBytesAsync(temp, content.ToArray(), cancellationToken).ConfigureAwait(false);
-        try
-        {
-            // Without overwrite, .NET moves with link()+unlink() on Unix: atomic create-if-absent
-            // that never exposes a half-written file.
-            File.Move(temp, final, overwrite: false);
-            return true;
-        }
-        catch (IOException) when (File.Exists(final))
-        {
-            File.Delete(temp);
-            return false;
-        }
+        if (NoReplaceRename.TryMove(temp, final)) return true;
+        File.Delete(temp);
+        return false;
     }
 
     public Task<ObjectEntry?> StatAsync(string key, CancellationToken cancellationToken)

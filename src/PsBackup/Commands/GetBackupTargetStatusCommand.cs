@@ -5,7 +5,7 @@ using PsBackup.Infrastructure;
 namespace PsBackup.Commands;
 
 /// <summary>
-/// <para type="synopsis">Shows what a collection's targets keep on their servers: PostgreSQL replication slots and the WAL they retain.</para>
+/// <para type="synopsis">Shows each target of a collection: whether it is reachable with the login, its replication role and lag, and what its server keeps for the collection (PostgreSQL replication slots and the WAL they retain).</para>
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "BackupTargetStatus")]
 [OutputType(typeof(BackupTargetStatus))]

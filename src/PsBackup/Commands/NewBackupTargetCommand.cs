@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using PsBackup.Engine.Providers.Files;
+using PsBackup.Engine.Providers.MongoDb;
 using PsBackup.Engine.Providers.PostgreSql;
 using PsBackup.Engine.Providers.PostgreSql.Cluster;
 using PsBackup.Engine.Providers.Redis;
@@ -8,19 +9,21 @@ using PsBackup.Infrastructure;
 namespace PsBackup.Commands;
 
 /// <summary>
-/// <para type="synopsis">Describes something to back up: a file tree, PostgreSQL tables or a whole PostgreSQL cluster.</para>
+/// <para type="synopsis">Describes something to back up: a file tree, PostgreSQL tables, a whole PostgreSQL cluster, a Redis server or MongoDB collections.</para>
 /// </summary>
 [Cmdlet(VerbsCommon.New, "BackupTarget", DefaultParameterSetName = FileTreeSet)]
 [OutputType(typeof(FileTreeTarget), ParameterSetName = [FileTreeSet])]
 [OutputType(typeof(PostgreSqlTarget), ParameterSetName = [PostgreSqlSet])]
 [OutputType(typeof(PostgreSqlClusterTarget), ParameterSetName = [PostgreSqlClusterSet])]
 [OutputType(typeof(RedisTarget), ParameterSetName = [RedisSet])]
+[OutputType(typeof(MongoDbTarget), ParameterSetName = [MongoDbSet])]
 public sealed class NewBackupTargetCommand : PsBackupCmdlet
 {
     private const string FileTreeSet = "FileTree";
     private const string PostgreSqlSet = "PostgreSql";
     private const string PostgreSqlClusterSet = "PostgreSqlCluster";
     private const string RedisSet = "Redis";
+    private const string MongoDbSet = "MongoDb";
 
     /// <summary>Root directory of the tree (relative paths resolve against the current location).</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = FileTreeSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -63,7 +66,9 @@ public sealed class NewBackupTargetCommand : PsBackupCmdlet
     [ValidateRange(1, 65535)]
     public int? Port { get; set; }
 
+    /// <summary>The database (PostgreSQL; MongoDB: else the connection string's path).</summary>
     [Parameter(ParameterSetName = PostgreSqlSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = MongoDbSet, ValueFromPipelineByPropertyName = true)]
     public string? Database { get; set; }
 
     /// <summary>schema.table names or wildcards (public.*); empty: every table of the database.</summary>
@@ -81,8 +86,12 @@ public sealed class NewBackupTargetCommand : PsBackupCmdlet
     [ValidateSet("Disable", "Allow", "Prefer", "Require", "VerifyCA", "VerifyFull", IgnoreCase = true)]
     public string? SslMode { get; set; }
 
-    /// <summary>Host, Port, Database, Username (and SSL Mode) from an Npgsql connection string; its password is not stored.</summary>
+    /// <summary>
+    /// PostgreSQL: Host, Port, Database, Username (and SSL Mode) from an Npgsql connection string.
+    /// MongoDB: the mongodb:// or mongodb+srv:// URI. A password in it is never stored.
+    /// </summary>
     [Parameter(ParameterSetName = PostgreSqlSet)]
+    [Parameter(Mandatory = true, ParameterSetName = MongoDbSet)]
     public string? ConnectionString { get; set; }
 
     /// <summary>Selects the cluster parameter set: a whole PostgreSQL cluster, physically (base backups + archived WAL, point-in-time restores).</summary>
@@ -114,8 +123,29 @@ public sealed class NewBackupTargetCommand : PsBackupCmdlet
     [Parameter(ParameterSetName = RedisSet)]
     public string[]? KeyPattern { get; set; }
 
+    /// <summary>Selects the MongoDB parameter set: collections of one database, through the official driver.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = MongoDbSet)]
+    public SwitchParameter MongoDb { get; set; }
+
+    /// <summary>MongoDB: collection names or wildcards (orders, users*); empty: every collection of the database but system.*.</summary>
+    [Parameter(ParameterSetName = MongoDbSet)]
+    [SupportsWildcards]
+    public string[]? Collection { get; set; }
+
     protected override void ProcessRecord()
     {
+        if (ParameterSetName == MongoDbSet)
+        {
+            RunEngine(Database ?? Engine.SecretMasker.Hide(ConnectionString!), (_, bridge, _) =>
+            {
+                var target = MongoDbTargets.Create(ConnectionString!, Database, Collection, Name, out var droppedPassword);
+                if (droppedPassword)
+                    bridge.Warning("The password in -ConnectionString is not stored with the target. Give it when backing up and restoring: -Credential.");
+                bridge.Output(target);
+                return Task.CompletedTask;
+            });
+            return;
+        }
         if (ParameterSetName == PostgreSqlClusterSet)
         {
             RunEngine(Server, (_, bridge, _) =>

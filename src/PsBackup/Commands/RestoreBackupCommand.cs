@@ -3,6 +3,7 @@ using PsBackup.Engine;
 using PsBackup.Engine.Operations;
 using PsBackup.Engine.Providers;
 using PsBackup.Engine.Providers.Files;
+using PsBackup.Engine.Providers.MongoDb;
 using PsBackup.Engine.Providers.PostgreSql;
 using PsBackup.Engine.Providers.Redis;
 using PsBackup.Infrastructure;
@@ -85,6 +86,11 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
     [Parameter]
     public SwitchParameter SkipXattrs { get; set; }
 
+    /// <summary>MongoDB: prepended to the name of every restored collection (a drill beside the originals).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? CollectionPrefix { get; set; }
+
     protected override void ProcessRecord()
     {
         // Resolved here, on the pipeline thread (PowerShell's paths are not thread-safe); used only by kinds that read -Destination as a path.
@@ -134,6 +140,8 @@ public sealed class RestoreBackupCommand : BackupIdCmdlet
             options.Add(new FileRestoreOptions { NumericOwner = NumericOwner, SkipXattrs = SkipXattrs });
         if (KeyPrefix != null || DatabaseMap != null)
             options.Add(new RedisRestoreOptions { KeyPrefix = KeyPrefix, DatabaseMap = DatabaseNumbers(DatabaseMap) });
+        if (CollectionPrefix != null)
+            options.Add(new MongoDbRestoreOptions { CollectionPrefix = CollectionPrefix });
         return options;
     }
 

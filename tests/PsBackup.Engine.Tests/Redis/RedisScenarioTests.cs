@@ -231,7 +231,7 @@ public class RedisScenarioTests
         {
             var db = redis.GetDatabase(0);
             var value = new string('v', 2000);
-            Task.WaitAll(Enumerable.Range(0, 100_000).Select(i => (Task)db.StringSetAsync($"k{i}", value + i)).ToArray());
+            await Task.WhenAll(Enumerable.Range(0, 100_000).Select(i => (Task)db.StringSetAsync($"k{i}", value + i)));
         }
         await fx.NewCollectionAsync("rcancel", targets: Target("cache", source.Endpoint, mode));
         var progressed = new TaskCompletionSource();

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Security.Cryptography;
 using PsBackup.Engine.Errors;
 using PsBackup.Engine.Storage;
@@ -52,6 +53,29 @@ public sealed class ObjectStoreContractTests : IDisposable
         await store.DeleteAsync("lock.json", default);
         await store.DeleteAsync("lock.json", default);
         Assert.Null(await store.StatAsync("lock.json", default));
+    }
+
+    [Fact]
+    public async Task Racing_creators_of_one_key_have_exactly_one_winner_whose_content_stays()
+    {
+        // File.Move(overwrite: false) checks then renames: racing writers could both win. Many rounds to catch it.
+        // Local only: s3rver ignores If-None-Match (ENVIRONMENT.md), so on it the race stays open; AWS S3 closes it.
+        var store = await StoreAsync("local");
+        for (var round = 0; round < 200; round++)
+        {
+            var key = $"race/{round}.json";
+            using var start = new ManualResetEventSlim();
+            var racers = Enumerable.Range(0, 8).Select(i => Task.Run(async () =>
+            {
+                start.Wait();
+                return await store.TryCreateAsync(key, Encoding.UTF8.GetBytes($"writer {i}"), default) ? i : -1;
+            })).ToList();
+            start.Set();
+            var winners = (await Task.WhenAll(racers)).Where(i => i >= 0).ToList();
+            Assert.Single(winners);
+            Assert.Equal($"writer {winners[0]}", Encoding.UTF8.GetString(await store.ReadAllBytesAsync(key, default)));
+        }
+        Assert.DoesNotContain(Directory.EnumerateFiles(store.Location, "*", SearchOption.AllDirectories), f => f.Contains(LocalObjectStore.TempMarker, StringComparison.Ordinal));
     }
 
     [Theory]

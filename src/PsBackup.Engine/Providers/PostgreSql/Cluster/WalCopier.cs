@@ -72,7 +72,7 @@ internal static class WalCopier
         var (bytes, entry) = await sourceArchive.ReadEntryDocumentAsync(name, ct).ConfigureAwait(false);
         var key = sourceArchive.DataKey(entry);
         var display = $"WAL file '{name}' of collection '{source.Name}'";
-        var copied = await StoredObjectCopy.CopyAsync(source.Repository.Store, destination.Repository.Store, key, entry.StoredSize, destination.Definition.Storage, archived,
+        var copied = await StoredObjectCopy.CopyAsync(source.Repository.Store, destination.Repository.Store, key, entry.StoredSize, null, destination.Definition.Storage, archived,
             display, n => reporter.Add(n, name), ct).ConfigureAwait(false);
         try
         {

@@ -32,6 +32,8 @@
         'Set-BackupCollection'
         'Get-BackupRun'
         'Export-BackupMetrics'
+        'Invoke-RestoreDrill'
+        'Get-RestoreDrill'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -65,8 +65,8 @@ public sealed class RestoreDrillResult
     /// <summary>Whether the restored data was kept (-KeepRestored) rather than removed.</summary>
     public bool Kept { get; set; }
 
-    /// <summary>Every comparison the drill made, in order.</summary>
-    public RestoreDrillCheck[] CheckList { get; set; } = [];
+    /// <summary>Every comparison the drill made, in order (exports as a summary: "12 passed", or the failed checks' names).</summary>
+    public RestoreDrillCheckList CheckList { get; set; } = RestoreDrillCheckList.Empty;
 
     public override string ToString() => $"{Collection}/{Target} {BackupId} {Status}";
 }

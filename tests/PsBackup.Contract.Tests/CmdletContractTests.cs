@@ -45,10 +45,11 @@ public sealed class CmdletContractTests(ModuleUnderTest module)
         "Get-BackupRecoveryWindow",
         "Invoke-RetentionPolicy", "Set-Backup", "Set-BackupCollection",
         "Get-BackupRun", "Export-BackupMetrics",
+        "Invoke-RestoreDrill", "Get-RestoreDrill",
     ];
 
-    /// <summary>Nouns without "Backup" that an issue named explicitly (issue 7: Invoke-RetentionPolicy).</summary>
-    private static readonly IReadOnlySet<string> NamedNouns = new HashSet<string>(StringComparer.Ordinal) { "RetentionPolicy" };
+    /// <summary>Nouns without "Backup" that an issue named explicitly (issue 7: Invoke-RetentionPolicy; issue 15: Invoke-RestoreDrill, Get-RestoreDrill).</summary>
+    private static readonly IReadOnlySet<string> NamedNouns = new HashSet<string>(StringComparer.Ordinal) { "RetentionPolicy", "RestoreDrill" };
 
     [Fact]
     public void The_module_has_the_expected_cmdlets()
@@ -166,6 +167,33 @@ public sealed class CmdletContractTests(ModuleUnderTest module)
         Assert.Equal("PsBackup.StringList", module.Abstractions.GetType("PsBackup.BackupInfo", throwOnError: true)!.GetProperty("Tags")!.PropertyType.FullName);
         Assert.Equal("System.String", decision.GetProperty("Reasons")!.PropertyType.FullName);
     }
+
+    [Fact]
+    public void RestoreDrillResult_is_flat_and_Invoke_RestoreDrill_supports_WhatIf()
+    {
+        // Export-Csv writes one useful row per drill: values, TimeSpans, and the checks as a summary (RestoreDrillCheckList.ToString()).
+        var result = module.Abstractions.GetType("PsBackup.RestoreDrillResult", throwOnError: true)!;
+        var flat = new HashSet<string> { "System.String", "System.Int32", "System.Boolean", "System.DateTimeOffset", "System.TimeSpan", "PsBackup.DrillStatus", "PsBackup.RestoreDrillCheckList" };
+        foreach (var property in result.GetProperties())
+        {
+            Assert.True(flat.Contains(Underlying(property.PropertyType).FullName!), $"RestoreDrillResult.{property.Name} is {property.PropertyType}; Export-Csv needs flat values.");
+        }
+        var list = module.Abstractions.GetType("PsBackup.RestoreDrillCheckList", throwOnError: true)!;
+        Assert.Equal(list, list.GetMethod("ToString", Type.EmptyTypes)!.DeclaringType);
+        var drill = module.Cmdlet("Invoke-RestoreDrill");
+        Assert.True(drill.SupportsShouldProcess, "Invoke-RestoreDrill creates scratch databases and servers: -WhatIf shows the plan.");
+        Assert.Equal("Medium", drill.ConfirmImpact); // a scheduled drill runs without prompts at the default $ConfirmPreference
+        Assert.True(drill.Parameter("Collection").IsMandatoryEverywhere);
+        Assert.True(drill.Parameter("KeepRestored").IsSwitch);
+        foreach (var name in new[] { "MaxRto", "MaxRpo" })
+            Assert.Equal("System.TimeSpan", Underlying(drill.Parameter(name).Type).FullName);
+        Assert.Equal("System.Security.SecureString", drill.Parameter("EncryptionPassphrase").Type.FullName);
+        Assert.True(module.Cmdlet("Get-RestoreDrill").Parameter("Latest").IsSwitch);
+    }
+
+    /// <summary>T of a Nullable&lt;T&gt; (types here come from a metadata load context, so by name), else the type itself.</summary>
+    private static Type Underlying(Type type) =>
+        type.IsGenericType && type.GetGenericTypeDefinition().FullName == "System.Nullable`1" ? type.GetGenericArguments()[0] : type;
 
     [Fact]
     public void Restore_Backup_has_a_Force_switch()

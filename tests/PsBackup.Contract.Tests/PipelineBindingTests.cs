@@ -18,6 +18,8 @@ public sealed class PipelineBindingTests(ModuleUnderTest module)
     [InlineData("Set-Backup", "PsBackup.BackupInfo")]
     [InlineData("Set-Backup", "PsBackup.RetentionDecision")]
     [InlineData("Set-BackupCollection", "PsBackup.BackupCollectionInfo")]
+    [InlineData("Invoke-RestoreDrill", "PsBackup.BackupCollectionInfo")]
+    [InlineData("Invoke-RestoreDrill", "PsBackup.BackupInfo")]
     public void Every_mandatory_parameter_binds_by_property_name_from_the_piped_type(string cmdletName, string inputType)
     {
         var cmdlet = module.Cmdlet(cmdletName);
@@ -55,6 +57,13 @@ public sealed class PipelineBindingTests(ModuleUnderTest module)
     [InlineData("Set-Backup", "Id", "PsBackup.RetentionDecision", "BackupId")]
     [InlineData("Set-BackupCollection", "Name", "PsBackup.BackupCollectionInfo", "Name")]
     [InlineData("Set-BackupCollection", "Repository", "PsBackup.BackupCollectionInfo", "Repository")]
+    [InlineData("Invoke-RestoreDrill", "Collection", "PsBackup.BackupInfo", "Collection")]
+    [InlineData("Invoke-RestoreDrill", "Id", "PsBackup.BackupInfo", "Id")]
+    [InlineData("Invoke-RestoreDrill", "Repository", "PsBackup.BackupInfo", "Repository")]
+    [InlineData("Invoke-RestoreDrill", "Collection", "PsBackup.BackupCollectionInfo", "Name")]
+    [InlineData("Get-RestoreDrill", "Collection", "PsBackup.BackupInfo", "Collection")]
+    [InlineData("Get-RestoreDrill", "Id", "PsBackup.BackupInfo", "Id")]
+    [InlineData("Get-RestoreDrill", "Collection", "PsBackup.BackupCollectionInfo", "Name")]
     public void Parameter_binds_from_the_named_property(string cmdletName, string parameterName, string inputType, string property)
     {
         var cmdlet = module.Cmdlet(cmdletName);

@@ -113,7 +113,7 @@ internal static class DrillRecords
         ErrorId = t.ErrorId ?? "",
         RestoredTo = t.RestoredTo,
         Kept = t.Kept,
-        CheckList = (t.Checks ?? []).Select(c => new RestoreDrillCheck { Name = c.Name, Expected = c.Expected, Observed = c.Observed, Passed = c.Passed }).ToArray(),
+        CheckList = new((t.Checks ?? []).Select(c => new RestoreDrillCheck { Name = c.Name, Expected = c.Expected, Observed = c.Observed, Passed = c.Passed })),
     });
 
     /// <summary>Seconds as written back to a TimeSpan (to the tick; a record's doubles round-trip to well under a microsecond).</summary>

@@ -29,6 +29,9 @@ internal static class RestoreDrillRunner
     /// <summary>-WhatIf: one plan per collection the request names; changes nothing.</summary>
     public static async Task<List<RestoreDrillPlan>> PlanAsync(RestoreDrillRequest request, CancellationToken ct)
     {
+        foreach (var (name, objective) in new[] { ("-MaxRto", request.MaxRto), ("-MaxRpo", request.MaxRpo) })
+            if (objective is { } span && span <= TimeSpan.Zero)
+                throw new InvalidBackupRequestException("InvalidObjective", $"{name} {span} is not an objective: give a positive time span (for example 04:00:00 for four hours).");
         using var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);
         var plans = new List<RestoreDrillPlan>();
         foreach (var collection in await RestoreDrillPlanner.CollectionsAsync(repository, request.Collection, ct).ConfigureAwait(false))
@@ -206,7 +209,7 @@ internal static class RestoreDrillRunner
     private static RestoreDrillOutcome Finish(RestoreDrillResult result, Stopwatch clock, IReadOnlyList<DrillCheck> checks, PsBackupException? error, RestoreDrillRequest request)
     {
         result.Duration = clock.Elapsed;
-        result.CheckList = checks.Select(c => new RestoreDrillCheck { Name = c.Name, Expected = c.Expected, Observed = c.Observed, Passed = c.Passed }).ToArray();
+        result.CheckList = new(checks.Select(c => new RestoreDrillCheck { Name = c.Name, Expected = c.Expected, Observed = c.Observed, Passed = c.Passed }));
         result.ChecksPassed = checks.Count(c => c.Passed);
         result.ChecksFailed = checks.Count(c => !c.Passed);
         var reasons = new List<string>();

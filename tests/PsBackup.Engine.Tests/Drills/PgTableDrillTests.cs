@@ -65,7 +65,7 @@ public sealed class PgTableDrillTests : IAsyncLifetime, IDisposable
         var scratch = await ScratchDatabasesAsync();
 
         var before = DateTimeOffset.UtcNow;
-        var outcome = Assert.Single(await _fx.DrillAsync(new RestoreDrillRequest("shop") { VerifyQuery = "SELECT count(*) = 1001 FROM public.orders" }));
+        var outcome = Assert.Single(await _fx.DrillAsync(new RestoreDrillRequest("shop") { VerifyQuery = "SELECT count(*) = 1001 FROM orders" }));
         var result = DrillSupport.AssertPassed(outcome, before, DateTimeOffset.UtcNow, full.EndTime);
         Assert.Equal(full.Id, result.BackupId);
         Assert.StartsWith("1001 rows, sum ", result.Check("rows of public.orders").Observed);

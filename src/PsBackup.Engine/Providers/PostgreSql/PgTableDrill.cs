@@ -94,7 +94,9 @@ internal static class PgTableDrill
                 checks.Add(new DrillCheck(PgVerifyQuery.CheckName, "a query on the scratch database", "a \\c line: a table drill has one database; leave it out", false));
             else
             {
-                await using var connection = await PgConnections.OpenAsync(builder, ct).ConfigureAwait(false);
+                // The caller's query runs as the caller would run it: the database's own search_path, not the restore's pg_catalog.
+                var plain = PgDestination.Resolve(target, scratch.Destination, restored.Credential);
+                await using var connection = await PgConnections.OpenAsync(plain, ct).ConfigureAwait(false);
                 checks.Add(await PgVerifyQuery.RunAsync(connection, query, ct).ConfigureAwait(false));
             }
         }

@@ -64,21 +64,24 @@ internal static class BackupMetrics
         foreach (var target in targets)
             text.Gauge("psbackup_target_info", "A target of a collection, with its kind.", 1, labels.Of(target));
 
-        // Backups: one listing gives counts and stored bytes; only the newest manifests are read.
-        var folders = (await repository.ScanBackupFoldersAsync(name, ct).ConfigureAwait(false)).Where(f => f.Committed).ToList();
+        // Backups: one listing of the backup folders (not of their artifacts) and a manifest check each; only the newest manifests are read.
+        var store = repository.Store;
+        var folders = new List<string>();
+        foreach (var id in await store.ListFolderNamesAsync(RepositoryKeys.Backups(name), ct).ConfigureAwait(false))
+            if (BackupId.IsValid(id) && await store.StatAsync(RepositoryKeys.Manifest(name, id), ct).ConfigureAwait(false) != null)
+                folders.Add(id);
         text.Gauge("psbackup_backups", "Committed backups of the collection.", folders.Count, labels.Of());
-        text.Gauge("psbackup_backups_full", "Committed full backups of the collection.", folders.Count(f => BackupId.TypeOf(f.Id) == BackupType.Full), labels.Of());
-        text.Gauge("psbackup_stored_bytes", "Bytes the collection's committed backups occupy in the repository.", folders.Sum(f => f.StoredBytes), labels.Of());
+        text.Gauge("psbackup_backups_full", "Committed full backups of the collection.", folders.Count(f => BackupId.TypeOf(f) == BackupType.Full), labels.Of());
         var newestOfTarget = new Dictionary<string, (BackupManifest Manifest, TargetRecord Record)>(StringComparer.Ordinal);
         for (var i = folders.Count - 1; i >= 0 && i >= folders.Count - TargetLookBack && newestOfTarget.Count < targets.Length; i--)
         {
-            var manifest = await repository.ReadManifestAsync(name, folders[i].Id, ct).ConfigureAwait(false);
+            var manifest = await repository.ReadManifestAsync(name, folders[i], ct).ConfigureAwait(false);
             if (i == folders.Count - 1)
             {
                 text.Gauge("psbackup_last_success_timestamp_seconds", "End of the newest committed backup.", Seconds(manifest.EndTime), labels.Of());
                 text.Gauge("psbackup_last_backup_duration_seconds", "Duration of the newest committed backup.", (manifest.EndTime - manifest.StartTime).TotalSeconds, labels.Of());
                 text.Gauge("psbackup_last_backup_size_bytes", "Data bytes captured by the newest committed backup.", manifest.Targets.Sum(t => t.Artifacts.Sum(a => a.Size)), labels.Of());
-                text.Gauge("psbackup_last_backup_stored_bytes", "Bytes the newest committed backup stored in the repository.", folders[i].StoredBytes, labels.Of());
+                text.Gauge("psbackup_last_backup_stored_bytes", "Bytes the newest committed backup's artifacts occupy in the repository.", manifest.Targets.Sum(t => t.Artifacts.Sum(a => a.StoredSize)), labels.Of());
                 text.Gauge("psbackup_last_backup_full", "1 when the newest committed backup is a full backup.", manifest.Type == BackupType.Full ? 1 : 0, labels.Of());
             }
             foreach (var record in manifest.Targets.Where(t => t.Status == TargetStatus.Complete))
@@ -91,7 +94,7 @@ internal static class BackupMetrics
                 text.Gauge("psbackup_target_last_size_bytes", "Data bytes of the target in that backup.", found.Record.Artifacts.Sum(a => a.Size), labels.Of(target));
             }
 
-        await RunMetricsAsync(repository, name, labels, folders.Count > 0 ? BackupId.TimeOf(folders[^1].Id) : null, text, ct).ConfigureAwait(false);
+        await RunMetricsAsync(repository, name, labels, folders.Count > 0 ? BackupId.TimeOf(folders[^1]) : null, text, ct).ConfigureAwait(false);
         await LockMetricsAsync(repository, name, labels, now, text, ct).ConfigureAwait(false);
         await DrillMetricsAsync(repository, name, labels, text, ct).ConfigureAwait(false);
         await KindMetricsAsync(repository, definition, targets, labels, request, now, text, ct).ConfigureAwait(false);

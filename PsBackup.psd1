@@ -37,6 +37,8 @@
         'Set-BackupCollection'
         'Test-DrEnvironment'
         'Start-Failover'
+        'Get-BackupRun'
+        'Export-BackupMetrics'
         'Invoke-RestoreDrill'
         'Get-RestoreDrill'
     )

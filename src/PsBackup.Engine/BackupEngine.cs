@@ -47,11 +47,43 @@ public sealed class BackupEngine(EngineOptions? options = null)
         RestoreRunner.RunAsync(request, progress, ct);
 
     public IAsyncEnumerable<ArtifactVerification> TestBackupAsync(VerifyRequest request, IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>
-        BackupVerifier.RunAsync(request, progress, ct);
+        JournaledRuns.RunAsync(request.Repository, request.Collection, f => f.Collection, RunOperation.Verify, BackupVerifier.RunAsync(request, progress, ct),
+            (record, findings) =>
+            {
+                var failed = findings.Where(f => f.Status != VerificationStatus.Ok).ToList();
+                record.BackupId = request.Id;
+                record.Bytes = findings.Where(f => f.Status == VerificationStatus.Ok).Sum(f => f.SizeBytes);
+                record.Items = findings.Count;
+                record.FailedItems = failed.Count;
+                // Damage found is a failed verification, however much else was intact.
+                if (failed.Count > 0)
+                {
+                    record.Outcome = RunOutcome.Failed;
+                    record.ErrorId = "BackupVerificationFailed";
+                    record.Message = $"{failed.Count} of {findings.Count} item(s) {failed[0].Status}: {failed[0].Message}";
+                }
+            }, progress, ct);
 
     /// <summary>Copy-Backup: one result per backup considered, oldest first.</summary>
     public IAsyncEnumerable<CopyOutcome> CopyBackupAsync(CopyRequest request, IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>
-        new BackupCopier(_options).RunAsync(request, progress, ct);
+        JournaledRuns.RunAsync(request.Source, request.Collection, o => o.Result.Collection, RunOperation.Copy, new BackupCopier(_options).RunAsync(request, progress, ct),
+            (record, outcomes) =>
+            {
+                var failed = outcomes.Where(o => o.Error != null || o.Result.Status == CopyStatus.Failed).ToList();
+                record.Target = request.Destination.ToString();
+                record.Bytes = outcomes.Sum(o => o.Result.BytesCopied);
+                record.Items = outcomes.Count;
+                record.FailedItems = failed.Count;
+                record.Outcome = JournaledRuns.OutcomeOf(outcomes.Count, failed.Count);
+                if (failed.FirstOrDefault() is { } first)
+                {
+                    record.ErrorId = first.Error?.ErrorId ?? "CopyFailed";
+                    record.Message = first.Error?.Message ?? first.Result.Message;
+                }
+                // The newest backup the destination now holds: DR copy lag is the source's newest minus this.
+                if (outcomes.Where(o => o.Result.Status != CopyStatus.Failed && o.Result.LogRange == null).Select(o => BackupIdTime(o.Result.BackupId)).Max() is { } newest)
+                    (record.Facts ??= [])["newestCopiedBackupTimestampSeconds"] = newest.ToUnixTimeMilliseconds() / 1000.0;
+            }, progress, ct);
 
     /// <summary>Get-BackupStorageLifecycle: PsBackup's bucket lifecycle rules for an S3 repository.</summary>
     public Task<StorageLifecycle> GetStorageLifecycleAsync(RepositoryAddress? repository, CancellationToken ct = default) =>
@@ -86,7 +118,27 @@ public sealed class BackupEngine(EngineOptions? options = null)
 
     /// <summary>Invoke-RestoreDrill: each target restored into a scratch place, checked, timed and removed; the evidence recorded in the repository.</summary>
     public IAsyncEnumerable<RestoreDrillOutcome> InvokeRestoreDrillAsync(RestoreDrillRequest request, IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>
-        RestoreDrillRunner.RunAsync(request, progress, ct);
+        JournaledRuns.RunAsync(request.Repository, request.Collection, o => o.Result.Collection, RunOperation.Drill, RestoreDrillRunner.RunAsync(request, progress, ct),
+            (record, outcomes) =>
+            {
+                var failed = outcomes.Where(o => o.Error != null || o.Result.Status != DrillStatus.Passed).ToList();
+                record.BackupId = outcomes.Count > 0 ? outcomes[0].Result.BackupId : null;
+                record.Items = outcomes.Count;
+                record.FailedItems = failed.Count;
+                record.Outcome = JournaledRuns.OutcomeOf(outcomes.Count, failed.Count);
+                if (failed.FirstOrDefault() is { } first)
+                {
+                    record.ErrorId = first.Error?.ErrorId ?? (first.Result.ErrorId.Length > 0 ? first.Result.ErrorId : "DrillFailed");
+                    record.Message = first.Error?.Message ?? first.Result.Reason;
+                }
+                if (outcomes.Count > 0)
+                {
+                    // The collection's recovery time: its slowest target's restore.
+                    (record.Facts ??= [])["restoreDurationSeconds"] = outcomes.Max(o => o.Result.RestoreDuration.TotalSeconds);
+                    if (outcomes.Where(o => o.Result.DataLoss != null).Select(o => o.Result.DataLoss!.Value.TotalSeconds).DefaultIfEmpty(double.NaN).Max() is var loss && !double.IsNaN(loss))
+                        record.Facts["dataLossSeconds"] = loss;
+                }
+            }, progress, ct);
 
     /// <summary>Get-RestoreDrill (and the DR checks and metrics): the recorded drills, one result per drilled target, oldest first.</summary>
     public Task<RestoreDrillRecords> GetRestoreDrillsAsync(RestoreDrillQuery query, CancellationToken ct = default) =>
@@ -118,5 +170,21 @@ public sealed class BackupEngine(EngineOptions? options = null)
     /// <summary>Applies retention under the collection's lock, deleting only the approved backup ids the fresh plan also deletes.</summary>
     public IAsyncEnumerable<RetentionDecision> ApplyRetentionAsync(RetentionRequest request, IReadOnlySet<string> approved,
         IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>
-        new RetentionRunner(_options).ApplyAsync(request, approved, progress, ct);
+        JournaledRuns.RunAsync(request.Repository, request.Collection, d => d.Collection, RunOperation.Retention, new RetentionRunner(_options).ApplyAsync(request, approved, progress, ct),
+            (record, decisions) =>
+            {
+                var deleted = decisions.Where(d => d.Deleted).ToList();
+                record.Items = deleted.Count;
+                record.Bytes = deleted.Sum(d => d.StoredBytes);
+            }, progress, ct);
+
+    private static DateTimeOffset? BackupIdTime(string id) => Repository.BackupId.IsValid(id) ? Repository.BackupId.TimeOf(id) : null;
+
+    /// <summary>Get-BackupRun: the recorded runs of the matching collections, oldest first.</summary>
+    public Task<BackupRunRecords> GetRunsAsync(RunQuery query, CancellationToken ct = default) =>
+        RunHistory.QueryAsync(query, ct);
+
+    /// <summary>Export-BackupMetrics: the repository's state in the Prometheus text exposition format.</summary>
+    public async Task<string> ExportMetricsAsync(Metrics.MetricsRequest request, IProgress<BackupProgress>? progress = null, CancellationToken ct = default) =>
+        (await Metrics.BackupMetrics.CollectAsync(request, progress, ct).ConfigureAwait(false)).ToString();
 }

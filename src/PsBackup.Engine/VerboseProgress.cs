@@ -8,6 +8,9 @@ namespace PsBackup.Engine;
 public interface IVerboseProgress : IProgress<BackupProgress>
 {
     void Verbose(string message);
+
+    /// <summary>Something the user should know that did not fail the operation (the cmdlets write it with WriteWarning).</summary>
+    void Warning(string message) => Verbose("WARNING: " + message);
 }
 
 internal static class VerboseProgressExtensions
@@ -16,5 +19,11 @@ internal static class VerboseProgressExtensions
     public static void Verbose(this IProgress<BackupProgress>? progress, string message)
     {
         if (progress is IVerboseProgress sink) sink.Verbose(message);
+    }
+
+    /// <summary>Sends a warning when the sink takes messages.</summary>
+    public static void Warning(this IProgress<BackupProgress>? progress, string message)
+    {
+        if (progress is IVerboseProgress sink) sink.Warning(message);
     }
 }

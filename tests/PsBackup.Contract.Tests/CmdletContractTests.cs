@@ -44,6 +44,7 @@ public sealed class CmdletContractTests(ModuleUnderTest module)
         "Get-BackupTargetStatus",
         "Get-BackupRecoveryWindow", "Get-BackupArchiveCommand",
         "Invoke-RetentionPolicy", "Set-Backup", "Set-BackupCollection",
+        "Get-BackupRun", "Export-BackupMetrics",
         "Invoke-RestoreDrill", "Get-RestoreDrill",
         "Test-DrEnvironment", "Start-Failover",
     ];
@@ -94,6 +95,8 @@ public sealed class CmdletContractTests(ModuleUnderTest module)
                     Assert.True(name == "System.Void", $"{cmdlet} writes nothing; its [OutputType] names {name}.");
                 else if (name == "System.Boolean")
                     Assert.True(cmdlet.Type.GetProperty("Quiet") != null, $"{cmdlet} declares a bool output but has no -Quiet.");
+                else if (cmdlet.Name == "Export-BackupMetrics")
+                    Assert.True(name == "System.String", $"{cmdlet} writes Prometheus text (a string); its [OutputType] names {name}.");
                 else
                     Assert.True(name != null && abstractions.Contains(name), $"{cmdlet}'s [OutputType] names {name}, which is not a public type of PsBackup.Abstractions.dll.");
             }

@@ -9,8 +9,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # package on Debian 12), redis-server (with redis-tools: redis-check-rdb) and openssl (the Redis TLS
 # test makes a certificate) for the tests; acl (setfacl: the file-tree fidelity tests set POSIX
 # ACLs); zstd, restic, pigz for the benchmarks; Node.js and npm for the S3 and MongoDB-wire peers.
+# prometheus (with promtool) and prometheus-node-exporter for the monitoring tests (issue 17).
 # A fresh Debian 12 has none of them.
-apt_pkgs=(postgresql-15 redis-server zstd restic pigz openssl acl)
+apt_pkgs=(postgresql-15 redis-server zstd restic pigz openssl acl prometheus prometheus-node-exporter)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == "install ok installed" ]] || missing+=("$p")

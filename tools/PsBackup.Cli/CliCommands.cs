@@ -35,6 +35,9 @@ internal static class CliCommands
              a failed copy exits 1 so PostgreSQL retries, later it is skipped with a warning; copy --archived-log-only fills it)
           copy NAME --to REPOSITORY [--id ID] [--all-archived-log | --archived-log-only]
           recovery-window [NAME]
+          runs [NAME] [--failed] [--last N]        the run journal (Get-BackupRun)
+          metrics [NAME]... [--path FILE.prom | --listen HOST:PORT]
+            (Prometheus text: to stdout, to FILE atomically (node_exporter textfile collector), or served on /metrics)
           mongo-data generate|digest|drop mongodb://HOST:PORT/DATABASE [--collection NAME --documents N --size BYTES]   (test and benchmark data)
         The passphrase of encrypted collections comes from PSBACKUP_PASSPHRASE (or --passphrase-file).
         """;
@@ -57,7 +60,7 @@ internal static class CliCommands
 
     private static readonly JsonSerializerOptions JsonOptions = new() { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
     private static readonly HashSet<string> Switches = ["incremental", "encrypt", "force", "end-of-archive", "no-xattrs", "use-ctime", "numeric-owner", "skip-xattrs",
-        "all-archived-log", "archived-log-only"];
+        "all-archived-log", "archived-log-only", "failed"];
 
     public static async Task<int> RunAsync(string[] argv)
     {
@@ -180,6 +183,27 @@ internal static class CliCommands
                 case "recovery-window":
                     foreach (var window in await engine.GetRecoveryWindowsAsync(new RecoveryWindowQuery { Repository = repository, Collection = args.Positional.FirstOrDefault() }, ct))
                         Print(window);
+                    return 0;
+                case "runs":
+                    var runs = await engine.GetRunsAsync(new RunQuery
+                    {
+                        Repository = repository,
+                        Collection = args.Positional.FirstOrDefault(),
+                        Failed = args.Flag("failed"),
+                        Last = args.Option("last") is { } last ? int.Parse(last, System.Globalization.CultureInfo.InvariantCulture) : null,
+                    }, ct);
+                    runs.Runs.ForEach(Print);
+                    runs.Damaged.ForEach(e => Console.Error.WriteLine($"error: {e.ErrorId}: {e.Message}"));
+                    return runs.Damaged.Count > 0 ? 1 : 0;
+                case "metrics":
+                    var metrics = new Engine.Metrics.MetricsRequest { Repository = repository, Collections = args.Positional };
+                    if (args.Option("listen") is { } listen)
+                        return await MetricsServer.RunAsync(engine, metrics, listen, ct);
+                    var text = await engine.ExportMetricsAsync(metrics, null, ct);
+                    if (args.Option("path") is { } path)
+                        await Engine.Metrics.MetricsFile.WriteAsync(path, text, ct);
+                    else
+                        Console.Write(text);
                     return 0;
                 case "mongo-data":
                     return await MongoData.RunAsync(args, ct);

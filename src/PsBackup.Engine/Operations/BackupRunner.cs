@@ -16,7 +16,24 @@ internal sealed class BackupRunner(EngineOptions options)
 {
     private static readonly string Tool = $"PsBackup {typeof(BackupRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]}";
 
-    public async Task<BackupRunResult> RunAsync(BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken ct)
+    /// <summary>One backup, recorded in the collection's run journal however it ends (succeeded, partial, failed, cancelled).</summary>
+    public Task<BackupRunResult> RunAsync(BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken ct) =>
+        JournaledRuns.RunAsync(request.Repository, request.Collection, RunOperation.Backup, () => RunUnrecordedAsync(request, progress, ct), (record, result) =>
+        {
+            record.BackupId = result.Backup.Id;
+            record.Bytes = result.Backup.SizeBytes;
+            record.StoredBytes = result.Backup.StoredBytes;
+            record.Items = result.Backup.TargetCount;
+            record.FailedItems = result.Failures.Count;
+            if (result.Failures.Count > 0)
+            {
+                record.Outcome = RunOutcome.Partial;
+                record.ErrorId = result.Failures[0].Error.ErrorId;
+                record.Message = result.Failures[0].Error.Message;
+            }
+        }, progress, ct);
+
+    private async Task<BackupRunResult> RunUnrecordedAsync(BackupRequest request, IProgress<BackupProgress>? progress, CancellationToken ct)
     {
         Names.Validate(request.Collection, "Collection");
         using var repository = await CollectionAccess.OpenRepositoryAsync(request.Repository, ct).ConfigureAwait(false);

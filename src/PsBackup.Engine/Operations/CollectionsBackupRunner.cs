@@ -85,5 +85,7 @@ internal sealed class CollectionsBackupRunner(EngineOptions options)
         public void Report(BackupProgress value) => inner.Report(value with { Collection = collection, Activity = $"{collection}: {value.Activity}" });
 
         public void Verbose(string message) => inner.Verbose($"[{collection}] {message}");
+
+        public void Warning(string message) => inner.Warning($"[{collection}] {message}");
     }
 }

@@ -115,6 +115,8 @@ public sealed class BackupRepository : IDisposable
                 await Store.DeleteAsync(entry.Key, ct).ConfigureAwait(false);
         await Store.DeletePrefixAsync(RepositoryKeys.Backups(name), ct).ConfigureAwait(false);
         await Store.DeletePrefixAsync(RepositoryKeys.Drills(name), ct).ConfigureAwait(false); // the drills' evidence goes with its backups
+        await Store.DeletePrefixAsync(RepositoryKeys.Runs(name), ct).ConfigureAwait(false); // and the run journal with its totals
+        await Store.DeletePrefixAsync(RepositoryKeys.RunTotals(name), ct).ConfigureAwait(false);
         await Store.DeleteAsync(RepositoryKeys.Definition(name), ct).ConfigureAwait(false);
     }
 

@@ -103,7 +103,7 @@ internal sealed class CollectionLock : IAsyncDisposable
     public static Task<LockRecord?> PeekAsync(IObjectStore store, string collection, CancellationToken ct) =>
         TryReadAsync(store, RepositoryKeys.Lock(collection), ct);
 
-    private static async Task<LockRecord?> TryReadAsync(IObjectStore store, string key, CancellationToken ct)
+    internal static async Task<LockRecord?> TryReadAsync(IObjectStore store, string key, CancellationToken ct)
     {
         try
         {

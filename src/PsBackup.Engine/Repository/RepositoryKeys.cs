@@ -24,6 +24,10 @@ internal static class RepositoryKeys
     public static string Drills(string collection) => $"collections/{C(collection)}/drills/";
     public static string Drills(string collection, string id) => $"collections/{C(collection)}/drills/{B(id)}/";
     public static string Drill(string collection, string id, string drillId) => $"collections/{C(collection)}/drills/{B(id)}/{D(drillId)}.json";
+    public static string Runs(string collection) => $"collections/{C(collection)}/runs/";
+    public static string Run(string collection, RunRecordName name) => $"collections/{C(collection)}/runs/{name.Name}.json";
+    public static string RunTotals(string collection) => $"collections/{C(collection)}/run-totals/";
+    public static string RunTotal(string collection, DateTimeOffset through) => $"collections/{C(collection)}/run-totals/{RunTotalsDocument.NameOf(through)}.json";
 
     private static string C(string collection)
     {

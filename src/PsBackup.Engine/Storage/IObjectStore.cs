@@ -34,6 +34,20 @@ public interface IObjectStore : IDisposable
     Task DeleteAsync(string key, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Names of the folders directly below <paramref name="prefix"/> (a key ending in '/') that
+    /// hold objects, in ordinal order, without listing what is inside them (the metrics count
+    /// backups this way). By default derived from a full listing; a store with folders lists them directly.
+    /// </summary>
+    async Task<List<string>> ListFolderNamesAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        await foreach (var entry in ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+            if (entry.Key.IndexOf('/', prefix.Length) is var slash and > 0)
+                names.Add(entry.Key[prefix.Length..slash]);
+        return [.. names];
+    }
+
+    /// <summary>
     /// Folders directly below <paramref name="prefix"/> that hold no object (a writer killed between
     /// creating a folder and its first object leaves one on a disk), as entries of size 0 whose key
     /// ends with '/'. Stores without folders (S3) have none.

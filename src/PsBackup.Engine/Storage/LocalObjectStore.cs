@@ -98,6 +98,15 @@ public sealed class LocalObjectStore : IObjectStore
         return Task.CompletedTask;
     }
 
+    /// <summary>Sub-directories by name (one directory read); an empty one left by a killed writer is listed too (readers check for a manifest).</summary>
+    public Task<List<string>> ListFolderNamesAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var directory = PathOf(ObjectKey.ValidatePrefix(prefix).TrimEnd('/'));
+        var names = Directory.Exists(directory) ? new DirectoryInfo(directory).EnumerateDirectories().Select(d => d.Name).ToList() : [];
+        names.Sort(StringComparer.Ordinal);
+        return Task.FromResult(names);
+    }
+
     public async IAsyncEnumerable<ObjectEntry> ListEmptyFoldersAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var directory = PathOf(ObjectKey.ValidatePrefix(prefix).TrimEnd('/'));

@@ -43,7 +43,9 @@ public sealed class ArchiveCommandTests : IDisposable
         Assert.Equal(0, process.ExitCode);
         Assert.Equal(["archive-log", "--repository", repository, "--repository", "s3://dr/orders", "--collection", "orders-pitr",
             "--passphrase-file", "/etc/psbackup/pass phrase", "pg_wal/000000010000000000000003", "000000010000000000000003"], printed);
-        Assert.Equal(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"], line.Environment);
+        // The endpoint variable is named only where one is in use (CI sets it for s3rver; AWS needs none).
+        string[] aws = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"];
+        Assert.Equal(string.IsNullOrEmpty(Environment.GetEnvironmentVariable("PSBACKUP_S3_ENDPOINT")) ? aws : [.. aws, "PSBACKUP_S3_ENDPOINT"], line.Environment);
     }
 
     [Fact]

@@ -58,7 +58,7 @@ internal sealed class TemporaryRedisServer(string program, string folder, DrillS
         var config = Path.Combine(folder, "redis.conf");
         for (var attempt = 1; ; attempt++)
         {
-            _port = FreePort();
+            _port = LoopbackPorts.Free("the drill's redis-server");
             await File.WriteAllLinesAsync(config, [
                 $"port {_port}", "bind 127.0.0.1", "protected-mode yes", $"dir \"{folder}\"", "dbfilename dump.rdb",
                 "appendonly no", "save \"\"", "daemonize no", $"logfile \"{Path.Combine(folder, "redis.log")}\"", "databases 256",
@@ -115,25 +115,6 @@ internal sealed class TemporaryRedisServer(string program, string folder, DrillS
         var file = Path.Combine(folder, "redis.log");
         var text = File.Exists(file) ? File.ReadAllText(file) : "(no log)";
         return text.Length > 2000 ? text[^2000..] : text;
-    }
-
-    private static int FreePort()
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            var port = RandomNumberGenerator.GetInt32(20000, 32768);
-            try
-            {
-                using var listener = new TcpListener(IPAddress.Loopback, port);
-                listener.Start();
-                return port;
-            }
-            catch (SocketException)
-            {
-                // taken: try another
-            }
-        }
-        throw new TargetUnavailableException("No free local port below 32768 was found for the drill's redis-server.");
     }
 
     public override async ValueTask DisposeAsync()

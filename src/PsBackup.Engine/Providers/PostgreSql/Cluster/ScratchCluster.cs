@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
 using PsBackup.Engine.Errors;
@@ -76,7 +75,7 @@ internal sealed class ScratchCluster(string folder, PostgreSqlClusterTarget targ
 
         for (var attempt = 1; ; attempt++)
         {
-            _port = FreePort();
+            _port = LoopbackPorts.Free("the drill's PostgreSQL server");
             _server = Launch(postgres, uid, gid, hba, ident);
             var up = await WaitPromotedAsync(ct).ConfigureAwait(false);
             if (up) break;
@@ -150,25 +149,6 @@ internal sealed class ScratchCluster(string folder, PostgreSqlClusterTarget targ
             }
             await Task.Delay(50, ct).ConfigureAwait(false);
         }
-    }
-
-    private static int FreePort()
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            var port = RandomNumberGenerator.GetInt32(20000, 32768);
-            try
-            {
-                using var listener = new TcpListener(IPAddress.Loopback, port);
-                listener.Start();
-                return port;
-            }
-            catch (SocketException)
-            {
-                // taken: try another
-            }
-        }
-        throw new TargetUnavailableException("No free local port below 32768 was found for the drill's PostgreSQL server.");
     }
 
     public override async ValueTask DisposeAsync()

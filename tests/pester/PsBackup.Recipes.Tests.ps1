@@ -210,7 +210,7 @@ Describe 'docs/recipes' {
 
         $failover = Invoke-Recipe Invoke-DrWorkflow.ps1 (@('-Phase', 'Emergency', '-Execute') + $common)
         $failover.ExitCode | Should -Be 0 -Because $failover.Output
-        $failover.Output | Should -Match 'Promote cache: Done'
+        $failover.Output | Should -Match "Promote cache Done: promoted $([regex]::Escape($replica.Endpoint))"
         Get-Role $replica.Port | Should -Be 'master'
         @(Get-Backup -Collection cache -Repository $site -ErrorAction Stop).Count | Should -Be 2   # the new chain's full backup
         ((redis-cli -p $replica.Port get k20) -join '') | Should -Be 'v20'

@@ -219,6 +219,6 @@ Describe 'docs/recipes' {
         $null = New-BackupTarget -Path (Join-Path $TestDrive 'src-files') -Name files | New-BackupCollection -Name docs -Repository $site -ErrorAction Stop
         $noReplica = Invoke-Recipe Invoke-DrWorkflow.ps1 @('-Phase', 'Emergency', '-Collection', 'docs', '-Repository', $site, '-DrRepository', $drSite)
         $noReplica.ExitCode | Should -Be 1 -Because $noReplica.Output
-        $noReplica.Output | Should -Match "Target 'files' is of kind \S+, which cannot fail over"
+        $noReplica.Output | Should -Match "Collection 'docs' has no target whose servers replicate"
     }
 }

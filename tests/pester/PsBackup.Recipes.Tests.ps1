@@ -100,11 +100,14 @@ Describe 'docs/recipes' {
 
     It 'Invoke-RegionalCopy: copies to the second repository and validates the copy there; exit 0; a corrupt copy exits 1' {
         $region2 = Join-Path $TestDrive 'region2'
+        $null = Invoke-Backup -Name db, files -Repository $repository -ErrorAction Stop   # run alone too, each has a backup to copy
         $run = Invoke-Recipe Invoke-RegionalCopy.ps1 @('-Collection', 'db,files', '-Repository', $repository, '-DestinationRepository', $region2)
         $run.ExitCode | Should -Be 0 -Because $run.Output
         $run.Output | Should -Match 'db: copy \S+ verified'
         foreach ($name in 'db', 'files') {
-            (@(Get-Backup -Collection $name -Repository $region2 -ErrorAction Stop).Id -join ',') | Should -Be (@(Get-Backup -Collection $name -Repository $repository -ErrorAction Stop).Id -join ',')
+            $primaryIds = @(Get-Backup -Collection $name -Repository $repository -ErrorAction Stop).Id
+            $primaryIds | Should -Not -BeNullOrEmpty
+            (@(Get-Backup -Collection $name -Repository $region2 -ErrorAction Stop).Id -join ',') | Should -Be ($primaryIds -join ',')
             (Get-BackupRun -Collection $name -Operation Copy -Last 1 -Repository $repository -ErrorAction Stop).Outcome | Should -Be 'Succeeded'
         }
         $again = Invoke-Recipe Invoke-RegionalCopy.ps1 @('-Collection', 'db', '-Repository', $repository, '-DestinationRepository', $region2)
@@ -125,6 +128,7 @@ Describe 'docs/recipes' {
 
     It 'Invoke-RegionalCopy -ValidateOnly: a copy behind the primary by more than -MaxLag exits 1, within -MaxLag it warns' {
         $region2 = Join-Path $TestDrive 'region2-lag'
+        $null = Invoke-Backup -Name files -Repository $repository -ErrorAction Stop
         $run = Invoke-Recipe Invoke-RegionalCopy.ps1 @('-Collection', 'files', '-Repository', $repository, '-DestinationRepository', $region2)
         $run.ExitCode | Should -Be 0 -Because $run.Output
         $null = Invoke-Backup -Name files -Repository $repository -ErrorAction Stop

@@ -113,9 +113,10 @@ Describe 'docs/recipes' {
         $again = Invoke-Recipe Invoke-RegionalCopy.ps1 @('-Collection', 'db', '-Repository', $repository, '-DestinationRepository', $region2)
         $again.ExitCode | Should -Be 0 -Because $again.Output
         $again.Output | Should -Match 'db: 0 backup\(s\) copied'
-        # One artifact of the copy damaged at rest (backups/<id>/<target>/<artifact>): the regional validation reads it.
-        $artifact = Get-ChildItem -LiteralPath (Join-Path $region2 'collections' 'db' 'backups') -Recurse -File |
-            Where-Object { $_.Directory.Parent.Parent.Name -eq 'backups' -and $_.Length -gt 16 } | Select-Object -First 1
+        # One artifact of the copy's newest backup damaged at rest (backups/<id>/<target>/<artifact>): the regional validation reads it.
+        $copyLatest = Get-Backup -Collection db -Latest -Repository $region2 -ErrorAction Stop
+        $artifact = Get-ChildItem -LiteralPath (Join-Path $region2 'collections' 'db' 'backups' $copyLatest.Id) -Recurse -File |
+            Where-Object { $_.Directory.Parent.Name -eq $copyLatest.Id -and $_.Length -gt 16 } | Select-Object -First 1
         $artifact | Should -Not -BeNullOrEmpty
         $bytes = [System.IO.File]::ReadAllBytes($artifact.FullName)
         $bytes[8] = $bytes[8] -bxor 0xFF

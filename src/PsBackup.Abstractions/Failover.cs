@@ -3,7 +3,7 @@ namespace PsBackup;
 /// <summary>How one step of Start-Failover ended.</summary>
 public enum FailoverStepStatus { Done, Skipped, Refused, Failed }
 
-/// <summary>One step of Start-Failover (Assess, BeforePromote, Promote, Verify, Repoint, AfterPromote, Backup), written as it ends.</summary>
+/// <summary>One step of Start-Failover (Assess, BeforePromote, Reassess, Promote, Verify, Repoint, AfterPromote, Backup), written as it ends.</summary>
 public sealed class FailoverStep
 {
     public string Step { get; set; } = "";

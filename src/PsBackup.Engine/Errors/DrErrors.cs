@@ -4,7 +4,7 @@ namespace PsBackup.Engine.Errors;
 public sealed class FailoverFailedException(string message, Exception? inner = null)
     : PsBackupException("FailoverFailed", ErrorKind.InvalidData, message, inner);
 
-/// <summary>Start-Failover refused: the promotion would lose more than -MaxDataLoss (or an unknown amount); nothing was changed.</summary>
+/// <summary>Start-Failover refused: the promotion would lose more than -MaxDataLoss (or an unknown amount), at the assessment (nothing was changed) or at the re-assessment after -BeforePromote (nothing was promoted).</summary>
 public sealed class FailoverDataLossException(string message)
     : PsBackupException("FailoverDataLossTooHigh", ErrorKind.InvalidData, message);
 

@@ -54,7 +54,10 @@ internal sealed class FailoverRunner(EngineOptions options)
         var hook = new FailoverHookContext(collection, a.Target.Name, a.OldPrimary, plan.NewPrimary, a.Estimate.Bytes);
         var credential = request.Credentials.For(a.Target.Name);
         if (request.BeforePromote != null)
+        {
             await HookAsync("BeforePromote", request.BeforePromote, hook, $"nothing was promoted: {a.OldPrimary} is still the target's primary and {plan.NewPrimary} still a replica", Step, ct).ConfigureAwait(false);
+            a = await ReassessAsync(request, a, Step, ct).ConfigureAwait(false);
+        }
 
         await StepAsync("Promote", () => a.Replication.PromoteAsync(a.Target, plan.NewPrimary, credential, ct),
             $"promoted {plan.NewPrimary}", $"the promotion of {plan.NewPrimary} failed; the collection still points at {a.OldPrimary}", Step).ConfigureAwait(false);
@@ -173,6 +176,45 @@ internal sealed class FailoverRunner(EngineOptions options)
             ["estimatedDataLossBytes"] = a.Estimate.Bytes,
         });
         await repository.WriteCollectionDocumentAsync(name, document, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// -BeforePromote may have fenced the old primary or stopped its writers, and time has passed: the standby
+    /// may have caught up or the primary written more. Replication is read again and the loss re-estimated
+    /// just before promoting, under the same limit; refused (unless -Force), nothing is promoted.
+    /// </summary>
+    private static async Task<Assessment> ReassessAsync(FailoverRequest request, Assessment a, Func<string, FailoverStepStatus, string, FailoverStep> step, CancellationToken ct)
+    {
+        var collection = a.Scope.Name;
+        var newPrimary = a.Plan.NewPrimary;
+        var state = $"nothing was promoted and collection '{collection}' still points at {a.OldPrimary}; what -BeforePromote did is not undone";
+        ReplicaState standby;
+        DataLossEstimate estimate;
+        try
+        {
+            var credential = request.Credentials.For(a.Target.Name);
+            var servers = await a.Replication.GetReplicationAsync(a.Target, credential, ct).ConfigureAwait(false);
+            standby = ChooseStandby(request with { Standby = newPrimary }, a.Target, servers);
+            estimate = await a.Replication.EstimateDataLossAsync(a.Scope, a.Target, servers, standby, credential, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is PsBackupException or IOException)
+        {
+            step("Reassess", FailoverStepStatus.Failed, $"{e.Message} State: {state}.");
+            throw new FailoverFailedException($"Start-Failover stopped at step Reassess (after -BeforePromote): {e.Message} State: {state}.", e) { TargetObject = collection };
+        }
+        var refuse = estimate.Bytes == null || estimate.Bytes > request.MaxDataLossBytes;
+        var detail = $"after -BeforePromote: {estimate.Basis}; estimated data loss {Bytes(estimate.Bytes)} (limit {request.MaxDataLossBytes} bytes; {Bytes(a.Estimate.Bytes)} at the assessment)";
+        if (refuse && !request.Force)
+        {
+            step("Reassess", FailoverStepStatus.Refused, $"{detail}; {state}");
+            throw new FailoverDataLossException(
+                $"After -BeforePromote, failing over target '{a.Target.Name}' of collection '{collection}' to {newPrimary} would lose {Bytes(estimate.Bytes)}, more than -MaxDataLoss {request.MaxDataLossBytes} bytes " +
+                $"({estimate.Basis}; the assessment before the hook estimated {Bytes(a.Estimate.Bytes)}). State: {state}. " +
+                "Let the replica catch up and run Start-Failover again, raise -MaxDataLoss, or accept the loss with -Force.") { TargetObject = collection };
+        }
+        step("Reassess", FailoverStepStatus.Done, detail + (refuse ? "; accepted with -Force" : ""));
+        var plan = a.Plan with { EstimatedDataLossBytes = estimate.Bytes, Basis = SecretMasker.Hide(estimate.Basis), WouldRefuse = refuse };
+        return a with { Standby = standby, Estimate = estimate, Plan = plan };
     }
 
     private static async Task StepAsync(string name, Func<Task> work, string done, string failedState, Func<string, FailoverStepStatus, string, FailoverStep> step)

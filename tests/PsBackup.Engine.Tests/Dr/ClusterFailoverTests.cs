@@ -131,9 +131,14 @@ public sealed class ClusterFailoverTests : IDisposable
         });
         Assert.True(error == null, error?.Message + "\n" + string.Join("\n", steps));
         Assert.True(fenced);
-        Assert.Equal(["Assess", "BeforePromote", "Promote", "Verify", "Repoint", "AfterPromote", "Backup"], steps.Select(s => s.Step));
+        Assert.Equal(["Assess", "BeforePromote", "Reassess", "Promote", "Verify", "Repoint", "AfterPromote", "Backup"], steps.Select(s => s.Step));
         Assert.All(steps, s => Assert.Equal(FailoverStepStatus.Done, s.Status));
-        Assert.Equal(0, summary!.EstimatedDataLossBytes);
+        // Re-read after the hook fenced the primary: measured against the archive now, still nothing lost.
+        Assert.Contains($"primary {PrimaryEndpoint} at", steps[0].Detail);
+        Assert.Contains($"after -BeforePromote: primary {PrimaryEndpoint} does not answer", steps[2].Detail);
+        Assert.Contains("0 bytes at the assessment", steps[2].Detail);
+        Assert.Contains("does not answer", summary!.DataLossBasis);
+        Assert.Equal(0, summary.EstimatedDataLossBytes);
         Assert.Equal(PrimaryEndpoint, summary.OldPrimary);
         Assert.Equal(StandbyEndpoint, summary.NewPrimary);
         Assert.True(summary.FailoverTime > TimeSpan.Zero && summary.FailoverTime < summary.EndTime - summary.StartTime + TimeSpan.FromSeconds(1));
@@ -191,6 +196,43 @@ public sealed class ClusterFailoverTests : IDisposable
         Assert.Contains("Nothing was changed", error!.Message);
         var step = Assert.Single(steps);
         Assert.Equal(("Assess", FailoverStepStatus.Refused), (step.Step, step.Status));
+        Assert.True(await _standby.ScalarAsync<bool>("SELECT pg_is_in_recovery()"));
+        Assert.False(await _primary.ScalarAsync<bool>("SELECT pg_is_in_recovery()"));
+        Assert.Equal(json, CollectionJson());
+        Assert.Single(await _fx.Engine.GetBackupsAsync(new BackupQuery { Repository = _fx.Repository, Collection = Collection }));
+    }
+
+    [Fact]
+    public async Task The_loss_is_reassessed_after_BeforePromote_and_refused_when_the_primary_wrote_more_meanwhile()
+    {
+        await StartAsync();
+        var json = CollectionJson();
+        var (steps, summary, error) = await FailoverAsync(r => r with
+        {
+            MaxDataLossBytes = 1000,
+            // Assessed at 0 bytes; then, inside the hook, the standby stops receiving and the primary writes on.
+            BeforePromote = async (_, _) =>
+            {
+                await _standby.ExecuteAsync("ALTER SYSTEM SET primary_conninfo = ''");
+                await _standby.ExecuteAsync("SELECT pg_reload_conf()");
+                var clock = Stopwatch.StartNew();
+                while (await _standby.ScalarAsync<long>("SELECT count(*) FROM pg_stat_wal_receiver") > 0)
+                {
+                    if (clock.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException("the standby kept receiving");
+                    await Task.Delay(50);
+                }
+                await _primary.ExecuteAsync("INSERT INTO t SELECT generate_series(100, 5000)");
+            },
+        });
+        Assert.Null(summary);
+        Assert.Equal("FailoverDataLossTooHigh", Assert.IsType<FailoverDataLossException>(error).ErrorId);
+        Assert.StartsWith("After -BeforePromote", error!.Message);
+        Assert.Contains("the assessment before the hook estimated 0 bytes", error.Message);
+        Assert.Contains("nothing was promoted", error.Message);
+        Assert.Equal([("Assess", FailoverStepStatus.Done), ("BeforePromote", FailoverStepStatus.Done), ("Reassess", FailoverStepStatus.Refused)],
+            steps.Select(s => (s.Step, s.Status)));
+        Assert.Contains("estimated data loss 0 bytes", steps[0].Detail);
+        Assert.Matches(@"estimated data loss \d+ bytes \(limit 1000 bytes; 0 bytes at the assessment\)", steps[2].Detail);
         Assert.True(await _standby.ScalarAsync<bool>("SELECT pg_is_in_recovery()"));
         Assert.False(await _primary.ScalarAsync<bool>("SELECT pg_is_in_recovery()"));
         Assert.Equal(json, CollectionJson());

@@ -20,6 +20,20 @@ public sealed class TimelineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_server_archiving_with_an_empty_archive_command_is_refused_at_once_instead_of_waiting_forever()
+    {
+        var primary = await ThrowawayCluster.CreateAsync(_fx.Temp.Combine("empty"), "");
+        _clusters.Add(primary);
+        await _fx.NewCollectionAsync("empty", targets: primary.Target("pg"));
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var error = await Assert.ThrowsAnyAsync<PsBackup.Engine.Errors.PsBackupException>(() =>
+            _fx.Engine.InvokeBackupAsync(new BackupRequest("empty") { Repository = _fx.Repository }, ct: limit.Token));
+        Assert.Equal("WalArchivingOff", error.ErrorId);
+        Assert.Contains("empty archive_command", error.Message);
+        Assert.Empty(await _fx.Engine.GetBackupsAsync(new BackupQuery { Collection = "empty", Repository = _fx.Repository }));
+    }
+
+    [Fact]
     public async Task Restore_to_a_point_after_a_promotion_follows_the_new_timeline()
     {
         var primary = await ThrowawayCluster.CreateAsync(_fx.Temp.Combine("primary"), ThrowawayCluster.ArchiveCommand(_fx.Repository, "tl"));

@@ -97,6 +97,10 @@ internal sealed class ClusterProvider : EngineKind<PostgreSqlClusterTarget>, IIn
         if (server.ArchiveMode == "off")
             throw new WalArchivingOffException($"PostgreSQL {target.Host}:{target.Port} has archive_mode = off, so WAL between backups would be lost. " +
                                                $"Set in postgresql.conf (then restart): {ArchiveCommandHint(context)}");
+        // archive_mode on with nothing to archive: PostgreSQL keeps the WAL and pg_backup_stop would wait for it forever.
+        if (server.ArchiveCommand is "" && string.IsNullOrEmpty(server.ArchiveLibrary))
+            throw new WalArchivingOffException($"PostgreSQL {target.Host}:{target.Port} has archive_mode = {server.ArchiveMode} but an empty archive_command, so no WAL reaches the " +
+                                               $"collection and the base backup would wait for it forever. Set in postgresql.conf (then reload): {ArchiveCommandHint(context)}");
         if (server.ArchiveCommand is { } command && !((command.Contains("archive-wal", StringComparison.Ordinal) || command.Contains("archive-log", StringComparison.Ordinal)) && command.Contains(context.Session.Manifest.Collection, StringComparison.Ordinal)))
             context.Warn($"archive_command ('{command}') does not seem to archive into collection '{context.Session.Manifest.Collection}'; the backup fails if the WAL does not arrive there. Expected: {ArchiveCommandHint(context)}");
         var archive = new WalArchive(context.Session.Repository.Store, context.Session.Manifest.Collection);

@@ -5,7 +5,8 @@ using PsBackup.Engine.Errors;
 namespace PsBackup.Engine.Providers.PostgreSql.Cluster;
 
 /// <summary>What a cluster backup needs to know of the server, and the WAL switch an incremental forces.</summary>
-internal sealed record ClusterServer(long WalSegmentSize, int ServerVersion, string SystemIdentifier, string ArchiveMode, string? ArchiveCommand, bool InRecovery)
+internal sealed record ClusterServer(long WalSegmentSize, int ServerVersion, string SystemIdentifier, string ArchiveMode, string? ArchiveCommand, bool InRecovery,
+    string? ArchiveLibrary = null)
 {
     public static async Task<ClusterServer> ReadAsync(PostgreSqlClusterTarget target, NetworkCredential? credential, CancellationToken ct)
     {
@@ -19,12 +20,13 @@ internal sealed record ClusterServer(long WalSegmentSize, int ServerVersion, str
                        current_setting('server_version_num')::int,
                        current_setting('archive_mode'),
                        (SELECT setting FROM pg_settings WHERE name = 'archive_command'),
-                       pg_is_in_recovery()
+                       pg_is_in_recovery(),
+                       (SELECT setting FROM pg_settings WHERE name = 'archive_library')
                 """, connection);
             await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await reader.ReadAsync(ct).ConfigureAwait(false);
             var server = new ClusterServer(reader.GetInt64(0), reader.GetInt32(1), "", reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetBoolean(4));
+                reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetBoolean(4), reader.IsDBNull(5) ? null : reader.GetString(5));
             await reader.DisposeAsync().ConfigureAwait(false);
             return server with { SystemIdentifier = await SystemIdentifierAsync(connection, ct).ConfigureAwait(false) };
         }

@@ -6,7 +6,7 @@
     Author               = 'PsBackup contributors'
     CompanyName          = 'PsBackup'
     Copyright            = '(c) PsBackup contributors. MIT License.'
-    Description          = 'Backup and disaster recovery for file trees, PostgreSQL (tables, or whole clusters with point-in-time recovery) and Redis: verified, atomic, incremental backups into local or S3 repositories, as PowerShell pipeline objects.'
+    Description          = 'Backup and disaster recovery for file trees, PostgreSQL (tables, or whole clusters with point-in-time recovery), Redis and MongoDB: verified, atomic, incremental backups into local or S3 repositories, restore drills with measured RTO/RPO, DR environment checks, backup-aware failover and Prometheus metrics, as PowerShell pipeline objects.'
     PowerShellVersion    = '7.4'
     # Only our two assemblies live in the module root. The engine and its third-party
     # dependencies load from Dependencies/ through an isolated AssemblyLoadContext, so they are
@@ -50,7 +50,7 @@
             # Gallery metadata (Compress-PSResource / Publish-PSResource turn it into the .nuspec).
             # No ProjectUri/LicenseUri: the project has no public address yet; the licence text
             # (LICENSE, MIT) and CHANGELOG.md ship inside the package.
-            Tags         = @('Backup', 'Restore', 'DisasterRecovery', 'PostgreSQL', 'PITR', 'Redis', 'S3', 'Linux', 'PSEdition_Core')
+            Tags         = @('Backup', 'Restore', 'DisasterRecovery', 'PostgreSQL', 'PITR', 'Redis', 'MongoDB', 'S3', 'Prometheus', 'Failover', 'Linux', 'PSEdition_Core')
             ReleaseNotes = 'See CHANGELOG.md in the module folder. 0.1.0: first version; the WAL archiver ships in archiver/ (Get-BackupArchiveCommand).'
         }
     }

@@ -102,6 +102,12 @@ internal static class JournaledRuns
         }
         if (!Names.IsValid(record.Collection))
             return; // a wildcard or a name the operation itself refused: there is no journal to write to
+        if (error is RepositoryFormatException)
+        {
+            // Written by a newer PsBackup: this version changes nothing in it, its journal included.
+            progress.Verbose($"No run recorded for collection '{record.Collection}': {SecretMasker.Hide(error.Message)}");
+            return;
+        }
         try
         {
             // The run's own token may be cancelled (Ctrl+C): the record of a cancelled run is still written.

@@ -85,6 +85,8 @@ internal static class RestoreDrillRunner
             var outcome = await DrillTargetAsync(request, backup, targets, step, drillId, progress, ct).ConfigureAwait(false);
             outcomes.Add(outcome);
         }
+        // Stopped (Ctrl+C) after its last check: the run was abandoned, so it leaves no evidence, as a stop during it does.
+        ct.ThrowIfCancellationRequested();
         await RecordAsync(backup, request, drillId, start, outcomes, ct).ConfigureAwait(false);
         foreach (var outcome in outcomes) yield return outcome;
     }

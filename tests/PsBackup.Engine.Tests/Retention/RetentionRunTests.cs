@@ -135,7 +135,10 @@ public sealed class RetentionRunTests : IDisposable
         Assert.Equal([chains.Inc1.Id, chains.Full1.Id], applied.Where(d => d.Deleted).Select(d => d.BackupId));
         var after = await KeysAsync(store);
         Assert.DoesNotContain(after, k => k.Contains(chains.Full1.Id) || k.Contains(chains.Inc1.Id));
-        Assert.Equal(before.Where(k => !k.Contains(chains.Full1.Id) && !k.Contains(chains.Inc1.Id)), after);
+        // Besides the deletions, the run's own record in the collection's journal.
+        var journaled = Assert.Single(after, k => !before.Contains(k));
+        Assert.Matches("^collections/ret/runs/[0-9TZ.]+_retention_succeeded_[0-9a-f]{8}\\.json$", journaled);
+        Assert.Equal(before.Where(k => !k.Contains(chains.Full1.Id) && !k.Contains(chains.Inc1.Id)), after.Where(k => k != journaled));
         await AssertRestorableAsync(repository, chains, chains.Inc2b);
     }
 

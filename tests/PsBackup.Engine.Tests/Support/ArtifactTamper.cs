@@ -5,7 +5,7 @@ using Newtonsoft.Json.Linq;
 namespace PsBackup.Engine.Tests.Support;
 
 /// <summary>
-/// Rewrites the plaintext of an artifact of an unencrypted brotli backup and reseals its manifest
+/// Rewrites the plaintext of an artifact of an unencrypted zstd or brotli backup and reseals its manifest
 /// (sizes, SHA-256s, digest) as someone with write access to the repository can: every check of the
 /// repository then passes, and only a comparison with what the backup recorded elsewhere can tell.
 /// </summary>
@@ -18,20 +18,8 @@ public static class ArtifactTamper
         var manifest = Tamper.Read(manifestPath);
         var record = (JObject)manifest["targets"]!.Single(t => (string)t["name"]! == target)["artifacts"]!.Single(a => (string)a["name"]! == artifact);
         var path = Path.Combine(folder, (string)record["path"]!);
-        if (!path.EndsWith(".br", StringComparison.Ordinal)) throw new InvalidOperationException($"{path}: only unencrypted brotli artifacts are rewritten here.");
-        byte[] plain;
-        using (var input = new BrotliStream(File.OpenRead(path), CompressionMode.Decompress))
-        using (var buffer = new MemoryStream())
-        {
-            input.CopyTo(buffer);
-            plain = buffer.ToArray();
-        }
-        var edited = edit(plain);
-        using (var output = new MemoryStream())
-        {
-            using (var brotli = new BrotliStream(output, CompressionLevel.Fastest, leaveOpen: true)) brotli.Write(edited);
-            File.WriteAllBytes(path, output.ToArray());
-        }
+        var edited = edit(ReadPlain(path));
+        WritePlain(path, edited);
         var stored = File.ReadAllBytes(path);
         record["size"] = edited.Length;
         record["sha256"] = Convert.ToHexString(SHA256.HashData(edited)).ToLowerInvariant();
@@ -39,6 +27,39 @@ public static class ArtifactTamper
         record["storedSha256"] = Convert.ToHexString(SHA256.HashData(stored)).ToLowerInvariant();
         Tamper.Write(manifestPath, manifest, reseal: true);
     }
+
+    /// <summary>The plaintext of an unencrypted zstd (.zst) or brotli (.br) object.</summary>
+    public static byte[] ReadPlain(string path)
+    {
+        using var input = Codec(path) == ".zst"
+            ? new PsBackup.Engine.Repository.ZstdFrameReadStream(File.OpenRead(path), 1)
+            : (Stream)new BrotliStream(File.OpenRead(path), CompressionMode.Decompress);
+        using var buffer = new MemoryStream();
+        input.CopyTo(buffer);
+        return buffer.ToArray();
+    }
+
+    /// <summary>Replaces the object with <paramref name="plain"/>, compressed as its name says.</summary>
+    public static void WritePlain(string path, byte[] plain)
+    {
+        using var output = new MemoryStream();
+        if (Codec(path) == ".zst")
+        {
+            using var frames = new PsBackup.Engine.Repository.ZstdFrameWriteStream(output, 1);
+            frames.Write(plain);
+            frames.Complete();
+        }
+        else
+        {
+            using var brotli = new BrotliStream(output, CompressionLevel.Fastest, leaveOpen: true);
+            brotli.Write(plain);
+        }
+        File.WriteAllBytes(path, output.ToArray());
+    }
+
+    private static string Codec(string path) => Path.GetExtension(path) is var codec && codec is ".zst" or ".br"
+        ? codec
+        : throw new InvalidOperationException($"{path}: only unencrypted zstd or brotli objects are rewritten here.");
 
     /// <summary>Removes the first line for which <paramref name="drop"/> holds (text artifacts: JSON lines, text COPY).</summary>
     public static byte[] DropLine(byte[] text, Func<string, bool> drop)

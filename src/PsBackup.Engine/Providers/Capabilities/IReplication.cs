@@ -58,7 +58,7 @@ public sealed record ReplicaState(string Endpoint, ReplicaRole Role, bool Reacha
     /// <summary>The ErrorId of the failure that made the server unreachable (TargetUnavailable …); empty when it answered.</summary>
     public string ErrorId { get; init; } = "";
 
-    /// <summary>The server's own word for its role where <see cref="Role"/> is coarser (MongoDB's "standalone", "arbiter"); else the role in lower case.</summary>
+    /// <summary>The server's own word for its role where <see cref="Role"/> is coarser (a server that calls itself "standalone" or "arbiter"); else the role in lower case.</summary>
     public string RoleName { get => _roleName ?? Role.ToString().ToLowerInvariant(); init => _roleName = value; }
 
     private readonly string? _roleName;

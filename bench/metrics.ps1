@@ -2,16 +2,18 @@
 # One real backup per collection (the newest, whose manifest is read); 999 older backup folders and
 # 999 older run records per collection are copies of the real ones under older names: the export
 # lists them (counts, stored bytes, run counters) but reads only the newest documents, as it does
-# for real. Usage: dotnet pwsh bench/metrics.ps1 [-Collections 100] [-Backups 1000] [-Rounds 5]
-param([int]$Collections = 100, [int]$Backups = 1000, [int]$Rounds = 5)
+# for real. Usage: dotnet pwsh bench/metrics.ps1 [-Collections 100] [-Backups 1000] [-Rounds 5] [-Keep <folder>]
+# -Keep: build the repository in that folder once and keep it; a later run with the same folder only times the export.
+param([int]$Collections = 100, [int]$Backups = 1000, [int]$Rounds = 5, [string]$Keep)
 $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path $PSScriptRoot '../out/PsBackup/0.1.0/PsBackup.psd1')
-$work = Join-Path ([IO.Path]::GetTempPath()) "psbackup-bench-metrics-$PID"
+$work = if ($Keep) { $Keep } else { Join-Path ([IO.Path]::GetTempPath()) "psbackup-bench-metrics-$PID" }
 $repository = Join-Path $work 'repo'
+$reuse = $Keep -and (Test-Path (Join-Path $work 'complete'))
 $source = New-Item -ItemType Directory -Force (Join-Path $work 'src')
 Set-Content (Join-Path $source 'a.txt') ('x' * 4096)
 try {
-    foreach ($i in 1..$Collections) {
+    if (-not $reuse) { foreach ($i in 1..$Collections) {
         $name = 'c{0:d3}' -f $i
         New-BackupCollection -Name $name -Target (New-BackupTarget -Path $source -Name files) -Repository $repository | Out-Null
         $backup = Invoke-Backup -Name $name -Repository $repository
@@ -33,16 +35,23 @@ try {
             [IO.File]::Copy($record.FullName, (Join-Path $runs $runName))
         }
     }
+    if ($Keep) { Set-Content (Join-Path $work 'complete') 'generated' } }
     $objects = (Get-ChildItem -Recurse -File $repository).Count
+    # Elapsed time and the CPU time (all threads of this process) each export used: on a shared, loaded machine the second says what it costs.
+    $self = [Diagnostics.Process]::GetCurrentProcess()
+    $cpu = [Collections.Generic.List[double]]::new()
     $times = foreach ($round in 1..$Rounds) {
+        $self.Refresh(); $before = $self.TotalProcessorTime
         (Measure-Command { $script:text = Export-BackupMetrics -Repository $repository -ErrorAction Stop }).TotalSeconds
+        $self.Refresh(); $cpu.Add(($self.TotalProcessorTime - $before).TotalSeconds)
     }
     $samples = ($text -split "`n" | Where-Object { $_ -and -not $_.StartsWith('#') }).Count
     $backupsSeen = ($text -split "`n" | Where-Object { $_ -like 'psbackup_backups{*' } | ForEach-Object { [double]($_ -split ' ')[-1] } | Measure-Object -Sum).Sum
     "collections=$Collections backups/collection=$Backups objects=$objects samples=$samples backups_in_metrics=$backupsSeen"
     "export seconds per round: $(($times | ForEach-Object { $_.ToString('0.000') }) -join ' ')"
     "median: $((($times | Sort-Object)[[int][math]::Floor($Rounds / 2)]).ToString('0.000')) s"
+    "CPU seconds per round: $(($cpu | ForEach-Object { $_.ToString('0.000') }) -join ' ')"
 }
 finally {
-    Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue
+    if (-not $Keep) { Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue }
 }

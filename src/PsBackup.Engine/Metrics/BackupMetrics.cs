@@ -18,6 +18,9 @@ internal static class BackupMetrics
     /// <summary>How many manifests back to look for a target's newest complete backup.</summary>
     private const int TargetLookBack = 10;
 
+    /// <summary>How many collections are read at once.</summary>
+    private const int Parallelism = 8;
+
     /// <summary>How many copy records back to look for each destination's newest copy.</summary>
     private const int CopyLookBack = 50;
 
@@ -35,25 +38,41 @@ internal static class BackupMetrics
             if (!definitions.Exists(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase)))
                 throw new CollectionNotFoundException(name, repository.Location);
 
+        // Collections are read in parallel (their reads are independent and mostly wait on storage), bounded;
+        // samples and warnings are then emitted in collection-name order, as a sequential export would.
+        var ordered = definitions.OrderBy(d => d.Name, StringComparer.Ordinal).ToList();
+        var results = new (PrometheusText Text, string? Warning)[ordered.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, ordered.Count), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct },
+            async (i, token) => results[i] = await CollectCollectionAsync(repository, ordered[i], request, now, token).ConfigureAwait(false)).ConfigureAwait(false);
         var text = new PrometheusText();
-        foreach (var definition in definitions.OrderBy(d => d.Name, StringComparer.Ordinal))
+        foreach (var (collection, warning) in results)
         {
-            var labels = new Labels(definition.Name, repository.Location);
-            try
-            {
-                var collection = new PrometheusText();
-                await CollectOneAsync(repository, definition, labels, request, now, collection, ct).ConfigureAwait(false);
-                Merge(text, collection);
-                text.Gauge("psbackup_collection_up", "1 when the collection's metrics were read, 0 when reading them failed (see the exporter's warnings).", 1, labels.Of());
-            }
-            catch (Exception e) when (e is PsBackupException or IOException or UnauthorizedAccessException)
-            {
-                progress.Warning($"Metrics of collection '{definition.Name}' not read: {SecretMasker.Hide(e.Message)}");
-                text.Gauge("psbackup_collection_up", "1 when the collection's metrics were read, 0 when reading them failed (see the exporter's warnings).", 0, labels.Of());
-            }
+            if (warning != null) progress.Warning(warning);
+            Merge(text, collection);
         }
         text.Gauge("psbackup_metrics_timestamp_seconds", "When these metrics were computed.", Seconds(now), ("repository", repository.Location));
         return text;
+    }
+
+    /// <summary>One collection's samples, ending with psbackup_collection_up; when it cannot be read, only that (0) and the warning to log.</summary>
+    private static async Task<(PrometheusText, string?)> CollectCollectionAsync(BackupRepository repository, CollectionDefinition definition,
+        MetricsRequest request, DateTimeOffset now, CancellationToken ct)
+    {
+        const string UpHelp = "1 when the collection's metrics were read, 0 when reading them failed (see the exporter's warnings).";
+        var labels = new Labels(definition.Name, repository.Location);
+        var text = new PrometheusText();
+        try
+        {
+            await CollectOneAsync(repository, definition, labels, request, now, text, ct).ConfigureAwait(false);
+            text.Gauge("psbackup_collection_up", UpHelp, 1, labels.Of());
+            return (text, null);
+        }
+        catch (Exception e) when (e is PsBackupException or IOException or UnauthorizedAccessException)
+        {
+            text = new PrometheusText();
+            text.Gauge("psbackup_collection_up", UpHelp, 0, labels.Of());
+            return (text, $"Metrics of collection '{definition.Name}' not read: {SecretMasker.Hide(e.Message)}");
+        }
     }
 
     private static async Task CollectOneAsync(BackupRepository repository, CollectionDefinition definition, Labels labels, MetricsRequest request,
@@ -64,12 +83,10 @@ internal static class BackupMetrics
         foreach (var target in targets)
             text.Gauge("psbackup_target_info", "A target of a collection, with its kind.", 1, labels.Of(target));
 
-        // Backups: one listing of the backup folders (not of their artifacts) and a manifest check each; only the newest manifests are read.
-        var store = repository.Store;
-        var folders = new List<string>();
-        foreach (var id in await store.ListFolderNamesAsync(RepositoryKeys.Backups(name), ct).ConfigureAwait(false))
-            if (BackupId.IsValid(id) && await store.StatAsync(RepositoryKeys.Manifest(name, id), ct).ConfigureAwait(false) != null)
-                folders.Add(id);
+        // Backups: committed ones are the folders holding a manifest, found by one listing (a folder
+        // listing and an existence check each on a disk); only the newest manifests are read.
+        var folders = (await repository.Store.ListFoldersHoldingAsync(RepositoryKeys.Backups(name), RepositoryKeys.ManifestName, ct).ConfigureAwait(false))
+            .Where(BackupId.IsValid).ToList();
         text.Gauge("psbackup_backups", "Committed backups of the collection.", folders.Count, labels.Of());
         text.Gauge("psbackup_backups_full", "Committed full backups of the collection.", folders.Count(f => BackupId.TypeOf(f) == BackupType.Full), labels.Of());
         var newestOfTarget = new Dictionary<string, (BackupManifest Manifest, TargetRecord Record)>(StringComparer.Ordinal);

@@ -83,12 +83,12 @@ public sealed class BackupRepository : IDisposable
 
     public async IAsyncEnumerable<CollectionDefinition> ListCollectionsAsync([EnumeratorCancellation] CancellationToken ct)
     {
-        await foreach (var entry in Store.ListAsync(RepositoryKeys.CollectionsPrefix, ct).ConfigureAwait(false))
+        // The folders holding a definition, without listing the backups inside them (on a disk).
+        foreach (var name in await Store.ListFoldersHoldingAsync(RepositoryKeys.CollectionsPrefix, RepositoryKeys.DefinitionName, ct).ConfigureAwait(false))
         {
-            var parts = entry.Key.Split('/');
             // A folder that is not a valid collection name was not made by PsBackup: not a collection.
-            if (parts.Length == 3 && parts[2] == RepositoryKeys.DefinitionName && Names.IsValid(parts[1]))
-                yield return await GetCollectionAsync(parts[1], ct).ConfigureAwait(false);
+            if (Names.IsValid(name))
+                yield return await GetCollectionAsync(name, ct).ConfigureAwait(false);
         }
     }
 

@@ -35,16 +35,19 @@ public interface IObjectStore : IDisposable
 
     /// <summary>
     /// Names of the folders directly below <paramref name="prefix"/> (a key ending in '/') that
-    /// hold objects, in ordinal order, without listing what is inside them (the metrics count
-    /// backups this way). By default derived from a full listing; a store with folders lists them directly.
+    /// directly hold an object named <paramref name="name"/>, in ordinal order, without listing
+    /// their other objects (the metrics count committed backups, those with a manifest, this way).
+    /// By default derived from one full listing (one request per 1,000 keys on S3); a store with
+    /// folders lists them and checks each for the object.
     /// </summary>
-    async Task<List<string>> ListFolderNamesAsync(string prefix, CancellationToken cancellationToken)
+    async Task<List<string>> ListFoldersHoldingAsync(string prefix, string name, CancellationToken cancellationToken)
     {
-        var names = new SortedSet<string>(StringComparer.Ordinal);
+        var names = new List<string>();
         await foreach (var entry in ListAsync(prefix, cancellationToken).ConfigureAwait(false))
-            if (entry.Key.IndexOf('/', prefix.Length) is var slash and > 0)
+            if (entry.Key.IndexOf('/', prefix.Length) is var slash and > 0 && entry.Key.AsSpan(slash + 1).SequenceEqual(name))
                 names.Add(entry.Key[prefix.Length..slash]);
-        return [.. names];
+        names.Sort(StringComparer.Ordinal);
+        return names;
     }
 
     /// <summary>

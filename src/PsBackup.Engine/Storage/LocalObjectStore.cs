@@ -99,10 +99,15 @@ public sealed class LocalObjectStore : IObjectStore
     }
 
     /// <summary>Sub-directories by name (one directory read); an empty one left by a killed writer is listed too (readers check for a manifest).</summary>
-    public Task<List<string>> ListFolderNamesAsync(string prefix, CancellationToken cancellationToken)
+    public Task<List<string>> ListFoldersHoldingAsync(string prefix, string name, CancellationToken cancellationToken)
     {
+        // One directory listing and one existence check per folder, never a listing of the folders' contents.
         var directory = PathOf(ObjectKey.ValidatePrefix(prefix).TrimEnd('/'));
-        var names = Directory.Exists(directory) ? new DirectoryInfo(directory).EnumerateDirectories().Select(d => d.Name).ToList() : [];
+        var names = new List<string>();
+        if (Directory.Exists(directory))
+            foreach (var folder in Directory.EnumerateDirectories(directory))
+                if (File.Exists(System.IO.Path.Join(folder, name)))
+                    names.Add(System.IO.Path.GetFileName(folder));
         names.Sort(StringComparer.Ordinal);
         return Task.FromResult(names);
     }

@@ -93,6 +93,27 @@ public sealed class ObjectStoreContractTests : IDisposable
         Assert.Equal(["many-not/x"], await KeysAsync(store, "many-"));
     }
 
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task Folders_holding_a_name_are_those_with_that_object_directly_inside(string kind)
+    {
+        // How the metrics count committed backups: an unfinished folder (artifacts, no manifest), a
+        // manifest one level too deep, a temporary write and a look-alike name are not counted.
+        var store = await StoreAsync(kind);
+        await store.PutAsync("b/2/manifest.json", "m"u8.ToArray(), default);
+        await store.PutAsync("b/2/t/data", "d"u8.ToArray(), default);
+        await store.PutAsync("b/1/manifest.json", "m"u8.ToArray(), default);
+        await store.PutAsync("b/3/t/data", "d"u8.ToArray(), default);
+        await store.PutAsync("b/4/t/manifest.json", "m"u8.ToArray(), default);
+        await store.PutAsync("b/5/manifest.json.old", "m"u8.ToArray(), default);
+        await using (var unfinished = await store.OpenWriteAsync("b/6/manifest.json", default))
+            unfinished.Write("m"u8);
+        await store.PutAsync("b-not/7/manifest.json", "m"u8.ToArray(), default);
+
+        Assert.Equal(["1", "2"], await store.ListFoldersHoldingAsync("b/", "manifest.json", default));
+        Assert.Empty(await store.ListFoldersHoldingAsync("none/", "manifest.json", default));
+    }
+
     [Fact]
     public async Task Large_objects_stream_as_multipart_uploads_with_bounded_parts()
     {

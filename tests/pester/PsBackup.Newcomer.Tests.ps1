@@ -262,11 +262,17 @@ Describe 'A newcomer''s first hour' {
             $root = Get-PsBackupRepoRoot
         }
 
-        It 'the module manifest does not advertise MongoDB, which PsBackup does not back up yet' {
+        It 'the module manifest advertises exactly the engines New-BackupTarget describes' {
             $manifest = Import-PowerShellDataFile -LiteralPath (Get-PsBackupModuleManifest)
-            $manifest.Description | Should -Not -BeNullOrEmpty
-            $manifest.Description | Should -Not -Match 'Mongo'
-            $manifest.PrivateData.PSData.Tags | Should -Not -Contain 'MongoDB'
+            $parameters = (Get-Command New-BackupTarget -ErrorAction Stop).Parameters.Keys
+            $engines = @{ PostgreSQL = 'PostgreSql'; Redis = 'RedisEndpoint'; MongoDB = 'MongoDb' }
+            foreach ($engine in $engines.Keys) {
+                $parameters | Should -Contain $engines[$engine]
+                $manifest.Description | Should -Match $engine
+                $manifest.PrivateData.PSData.Tags | Should -Contain $engine
+            }
+            $manifest.PrivateData.PSData.Tags | Should -Not -Contain 'MySQL'
+            $manifest.Description | Should -Not -Match 'MySQL|SQL Server|Oracle'
         }
 
         It 'README warns, before the retention command that deletes, that it deletes' {

@@ -133,30 +133,26 @@ public sealed class RedisDrillTests : IDisposable
     }
 
     [Fact]
-    public async Task Cancelled_while_its_server_loads_the_drill_stops_it_and_removes_the_folder()
+    public async Task Cancelled_while_its_server_runs_the_drill_stops_it_and_removes_the_folder()
     {
-        using (var redis = _source.Connect()) RedisData.FillMany(redis.GetDatabase(0), "bulk:", 600_000); // enough that loading the RDB outlasts the watcher's scan of /proc
+        using (var redis = _source.Connect()) RedisData.FillMany(redis.GetDatabase(0), "bulk:", 60_000);
         await _fx.NewCollectionAsync("cancel", targets: RedisTestSupport.Target("cancel", _source.Endpoint));
         await RedisTestSupport.BackupAsync(_fx, "cancel");
         var folders = DrillSupport.ScratchFolders();
         var processes = DrillProcesses();
+        // Stopped when the drill reports its checks, i.e. once its own server has loaded the RDB (deterministic, unlike racing a scan of /proc).
         using var cts = new CancellationTokenSource();
-        var watcher = Task.Run(async () =>
+        var serverRan = false;
+        var progress = new SynchronousProgress(p =>
         {
-            while (!cts.IsCancellationRequested)
-            {
-                if (DrillProcesses().Except(processes).Any())
-                {
-                    cts.Cancel();
-                    return true;
-                }
-                await Task.Delay(5);
-            }
-            return false;
+            if (!p.Status.StartsWith("Checking target", StringComparison.Ordinal)) return;
+            // redis-server renames its process title, so a scan of /proc cannot see it: its log in the new scratch folder says it ran.
+            serverRan = DrillSupport.ScratchFolders().Except(folders).Any(f => File.Exists(Path.Combine(f, "redis.log")) && new FileInfo(Path.Combine(f, "redis.log")).Length > 0);
+            cts.Cancel();
         });
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _fx.DrillAsync(new RestoreDrillRequest("cancel"), ct: cts.Token));
-        Assert.True(await watcher, "the drill was not cancelled while its server ran");
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _fx.DrillAsync(new RestoreDrillRequest("cancel"), progress, cts.Token));
+        Assert.True(serverRan, "the drill's own redis-server was not running when it was stopped");
         Assert.Empty(DrillSupport.ScratchFolders().Except(folders)); // other tests' drills may run beside this one
         Assert.Empty(DrillProcesses().Except(processes));
         Assert.Empty(await _fx.RecordedAsync("cancel"));
@@ -197,4 +193,10 @@ public sealed class RedisDrillTests : IDisposable
         }
         return output.ToArray();
     }
+}
+
+/// <summary>An IProgress that runs its handler on the reporting thread (Progress&lt;T&gt; posts it to the pool, too late to act on).</summary>
+internal sealed class SynchronousProgress(Action<BackupProgress> handler) : IProgress<BackupProgress>
+{
+    public void Report(BackupProgress value) => handler(value);
 }

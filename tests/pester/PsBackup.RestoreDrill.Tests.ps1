@@ -268,7 +268,9 @@ INSERT INTO notes SELECT md5(g::text) FROM generate_series(1, 50) g;
             $d.BackupId | Should -Be $pgBackup.Id
             ($d.CheckList | Where-Object Name -eq 'rows of public.items').Observed | Should -BeLike '700 rows, sum *'
             ($d.CheckList | Where-Object Name -eq 'rows of public.notes').Observed | Should -BeLike '50 rows, sum *'
-            @($d.CheckList | Where-Object Name -like '*VerifyQuery*').Passed | Should -Be $true
+            $verify = @($d.CheckList | Where-Object Name -like '*VerifyQuery*')
+            $verify | Should -HaveCount 1
+            $verify[0].Passed | Should -BeTrue
             $d.RestoredTo | Should -Match 'psbackup_drill_'
             (Get-ScratchDatabase) -join ',' | Should -Be ($scratchBefore -join ',')
             Invoke-Sql $database 'SELECT count(*) FROM items' | Should -Be '700'

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using PsBackup.Engine.Providers.Capabilities;
 using PsBackup.Engine.Providers.Files.Native;
@@ -145,22 +146,32 @@ internal sealed class TreeComparison(TargetRestoreContext context, string destin
         using var file = NativeFile.TryOpenRead([.. root, (byte)'/', .. FsName.ToBytes(entry.Path), 0], out var errno);
         if (file == null) return $"cannot be opened: {NativeError.Describe(errno)}";
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[1 << 17];
-        var extents = entry.Extents ?? [0, entry.Size];
-        for (var i = 0; i < extents.Length; i += 2)
+        // A pooled buffer: a new 128 KiB array per file is a large-object allocation (1.3 GB of them for 10,000 files).
+        var buffer = ArrayPool<byte>.Shared.Rent(ReadSize);
+        try
         {
-            for (long done = 0; done < extents[i + 1];)
+            var extents = entry.Extents ?? [0, entry.Size];
+            for (var i = 0; i < extents.Length; i += 2)
             {
-                ct.ThrowIfCancellationRequested();
-                var n = RandomAccess.Read(file, buffer.AsSpan(0, (int)Math.Min(buffer.Length, extents[i + 1] - done)), extents[i] + done);
-                if (n == 0) return "shorter than indexed";
-                hash.AppendData(buffer, 0, n);
-                done += n;
+                for (long done = 0; done < extents[i + 1];)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    var n = RandomAccess.Read(file, buffer.AsSpan(0, (int)Math.Min(ReadSize, extents[i + 1] - done)), extents[i] + done);
+                    if (n == 0) return "shorter than indexed";
+                    hash.AppendData(buffer, 0, n);
+                    done += n;
+                }
             }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
         var sha = Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
         return sha == entry.Sha256 ? null : "content differs";
     }
+
+    private const int ReadSize = 1 << 17;
 
     private static DrillCheck Compare(string name, List<(FileEntry Expected, FileEntry Restored)> pairs, Func<FileEntry, FileEntry, string?> difference)
     {

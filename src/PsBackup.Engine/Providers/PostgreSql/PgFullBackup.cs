@@ -159,12 +159,20 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
     private static List<PgDataPart> Parts(PgTableDefinition table, string artifact)
     {
         if (table.PartitionKey != null) return []; // the rows are in the partitions
-        var blocks = table.Bytes / BlockSize;
-        var count = (int)Math.Clamp(table.Bytes / PartBytes, 1, MaxParts);
-        if (count == 1) return [new PgDataPart { Artifact = artifact }];
+        var parts = BlockRanges(table.Bytes);
+        if (parts.Count == 1) parts[0].Artifact = artifact;
+        else for (var i = 0; i < parts.Count; i++) parts[i].Artifact = $"{artifact}-{i + 1:D3}";
+        return parts;
+    }
+
+    /// <summary>Block ranges of about <see cref="PartBytes"/> covering a table of <paramref name="bytes"/>, the last open-ended (one part: the whole table).</summary>
+    internal static List<PgDataPart> BlockRanges(long bytes)
+    {
+        var blocks = bytes / BlockSize;
+        var count = (int)Math.Clamp(bytes / PartBytes, 1, MaxParts);
+        if (count == 1) return [new PgDataPart()];
         return Enumerable.Range(0, count).Select(i => new PgDataPart
         {
-            Artifact = $"{artifact}-{i + 1:D3}",
             FirstBlock = blocks * i / count,
             EndBlock = i == count - 1 ? null : blocks * (i + 1) / count,
         }).ToList();
@@ -175,7 +183,8 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
     internal static long PartBytes { get; set; } = 128L << 20;
     private const int MaxParts = 64;
 
-    private static string CopyCommand(PgTableDefinition table, PgDataPart part)
+    /// <summary>The COPY that reads one part of a table (all of it, or a block range), in the table's COPY format.</summary>
+    internal static string CopyCommand(PgTableDefinition table, PgDataPart part)
     {
         var columns = PgSql.ColumnList(table.StoredColumns.Select(c => c.Name));
         var name = PgSql.Table(table.Schema, table.Name);

@@ -74,11 +74,13 @@ internal static class PgTableDrill
 
         var builder = PgTableProvider.Session(PgDestination.Resolve(target, scratch.Destination, restored.Credential));
         var tables = schema.Tables.Where(t => t.PartitionKey == null).ToList();
-        var observed = new Dictionary<string, PgRowHash>(StringComparer.Ordinal);
-        await Workers.RunAsync(tables.OrderByDescending(t => t.Bytes), restored.ThrottleLimit, async (table, token) =>
+        var observed = tables.ToDictionary(t => t.QualifiedName, t => new PgRowHash(t.CopyFormat == "text"), StringComparer.Ordinal);
+        // A large table is read in block ranges on parallel connections, as the backup read it: the sum is order-independent, so the parts' sums add up.
+        var parts = await PartsAsync(builder, tables, ct).ConfigureAwait(false);
+        await Workers.RunAsync(parts.OrderByDescending(p => p.Bytes), restored.ThrottleLimit, async (work, token) =>
         {
-            var hash = await HashAsync(builder, table, token).ConfigureAwait(false);
-            lock (observed) observed[table.QualifiedName] = hash;
+            var hash = await HashAsync(builder, work.Table, work.Part, token).ConfigureAwait(false);
+            lock (observed) observed[work.Table.QualifiedName].Add(hash);
         }, ct).ConfigureAwait(false);
 
         var checks = tables.Select(t => Compare(t.QualifiedName, observed[t.QualifiedName], byName)).ToList();
@@ -117,13 +119,30 @@ internal static class PgTableDrill
             expected.Rows == observed.Rows && string.Equals(expected.Sum, PgRowHash.Format(observed.Sum), StringComparison.Ordinal));
     }
 
-    /// <summary>The table's stored columns read back with COPY in the format the backup used, hashed as the backup hashed them.</summary>
-    private static async Task<PgRowHash> HashAsync(NpgsqlConnectionStringBuilder builder, PgTableDefinition table, CancellationToken ct)
+    /// <summary>Each table's block ranges (<see cref="PgFullBackup.BlockRanges"/>) by its size in the scratch database, with the bytes each holds.</summary>
+    private static async Task<List<(PgTableDefinition Table, PgDataPart Part, long Bytes)>> PartsAsync(NpgsqlConnectionStringBuilder builder,
+        List<PgTableDefinition> tables, CancellationToken ct)
+    {
+        var parts = new List<(PgTableDefinition, PgDataPart, long)>();
+        await using var connection = await PgConnections.OpenAsync(builder, ct).ConfigureAwait(false);
+        foreach (var table in tables)
+        {
+            await using var command = new NpgsqlCommand("SELECT pg_catalog.pg_relation_size(pg_catalog.to_regclass($1))", connection);
+            command.Parameters.AddWithValue(PgSql.Table(table.Schema, table.Name));
+            var bytes = await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is long size ? size : 0;
+            var ranges = PgFullBackup.BlockRanges(bytes);
+            parts.AddRange(ranges.Select(part => (table, part, bytes / ranges.Count)));
+        }
+        return parts;
+    }
+
+    /// <summary>One part of a table's stored columns read back with COPY in the format the backup used, hashed as the backup hashed them.</summary>
+    private static async Task<PgRowHash> HashAsync(NpgsqlConnectionStringBuilder builder, PgTableDefinition table, PgDataPart part, CancellationToken ct)
     {
         await using var connection = await PgConnections.OpenAsync(builder, ct).ConfigureAwait(false);
         var text = table.CopyFormat == "text";
         var hash = new PgRowHash(text);
-        var command = $"COPY {PgSql.Table(table.Schema, table.Name)} ({PgSql.ColumnList(table.StoredColumns.Select(c => c.Name))}) TO STDOUT (FORMAT {(text ? "text" : "binary")})";
+        var command = PgFullBackup.CopyCommand(table, part);
         if (text)
         {
             // The backup wrote the text reader's characters as UTF-8; so are they hashed here.
@@ -139,10 +158,19 @@ internal static class PgTableDrill
         else
         {
             await using var copy = await connection.BeginRawBinaryCopyAsync(command, ct).ConfigureAwait(false);
+            // A read returns at most one row's message: fill a large buffer with synchronous reads
+            // (cheap once the socket has data), as the backup does, rather than one await per row.
             var buffer = new byte[1 << 18];
-            int n;
-            while ((n = await copy.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
-                hash.Append(buffer.AsSpan(0, n));
+            while (true)
+            {
+                ct.ThrowIfCancellationRequested();
+                var filled = 0;
+                int n;
+                while (filled < buffer.Length && (n = copy.Read(buffer, filled, buffer.Length - filled)) > 0)
+                    filled += n;
+                if (filled == 0) break;
+                hash.Append(buffer.AsSpan(0, filled));
+            }
         }
         hash.Complete($"Table {table.QualifiedName} of the drill's scratch database");
         return hash;

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace PsBackup.Engine.Providers.Files.Native;
 
 /// <summary>Whole-tree operations by name bytes: create a directory with its parents, delete a tree.</summary>
@@ -22,7 +24,14 @@ internal static class NativeTree
         if (errno is not (0 or LibC.EEXIST)) throw NativeError.Of("create directory", displayPath, errno);
     }
 
-    /// <summary>rm -rf of a path (without NUL) that this process created; a missing path is fine.</summary>
+    /// <summary>
+    /// rm -rf of a path (without NUL) that this process created; a missing path is fine. One
+    /// thread walks the tree while <see cref="Unlinkers"/> threads unlink its files: on a file
+    /// system that discards freed blocks at once (ext4 mounted with <c>discard</c>), an unlink
+    /// waits for the device, so one thread spends most of a large tree's removal waiting
+    /// (measured, 10,000 files of 0.5 GB: 23–28 s by one thread, 2.4 s by eight). Directories go
+    /// last, deepest first.
+    /// </summary>
     public static void Delete(byte[] path)
     {
         var cPath = (byte[])[.. path, 0];
@@ -32,10 +41,42 @@ internal static class NativeTree
             PathOps.Unlink(cPath);
             return;
         }
-        PathOps.Chmod(cPath, PrivateDirectory); // a read-only directory's entries could not be removed
-        foreach (var child in DirectoryReader.Read(cPath, FsName.FromBytes(path)))
-            Delete([.. path, (byte)'/', .. child.Name]);
-        var errno = PathOps.RmDir(cPath);
-        if (errno is not (0 or LibC.ENOENT)) throw NativeError.Of("remove directory", FsName.FromBytes(path), errno);
+        var directories = new List<byte[]>(); // each after its parent
+        using (var files = new BlockingCollection<byte[]>(boundedCapacity: 4096))
+        {
+            var unlinkers = Enumerable.Range(0, Unlinkers).Select(_ => Task.Factory.StartNew(() =>
+            {
+                foreach (var file in files.GetConsumingEnumerable()) PathOps.Unlink(file);
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
+            try
+            {
+                var pending = new Stack<byte[]>([path]);
+                while (pending.TryPop(out var directory))
+                {
+                    var cDirectory = (byte[])[.. directory, 0];
+                    PathOps.Chmod(cDirectory, PrivateDirectory); // a read-only directory's entries could not be removed
+                    directories.Add(directory);
+                    foreach (var child in DirectoryReader.Read(cDirectory, FsName.FromBytes(directory)))
+                    {
+                        byte[] childPath = [.. directory, (byte)'/', .. child.Name];
+                        if (child.Status.IsDirectory) pending.Push(childPath);
+                        else files.Add([.. childPath, 0]);
+                    }
+                }
+            }
+            finally
+            {
+                files.CompleteAdding();
+                Task.WaitAll(unlinkers);
+            }
+        }
+        for (var i = directories.Count - 1; i >= 0; i--)
+        {
+            var errno = PathOps.RmDir([.. directories[i], 0]);
+            if (errno is not (0 or LibC.ENOENT)) throw NativeError.Of("remove directory", FsName.FromBytes(directories[i]), errno);
+        }
     }
+
+    /// <summary>Threads unlinking at once: the waits are the device's, not the CPU's.</summary>
+    private const int Unlinkers = 8;
 }

@@ -1,10 +1,12 @@
 #Requires -Version 7.4
 # Pester 5: Invoke-RestoreDrill and Get-RestoreDrill as an admin scripts them: a drill of a file
-# tree, of PostgreSQL tables (the test primary of tests/peers, PSBACKUP_TEST_PG_* variables) and
-# of Redis (a redis-server started here), results asserted on as objects and as CSV, a tampered
-# backup that fails with a reason, objectives that fail, -WhatIf that creates nothing, the
-# evidence read back, and scratch places gone after every drill. The engine tests
-# (tests/PsBackup.Engine.Tests/Drills) cover each kind in depth, clusters and Ctrl+C included.
+# tree, of PostgreSQL tables (the test primary of tests/peers, PSBACKUP_TEST_PG_* variables), of
+# Redis (a redis-server started here), of a PostgreSQL cluster (a throwaway one archiving through
+# psbackup-cli) and of MongoDB (the congodb peer, PSBACKUP_TEST_MONGO); results asserted on as
+# objects and as CSV, a tampered backup that fails with a reason, objectives that fail, -WhatIf
+# that creates nothing, the evidence read back, and scratch places (folders, databases, servers)
+# gone after every drill. The engine tests (tests/PsBackup.Engine.Tests/Drills) cover each kind in
+# depth, Ctrl+C included.
 
 Describe 'Restore drills' {
     BeforeAll {
@@ -325,6 +327,151 @@ INSERT INTO notes SELECT md5(g::text) FROM generate_series(1, 50) g;
             ((redis-cli -p $drillPort ping 2>&1) -join '') | Should -Not -Match 'PONG'
             (Get-ScratchFolder) -join ',' | Should -Be ($scratchBefore -join ',')
             redis-cli -p $port dbsize | Should -Be '41'
+        }
+    }
+
+    Context 'A PostgreSQL cluster' {
+        BeforeAll {
+            # A throwaway cluster archiving its WAL through psbackup-cli, as in PsBackup.PostgreSqlCluster.Tests.ps1:
+            # everything in a /tmp folder the postgres user may use, the CLI copied where it may read it.
+            $pgBin = $env:PSBACKUP_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin'
+            $clusterPsql = Join-Path $pgBin 'psql'
+            $clusterWork = Join-Path '/tmp' "psbackup-pester-drill-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+            $clusterRepository = Join-Path $clusterWork 'repo'
+            $clusterData = Join-Path $clusterWork 'data'
+            $null = New-Item -ItemType Directory -Path $clusterWork
+            Copy-Item -LiteralPath (Split-Path -Parent (Get-PsBackupCli)) -Destination (Join-Path $clusterWork 'cli') -Recurse
+            $clusterCli = Join-Path $clusterWork 'cli' 'psbackup-cli.dll'
+            & chmod -R a+rX (Join-Path $clusterWork 'cli')
+            $clusterPort = Get-FreeTestPort
+            function Invoke-ClusterSql([string] $Sql) {
+                $out = & $clusterPsql -h 127.0.0.1 -p $clusterPort -U postgres -Atqc $Sql
+                if ($LASTEXITCODE -ne 0) { throw "psql failed: $Sql" }
+                $out
+            }
+            function Wait-ClusterArchived {
+                $segment = Invoke-ClusterSql 'SELECT pg_walfile_name(pg_switch_wal())'
+                foreach ($i in 1..300) {
+                    $archived, $failed = (Invoke-ClusterSql "SELECT coalesce(last_archived_wal, '') >= '$segment', failed_count FROM pg_stat_archiver") -split '\|'
+                    if ($archived -eq 't') { return }
+                    if ([int]$failed -gt 0) { throw "archive_command failed $failed time(s); see $clusterWork/primary.log" }
+                    Start-Sleep -Milliseconds 200
+                }
+                throw "WAL segment $segment was not archived"
+            }
+            & chown postgres: $clusterWork
+            & runuser -u postgres -- (Join-Path $pgBin 'initdb') -D $clusterData --auth=trust -U postgres --no-sync | Out-Null
+            Add-Content -LiteralPath (Join-Path $clusterData 'postgresql.conf') -Value @"
+listen_addresses = '127.0.0.1'
+unix_socket_directories = ''
+wal_level = replica
+archive_mode = on
+fsync = off
+"@
+            & runuser -u postgres -- (Join-Path $pgBin 'pg_ctl') -D $clusterData -o "-p $clusterPort" -l "$clusterWork/primary.log" -w start | Out-Null
+            $null = New-BackupTarget -PostgreSqlCluster -Server 127.0.0.1 -Port $clusterPort -Name orders-db -UserName postgres |
+                New-BackupCollection -Name cluster-drilled -Repository $clusterRepository -ErrorAction Stop
+            & chown -R postgres: $clusterRepository
+            $archiveCommand = Get-BackupArchiveCommand -Collection cluster-drilled -Repository $clusterRepository -Archiver dotnet, $clusterCli -ErrorAction Stop
+            Invoke-ClusterSql "ALTER SYSTEM SET archive_command = $($archiveCommand.ConfigurationLine -replace '^archive_command = ', '')" | Out-Null
+            Invoke-ClusterSql 'SELECT pg_reload_conf()' | Out-Null
+            Invoke-ClusterSql 'CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders SELECT generate_series(1, 300)' | Out-Null
+            Wait-ClusterArchived
+            $clusterBackup = Invoke-Backup -Name cluster-drilled -Repository $clusterRepository -ErrorAction Stop
+            Invoke-ClusterSql 'INSERT INTO orders SELECT generate_series(301, 420)' | Out-Null
+            Wait-ClusterArchived
+            # Servers whose command line names a drill folder: the drills' own.
+            function Get-DrillServer { @(Get-Process -Name postgres -ErrorAction SilentlyContinue | Where-Object CommandLine -like '*psbackup-drill-*' | ForEach-Object Id) }
+        }
+
+        AfterAll {
+            if (Test-Path (Join-Path $clusterData 'postmaster.pid')) {
+                & runuser -u postgres -- (Join-Path $pgBin 'pg_ctl') -D $clusterData -m immediate stop | Out-Null
+            }
+            Remove-Item -LiteralPath $clusterWork -Recurse -Force -ErrorAction SilentlyContinue
+        }
+
+        It 'recovers to the end of the archive in a server of its own, answers -VerifyQuery, and leaves no server or folder' {
+            $scratchBefore = Get-ScratchFolder
+            $serversBefore = Get-DrillServer
+            $drills = @(Invoke-RestoreDrill -Collection cluster-drilled -Repository $clusterRepository `
+                    -VerifyQuery "\c postgres`nSELECT count(*) = 420 FROM orders" -ErrorVariable err)
+            $err | Should -BeNullOrEmpty
+            $drills | Should -HaveCount 1
+            $d = $drills[0]
+            $d.Status | Should -Be 'Passed' -Because $d.Reason
+            $d.Kind | Should -Be 'PostgreSqlCluster'
+            $d.BackupId | Should -Be $clusterBackup.Id
+            $d.Recovery | Should -Be 'the end of the archived log'
+            ($d.CheckList | Where-Object Name -like 'recovery ended*').Observed | Should -Be 'not in recovery'
+            @($d.CheckList | Where-Object Name -like 'recovered to the end of the archived WAL*' | Where-Object Passed) | Should -HaveCount 1
+            $verify = @($d.CheckList | Where-Object Name -like '*VerifyQuery*')
+            $verify | Should -HaveCount 1
+            $verify[0].Observed | Should -Be 'True'
+            $d.RestoredPointInTime | Should -BeGreaterThan $clusterBackup.EndTime # the WAL after the base backup was replayed
+            $d.ChecksFailed | Should -Be 0
+            (Get-ScratchFolder) -join ',' | Should -Be ($scratchBefore -join ',')
+            (Get-DrillServer) -join ',' | Should -Be ($serversBefore -join ',')
+            Invoke-ClusterSql 'SELECT count(*) FROM orders' | Should -Be '420' # the live cluster is untouched
+        }
+
+        It 'fails when -VerifyQuery finds the data wrong, and still stops its server' {
+            $serversBefore = Get-DrillServer
+            $drills = @(Invoke-RestoreDrill -Collection cluster-drilled -Repository $clusterRepository `
+                    -VerifyQuery "\c postgres`nSELECT count(*) = 1 FROM orders" -ErrorVariable err -ErrorAction SilentlyContinue)
+            $drills | Should -HaveCount 1
+            $drills[0].Status | Should -Be 'Failed'
+            $drills[0].ChecksFailed | Should -Be 1
+            $drills[0].Reason | Should -Match 'VerifyQuery'
+            $err | Should -HaveCount 1
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'RestoreDrillFailed,*'
+            (Get-DrillServer) -join ',' | Should -Be ($serversBefore -join ',')
+        }
+    }
+
+    Context 'A MongoDB database' {
+        BeforeAll {
+            # The MongoDB-wire test server of tests/peers (congodb); data made and digested by psbackup-cli mongo-data, as in PsBackup.MongoDb.Tests.ps1.
+            $mongoCli = Get-PsBackupCli
+            function Invoke-MongoData {
+                $output = & dotnet $mongoCli mongo-data @args
+                if ($LASTEXITCODE -ne 0) { throw "psbackup-cli mongo-data $args failed" }
+                $output
+            }
+            $mongoServer = ($env:PSBACKUP_TEST_MONGO ?? 'mongodb://127.0.0.1:27027').TrimEnd('/')
+            $mongoDatabase = 'psb_pester_drill_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+            Invoke-MongoData generate "$mongoServer/$mongoDatabase" --collection orders --documents 600 --size 500
+            Invoke-MongoData generate "$mongoServer/$mongoDatabase" --collection users --documents 40 --size 200
+            $mongoDigest = @(Invoke-MongoData digest "$mongoServer/$mongoDatabase" | ConvertFrom-Json)
+            $null = New-BackupTarget -MongoDb -ConnectionString "$mongoServer/$mongoDatabase" -Name shop |
+                New-BackupCollection -Name mongo-drilled -Repository $repository -ErrorAction Stop
+            $mongoBackup = Invoke-Backup -Name mongo-drilled -Repository $repository -ErrorAction Stop -WarningAction SilentlyContinue # a standalone server: no one point in time
+        }
+
+        AfterAll {
+            Invoke-MongoData drop "$mongoServer/$mongoDatabase"
+        }
+
+        It 'passes with exact document counts and digests in a scratch database that is dropped afterwards' {
+            $mongoDigest | Should -HaveCount 2
+            $drills = @(Invoke-RestoreDrill -Collection mongo-drilled -Repository $repository -ErrorVariable err)
+            $err | Should -BeNullOrEmpty
+            $drills | Should -HaveCount 1
+            $d = $drills[0]
+            $d.Status | Should -Be 'Passed' -Because $d.Reason
+            $d.Kind | Should -Be 'MongoDb'
+            $d.BackupId | Should -Be $mongoBackup.Id
+            $d.ChecksFailed | Should -Be 0
+            ($d.CheckList | Where-Object Name -eq 'orders: documents').Observed | Should -Be '600'
+            ($d.CheckList | Where-Object Name -eq 'users: documents').Observed | Should -Be '40'
+            foreach ($c in $mongoDigest) {
+                ($d.CheckList | Where-Object Name -eq "$($c.Collection): content (every document's bytes)").Observed | Should -Be $c.Digest
+            }
+            $scratch = [regex]::Match($d.RestoredTo, 'psbackup_drill_[0-9a-z_]+').Value
+            $scratch | Should -Not -BeNullOrEmpty
+            @(Invoke-MongoData digest "$mongoServer/$scratch") | Should -HaveCount 0 # dropped: no collections left
+            (@(Invoke-MongoData digest "$mongoServer/$mongoDatabase") | ConvertFrom-Json).Documents | Should -Be @(600, 40) # the source is untouched
+            (Get-RestoreDrill -Collection mongo-drilled -Repository $repository -Latest).DrillId | Should -Be $d.DrillId
         }
     }
 

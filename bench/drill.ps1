@@ -30,11 +30,13 @@ param(
     [int] $Rounds = 3,
     [ValidateSet('files', 'pg', 'redis', 'cluster')]
     [string[]] $Kind = @('files', 'pg', 'redis', 'cluster'),
-    [string] $Work = (Join-Path ([System.IO.Path]::GetTempPath()) 'psbackup-bench-drill')
+    [string] $Work = (Join-Path ([System.IO.Path]::GetTempPath()) 'psbackup-bench-drill'),
+    # Another build's PsBackup.psd1, to compare two builds on the same data and machine.
+    [string] $Module = (Get-ChildItem (Join-Path (Split-Path $PSScriptRoot) 'out' 'PsBackup' '*' 'PsBackup.psd1')).FullName
 )
 $ErrorActionPreference = 'Stop'
 $root = Split-Path $PSScriptRoot
-Import-Module (Get-ChildItem (Join-Path $root 'out' 'PsBackup' '*' 'PsBackup.psd1')).FullName -Force
+Import-Module $Module -Force
 Remove-Item -Recurse -Force $Work -ErrorAction SilentlyContinue
 $null = New-Item -ItemType Directory $Work
 & chmod 755 $Work # the cluster's postgres user passes through

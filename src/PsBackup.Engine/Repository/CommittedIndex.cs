@@ -39,7 +39,8 @@ internal static class CommittedIndex
             var document = RepositoryDocuments.Read<Document>(bytes, Type, "Committed backups index", $"{repository.Location}/{key}").Value;
             if (document.Collection != collection || document.Backups == null)
                 return null;
-            return document.Backups.Where(id => id != null && BackupId.IsValid(id)).ToHashSet(StringComparer.Ordinal);
+            // Entries are not validated one by one: only a listed folder with a valid id ever counts.
+            return document.Backups.Where(id => id != null).ToHashSet(StringComparer.Ordinal);
         }
         catch (Exception e) when (e is ObjectNotFoundException or DocumentCorruptException or RepositoryFormatException)
         {

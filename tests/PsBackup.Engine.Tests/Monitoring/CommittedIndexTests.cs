@@ -168,6 +168,10 @@ public sealed class CommittedIndexTests : IDisposable
             ids.Add(result.Backup.Id);
         }
         Assert.Equal(3, await BackupsMetricAsync(engine, location, "s3app"));
+        // The run journal's names listing on S3 (derived from the objects' listing): three succeeded backups.
+        var text = await engine.ExportMetricsAsync(new MetricsRequest { Repository = location });
+        Assert.Single(text.Split('\n'), l => l.StartsWith("psbackup_runs_total{collection=\"s3app\",", StringComparison.Ordinal)
+                                             && l.EndsWith(",operation=\"backup\",outcome=\"succeeded\"} 3", StringComparison.Ordinal));
 
         using var repository = await BackupRepository.OpenAsync(RepositoryLocation.OpenStore(location), create: false, default);
         Assert.Equal(ids.Order(StringComparer.Ordinal), (await CommittedIndex.TryReadAsync(repository, "s3app", default))!.Order(StringComparer.Ordinal));

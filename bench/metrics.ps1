@@ -2,8 +2,11 @@
 # One real backup per collection (the newest, whose manifest is read); 999 older backup folders and
 # 999 older run records per collection are copies of the real ones under older names: the export
 # lists them (counts, stored bytes, run counters) but reads only the newest documents, as it does
-# for real. Usage: dotnet pwsh bench/metrics.ps1 [-Collections 100] [-Backups 1000] [-Rounds 5] [-Keep <folder>]
-# -Keep: build the repository in that folder once and keep it; a later run with the same folder only times the export.
+# for real. The copies are made behind PsBackup's back, so each collection then gets one more real
+# full backup (the first backup of a version that keeps collections/<c>/committed.json writes that index).
+# Usage: dotnet pwsh bench/metrics.ps1 [-Collections 100] [-Backups 1000] [-Rounds 5] [-Keep <folder>]
+# -Keep: build the repository in that folder once and keep it; a later run with the same folder only times the export
+# (after that one backup per collection without an index, when the data came from an older version).
 param([int]$Collections = 100, [int]$Backups = 1000, [int]$Rounds = 5, [string]$Keep)
 $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path $PSScriptRoot '../out/PsBackup/0.1.0/PsBackup.psd1')
@@ -23,7 +26,7 @@ try {
         $runs = Join-Path $repository "collections/$name/runs"
         $record = Get-ChildItem $runs | Select-Object -First 1
         $start = [DateTimeOffset]::UtcNow.AddDays(-30)
-        foreach ($n in 1..($Backups - 1)) {
+        foreach ($n in 1..($Backups - 2)) {
             $time = $start.AddMinutes($n)
             $id = '{0}_incremental_{1:x8}' -f $time.UtcDateTime.ToString('yyyyMMddTHHmmssZ'), $n
             foreach ($file in $files) {
@@ -36,6 +39,11 @@ try {
         }
     }
     if ($Keep) { Set-Content (Join-Path $work 'complete') 'generated' } }
+    foreach ($collection in Get-ChildItem (Join-Path $repository 'collections') -Directory) {
+        if (-not (Test-Path (Join-Path $collection.FullName 'committed.json'))) {
+            Invoke-Backup -Name $collection.Name -Repository $repository | Out-Null
+        }
+    }
     $objects = (Get-ChildItem -Recurse -File $repository).Count
     # Elapsed time and the CPU time (all threads of this process) each export used: on a shared, loaded machine the second says what it costs.
     $self = [Diagnostics.Process]::GetCurrentProcess()

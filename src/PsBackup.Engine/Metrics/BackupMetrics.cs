@@ -83,10 +83,9 @@ internal static class BackupMetrics
         foreach (var target in targets)
             text.Gauge("psbackup_target_info", "A target of a collection, with its kind.", 1, labels.Of(target));
 
-        // Backups: committed ones are the folders holding a manifest, found by one listing (a folder
-        // listing and an existence check each on a disk); only the newest manifests are read.
-        var folders = (await repository.Store.ListFoldersHoldingAsync(RepositoryKeys.Backups(name), RepositoryKeys.ManifestName, ct).ConfigureAwait(false))
-            .Where(BackupId.IsValid).ToList();
+        // Backups: committed ones are the folders holding a manifest, found by one listing (on a disk,
+        // names only, with the committed backups index saying which hold one); only the newest manifests are read.
+        var folders = await repository.ListCommittedIdsAsync(name, ct).ConfigureAwait(false);
         text.Gauge("psbackup_backups", "Committed backups of the collection.", folders.Count, labels.Of());
         text.Gauge("psbackup_backups_full", "Committed full backups of the collection.", folders.Count(f => BackupId.TypeOf(f) == BackupType.Full), labels.Of());
         var newestOfTarget = new Dictionary<string, (BackupManifest Manifest, TargetRecord Record)>(StringComparer.Ordinal);
@@ -195,17 +194,16 @@ internal static class BackupMetrics
         }
     }
 
-    /// <summary>Recovery windows of point-in-time targets (archive lag, the RPO now) and any kind's own facts.</summary>
+    /// <summary>Recovery windows of point-in-time targets (archive lag, the RPO now).</summary>
     private static async Task KindMetricsAsync(BackupRepository repository, CollectionDefinition definition, BackupTarget[] targets, Labels labels,
         MetricsRequest request, DateTimeOffset now, PrometheusText text, CancellationToken ct)
     {
-        if (!targets.Any(t => EngineKinds.For(t) is IPointInTimeRecovery or IMetricFacts)) return;
+        if (!targets.Any(t => EngineKinds.For(t) is IPointInTimeRecovery)) return;
         var scope = new CollectionScope(repository, definition, CollectionAccess.UnlockKey(definition, request.Passphrase, required: false));
         List<BackupManifest>? backups = null;
         foreach (var target in targets)
         {
-            var kind = EngineKinds.For(target);
-            if (kind is IPointInTimeRecovery pointInTime)
+            if (EngineKinds.For(target) is IPointInTimeRecovery pointInTime)
             {
                 backups ??= await repository.ListBackupsAsync(definition.Name, ct).ConfigureAwait(false);
                 var window = await pointInTime.GetWindowAsync(scope, target, backups, ct).ConfigureAwait(false);
@@ -218,9 +216,6 @@ internal static class BackupMetrics
                     text.Gauge("psbackup_recovery_window_start_timestamp_seconds", "Earliest moment the target can be restored to.", Seconds(earliest), labels.Of(target));
                 text.Gauge("psbackup_archive_gap", "1 when the target's archived log has a gap after a restorable base backup.", window.MissingSegment == null ? 0 : 1, labels.Of(target));
             }
-            if (kind is IMetricFacts facts)
-                foreach (var fact in await facts.GetFactsAsync(scope, target, ct).ConfigureAwait(false))
-                    text.Gauge("psbackup_" + fact.Name, fact.Help, fact.Value, labels.Of(target));
         }
     }
 

@@ -110,6 +110,7 @@ public sealed class BackupRepository : IDisposable
     /// </summary>
     public async Task DeleteCollectionAsync(string name, CancellationToken ct)
     {
+        await Store.DeleteAsync(RepositoryKeys.CommittedIndex(name), ct).ConfigureAwait(false); // a hint about backups about to go
         await foreach (var entry in Store.ListAsync(RepositoryKeys.Backups(name), ct).ConfigureAwait(false))
             if (entry.Key.EndsWith("/" + RepositoryKeys.ManifestName, StringComparison.Ordinal))
                 await Store.DeleteAsync(entry.Key, ct).ConfigureAwait(false);
@@ -119,6 +120,9 @@ public sealed class BackupRepository : IDisposable
         await Store.DeletePrefixAsync(RepositoryKeys.RunTotals(name), ct).ConfigureAwait(false);
         await Store.DeleteAsync(RepositoryKeys.Definition(name), ct).ConfigureAwait(false);
     }
+
+    /// <summary>Ids of the committed backups, in ordinal order, without reading their manifests (<see cref="CommittedIndex"/>).</summary>
+    internal Task<List<string>> ListCommittedIdsAsync(string collection, CancellationToken ct) => CommittedIndex.ListCommittedAsync(this, collection, ct);
 
     /// <summary>Committed backups of a collection (those with a manifest), oldest first.</summary>
     public async Task<List<BackupManifest>> ListBackupsAsync(string collection, CancellationToken ct) =>
@@ -186,13 +190,14 @@ public sealed class BackupRepository : IDisposable
     /// The commit point of a backup: until this object exists, the backup does not. With the
     /// collection's data key (encrypted collections) the manifest also gets its MAC.
     /// </summary>
-    public Task CommitManifestAsync(BackupManifest manifest, CancellationToken ct, byte[]? key = null)
+    public async Task CommitManifestAsync(BackupManifest manifest, CancellationToken ct, byte[]? key = null)
     {
         // Complete by construction: what readers would refuse is never committed.
         ManifestValidator.Validate(manifest, manifest.Collection, manifest.Id, "(being committed)");
-        return Store.PutAsync(RepositoryKeys.Manifest(manifest.Collection, manifest.Id),
+        await Store.PutAsync(RepositoryKeys.Manifest(manifest.Collection, manifest.Id),
             RepositoryDocuments.ToBytes(manifest, DocumentType.Manifest, key == null ? null : hash => Crypto.ManifestMac.Compute(key, hash)),
-            ObjectWriteSettings.Manifest, ct);
+            ObjectWriteSettings.Manifest, ct).ConfigureAwait(false);
+        await CommittedIndex.AddAsync(this, manifest.Collection, manifest.Id, ct).ConfigureAwait(false);
     }
 
     /// <summary>A manifest's stored bytes, checked like <see cref="ReadManifestAsync"/>: what Copy-Backup commits verbatim (digest and MAC intact).</summary>
@@ -205,8 +210,11 @@ public sealed class BackupRepository : IDisposable
     }
 
     /// <summary>Commits a manifest as stored elsewhere (Copy-Backup).</summary>
-    internal Task CommitManifestBytesAsync(string collection, string id, byte[] bytes, CancellationToken ct) =>
-        Store.PutAsync(RepositoryKeys.Manifest(collection, id), bytes, ObjectWriteSettings.Manifest, ct);
+    internal async Task CommitManifestBytesAsync(string collection, string id, byte[] bytes, CancellationToken ct)
+    {
+        await Store.PutAsync(RepositoryKeys.Manifest(collection, id), bytes, ObjectWriteSettings.Manifest, ct).ConfigureAwait(false);
+        await CommittedIndex.AddAsync(this, collection, id, ct).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// Deletes what a failed or cancelled writer left of an uncommitted backup. Best effort: the
@@ -254,6 +262,7 @@ public sealed class BackupRepository : IDisposable
     /// </summary>
     internal async Task DeleteBackupAsync(string collection, string id, CancellationToken ct)
     {
+        await CommittedIndex.RemoveAsync(this, collection, id, ct).ConfigureAwait(false); // first: the index never names a folder without a manifest
         await Store.DeleteAsync(RepositoryKeys.Manifest(collection, id), ct).ConfigureAwait(false);
         await Store.DeletePrefixAsync(RepositoryKeys.Backup(collection, id), ct).ConfigureAwait(false);
     }

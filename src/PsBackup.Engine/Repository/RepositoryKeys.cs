@@ -12,9 +12,11 @@ internal static class RepositoryKeys
     public const string ManifestName = "manifest.json";
     public const string LabelsName = "labels.json";
     public const string DefinitionName = "collection.json";
+    public const string CommittedIndexName = "committed.json";
 
     public static string Collection(string collection) => $"collections/{C(collection)}/";
     public static string Definition(string collection) => $"collections/{C(collection)}/{DefinitionName}";
+    public static string CommittedIndex(string collection) => $"collections/{C(collection)}/{CommittedIndexName}";
     public static string Lock(string collection) => $"collections/{C(collection)}/lock.json";
     public static string Backups(string collection) => $"collections/{C(collection)}/backups/";
     public static string Backup(string collection, string id) => $"collections/{C(collection)}/backups/{B(id)}/";

@@ -103,27 +103,22 @@ public static class RunJournal
     /// </summary>
     public static async Task<JournalListing> ListAsync(IObjectStore store, string collection, CancellationToken ct)
     {
+        // Names only: sizes are never needed, and on a disk a names listing reads the directory without a stat per record.
         var records = new List<RunRecordName>();
-        var prefix = RepositoryKeys.Runs(collection);
-        await foreach (var entry in store.ListAsync(prefix, ct).ConfigureAwait(false))
-            if (NameIn(entry.Key, prefix) is { } name && RunRecordName.Parse(name) is { } parsed)
+        foreach (var entry in await store.ListNamesAsync(RepositoryKeys.Runs(collection), ct).ConfigureAwait(false))
+            if (NameOf(entry) is { } name && RunRecordName.Parse(name) is { } parsed)
                 records.Add(parsed);
         var totals = new List<DateTimeOffset>();
-        prefix = RepositoryKeys.RunTotals(collection);
-        await foreach (var entry in store.ListAsync(prefix, ct).ConfigureAwait(false))
-            if (NameIn(entry.Key, prefix) is { } name && RunTotalsDocument.ThroughOf(name) is { } through)
+        foreach (var entry in await store.ListNamesAsync(RepositoryKeys.RunTotals(collection), ct).ConfigureAwait(false))
+            if (NameOf(entry) is { } name && RunTotalsDocument.ThroughOf(name) is { } through)
                 totals.Add(through);
         records.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         totals.Sort();
         return new JournalListing(records, totals);
     }
 
-    /// <summary>"x" for prefix + "x.json" directly in the folder; null otherwise (temporary objects, sub-folders, strangers).</summary>
-    private static string? NameIn(string key, string prefix)
-    {
-        var rest = key[prefix.Length..];
-        return rest.EndsWith(".json", StringComparison.Ordinal) && !rest.Contains('/') ? rest[..^5] : null;
-    }
+    /// <summary>"x" for an object "x.json" directly in the folder; null otherwise (temporary objects, strangers).</summary>
+    private static string? NameOf(string entry) => entry.EndsWith(".json", StringComparison.Ordinal) && !entry.Contains('/') ? entry[..^5] : null;
 
     /// <summary>
     /// Every run ever recorded, by operation and outcome, with the newest end time of each: the

@@ -39,16 +39,12 @@ public sealed partial record RunRecordName(DateTimeOffset Ended, RunOperation Op
         return char.ToLowerInvariant(text[0]) + text[1..];
     }
 
-    private static bool TryWord<T>(string word, out T value) where T : struct, Enum
+    private static bool TryWord<T>(string word, out T value) where T : struct, Enum => Words<T>.ByWord.TryGetValue(word, out value);
+
+    /// <summary>Each value of <typeparamref name="T"/> by its word, built once (a journal listing parses every record's name).</summary>
+    private static class Words<T> where T : struct, Enum
     {
-        foreach (var candidate in Enum.GetValues<T>())
-            if (Word(candidate) == word)
-            {
-                value = candidate;
-                return true;
-            }
-        value = default;
-        return false;
+        public static readonly Dictionary<string, T> ByWord = Enum.GetValues<T>().ToDictionary(v => Word(v), StringComparer.Ordinal);
     }
 
     public override string ToString() => Name;

@@ -51,6 +51,29 @@ public interface IObjectStore : IDisposable
     }
 
     /// <summary>
+    /// Names of the objects directly in the folder <paramref name="prefix"/> (a key ending in '/'),
+    /// in ordinal order, without their sizes (the run journal's counters need its names only). By
+    /// default derived from <see cref="ListAsync"/>; a store with folders reads the one directory.
+    /// </summary>
+    async Task<List<string>> ListNamesAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var names = new List<string>();
+        await foreach (var entry in ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+            if (entry.Key.IndexOf('/', prefix.Length) < 0)
+                names.Add(entry.Key[prefix.Length..]);
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
+
+    /// <summary>
+    /// Names of the folders directly below <paramref name="prefix"/> (a key ending in '/'), in
+    /// ordinal order, from one read of the directory (names only, nothing inside them is looked at),
+    /// empty ones included; null for a store without folders (S3: a folder is only a key prefix,
+    /// and its objects' listing is what shows it).
+    /// </summary>
+    Task<List<string>?> ListFolderNamesAsync(string prefix, CancellationToken cancellationToken) => Task.FromResult<List<string>?>(null);
+
+    /// <summary>
     /// Folders directly below <paramref name="prefix"/> that hold no object (a writer killed between
     /// creating a folder and its first object leaves one on a disk), as entries of size 0 whose key
     /// ends with '/'. Stores without folders (S3) have none.

@@ -1,3 +1,4 @@
+using System.IO.Enumeration;
 using System.Runtime.CompilerServices;
 using PsBackup.Engine.Errors;
 
@@ -110,6 +111,31 @@ public sealed class LocalObjectStore : IObjectStore
                     names.Add(System.IO.Path.GetFileName(folder));
         names.Sort(StringComparer.Ordinal);
         return Task.FromResult(names);
+    }
+
+    /// <summary>File names of one directory as its entries give them (no stat per file); temporary objects too, which callers' name patterns skip.</summary>
+    public Task<List<string>> ListNamesAsync(string prefix, CancellationToken cancellationToken) =>
+        Task.FromResult(ReadNames(prefix, directories: false));
+
+    /// <summary>Sub-directory names as the directory's entries give them (no stat per folder).</summary>
+    public Task<List<string>?> ListFolderNamesAsync(string prefix, CancellationToken cancellationToken) =>
+        Task.FromResult<List<string>?>(ReadNames(prefix, directories: true));
+
+    private List<string> ReadNames(string prefix, bool directories)
+    {
+        var directory = PathOf(ObjectKey.ValidatePrefix(prefix).TrimEnd('/'));
+        var names = new List<string>();
+        if (!Directory.Exists(directory))
+            return names;
+        // The entry's type comes with the directory read on Linux file systems; no full paths are built.
+        var entries = new FileSystemEnumerable<string>(directory, (ref FileSystemEntry entry) => entry.FileName.ToString(),
+            new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false, RecurseSubdirectories = false })
+        {
+            ShouldIncludePredicate = (ref FileSystemEntry entry) => entry.IsDirectory == directories,
+        };
+        names.AddRange(entries);
+        names.Sort(StringComparer.Ordinal);
+        return names;
     }
 
     public async IAsyncEnumerable<ObjectEntry> ListEmptyFoldersAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)

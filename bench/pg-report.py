@@ -17,7 +17,7 @@ for k in ("date", "host", "commit", "versions", "data", "compression", "rounds")
 print(f"- load average (1/5/15 min) at start: {meta.get('load_start', '?')}, at end: {meta.get('load_end', '?')}")
 wal = [int(v.split()[0]) for k, v in meta.items() if k.startswith("wal_round_")]
 if wal:
-    print(f"- WAL written by each 1 % update (+ checkpoint): {', '.join(f'{w / 1048576:.0f}' for w in wal)} MB")
+    print(f"- WAL written by each 1 % update: {', '.join(f'{w / 1048576:.0f}' for w in wal)} MB")
 print()
 
 groups = {}

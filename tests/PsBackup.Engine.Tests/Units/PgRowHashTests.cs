@@ -22,13 +22,13 @@ public sealed class PgRowHashTests
         var stream = new MemoryStream();
         stream.Write(Header);
         var tuples = new List<byte[]>();
+        var b = new byte[4];
         for (var r = 0; r < rows; r++)
         {
             var tuple = new MemoryStream();
             var fields = (short)random.Next(0, 6);
-            Span<byte> b = stackalloc byte[4];
             BinaryPrimitives.WriteInt16BigEndian(b, fields);
-            tuple.Write(b[..2]);
+            tuple.Write(b, 0, 2);
             for (var f = 0; f < fields; f++)
             {
                 var length = random.Next(4) switch { 0 => -1, 1 => 0, 2 => random.Next(1, 9), _ => random.Next(9, 3000) };

@@ -45,14 +45,7 @@ for key, rs in groups.items():
     stored = values(key, "stored_bytes")
     verified = sorted({r["verified"] for r in rs if r["verified"] != "-"})
     loads = ", ".join(r.get("load1", "") for r in rs)
-    EMPTY = ("incremental", "psbackup-incremental-nothing-changed")
-full_cpu = [float(r["client_cpu_s"]) + float(r["server_cpu_s"]) for r in groups.get(NEWFULL, [])]
-for what, key in (("an incremental with nothing changed (the fixed cost)", EMPTY), ("server-side decoding of the update's WAL", FLOOR)):
-    w, c = values(key, "wall_s"), [float(r["client_cpu_s"]) + float(r["server_cpu_s"]) for r in groups.get(key, [])]
-    fw = values(NEWFULL, "wall_s")
-    if w and fw and c and full_cpu:
-        print(f"| {what} vs a new full (medians) | wall {statistics.median(w) / statistics.median(fw):.2f}×, CPU {statistics.median(c) / statistics.median(full_cpu):.2f}× | | | |")
-rss = max(int(r["peak_rss_kb"]) for r in rs) / 1024
+    rss = max(int(r["peak_rss_kb"]) for r in rs) / 1024
     stored_mb = f"{statistics.median(stored) / 1048576:.1f}" if stored else ""
     print(f"| {key[0]} | {key[1]} | {len(rs)} | {med(wall)} | {spread(wall)} | {med(engine)} | {med(client, '{:.2f}')} | "
           f"{med(server, '{:.2f}')} | {rss:.0f} | {stored_mb} | {' '.join(verified)} | {loads} |")

@@ -63,6 +63,10 @@ def per_round(a, b, field):
     return out
 
 
+def loads_of(*keys):
+    return ", ".join(r.get("load1", "") for k in keys for r in groups.get(k, []))
+
+
 def ratio(a, b, target, field):
     v = per_round(a, b, field)
     if not v:
@@ -103,3 +107,18 @@ for what, key in (("an incremental with nothing changed (the fixed cost)", EMPTY
         print(f"| {what} vs a new full (medians) | wall {statistics.median(w) / statistics.median(fw):.2f}×, CPU {statistics.median(c) / statistics.median(full_cpu):.2f}× | | | |")
 rss = max(int(r["peak_rss_kb"]) for r in rows if r["tool"].startswith("psbackup")) / 1024
 print(f"| PsBackup peak RSS (any step) | {rss:.0f} MB | | < 300 MB | **{'met' if rss < 300 else 'missed'}** |")
+
+# One row per headline ratio for bench/all.sh's table (bench/lib.sh's five tab-separated fields).
+import os
+if os.environ.get("BENCH_RATIOS"):
+    with open(os.environ["BENCH_RATIOS"], "a") as f:
+        for label, a, b, target, field in [
+            ("PostgreSQL full / pg_dump -Fd -j 2 -Z 1, wall", FULL, ("full", "pg_dump-Fd-j2"), "<= 1.0x", "wall_s"),
+            ("PostgreSQL full / pg_dump -Fd -j 2 -Z 1, CPU", FULL, ("full", "pg_dump-Fd-j2"), "<= 1.0x", CPU),
+            ("PostgreSQL restore / pg_restore -j 2, wall", ("restore", "psbackup"), ("restore", "pg_restore-Fd-j2"), "<= 1.0x", "wall_s"),
+            ("PostgreSQL incremental (1 %) / a full, CPU", INC, NEWFULL, "<= 0.1x or the floor", CPU),
+            ("PostgreSQL decoding floor / a full, CPU", FLOOR, NEWFULL, "(the floor)", CPU),
+        ]:
+            v = per_round(a, b, field)
+            if v:
+                f.write(f"{label}\t{statistics.median(v):.2f}x ({min(v):.2f}-{max(v):.2f})\t{target}\t{loads_of(a, b)}\t{meta.get('data', '')}, {len(v)} rounds\n")

@@ -73,7 +73,11 @@ cleanup() {
 }
 trap cleanup EXIT
 # BENCH_CLI=PATH: a psbackup-cli published earlier (rounds of several runs on one build).
-if [ -n "${BENCH_CLI:-}" ]; then CLI=$BENCH_CLI; COMMIT="$(git -C "$ROOT" rev-parse --short HEAD) (prebuilt: $BENCH_CLI)"; else build_cli "$WORK/cli" || exit 1; fi
+# BENCH_REUSE_CLI=1 (bench/all.sh): the build all.sh made in $BENCH_WORK/cli.
+SHARED_CLI=${BENCH_WORK:-$HERE/.work}/cli/psbackup-cli
+if [ -n "${BENCH_CLI:-}" ]; then CLI=$BENCH_CLI; COMMIT="$(git -C "$ROOT" rev-parse --short HEAD) (prebuilt: $BENCH_CLI)"
+elif [ "${BENCH_REUSE_CLI:-0}" = 1 ] && [ -x "$SHARED_CLI" ]; then CLI=$SHARED_CLI; COMMIT=$(cat "$(dirname "$SHARED_CLI")/BUILD" 2>/dev/null || echo "?"); log "reusing $CLI"
+else build_cli "$WORK/cli" || exit 1; fi
 
 log "starting a throwaway cluster on port $PORT"
 rm -rf "$DATA" && mkdir -p "$DATA" && chown postgres "$DATA" && chmod 700 "$DATA"

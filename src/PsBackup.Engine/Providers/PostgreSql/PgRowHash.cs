@@ -28,6 +28,7 @@ internal sealed class PgRowHash
     private long _skip;
     private int _fieldsLeft;
     private bool _inRow; // bytes of the current row have been seen
+    private bool _buffered; // some of them went into _row (the row began in an earlier chunk)
 
     /// <param name="text">Text COPY (rows are lines) rather than binary.</param>
     public PgRowHash(bool text)
@@ -62,11 +63,17 @@ internal sealed class PgRowHash
             throw new IntegrityException($"{what}: the COPY stream ended in the middle of a row.");
     }
 
+    /// <summary>A row whose bytes are all in one chunk (nearly every row) is hashed in one call, without the incremental state.</summary>
     private void EndRow(ReadOnlySpan<byte> rest)
     {
-        _row.Append(rest);
-        Sum += _row.GetCurrentHashAsUInt128();
-        _row.Reset();
+        if (_buffered)
+        {
+            _row.Append(rest);
+            Sum += _row.GetCurrentHashAsUInt128();
+            _row.Reset();
+            _buffered = false;
+        }
+        else Sum += XxHash128.HashToUInt128(rest);
         Rows++;
         _inRow = false;
     }
@@ -79,7 +86,7 @@ internal sealed class PgRowHash
             if (newline < 0)
             {
                 _row.Append(data);
-                _inRow = true;
+                _inRow = _buffered = true;
                 return;
             }
             EndRow(data[..newline]);
@@ -113,6 +120,13 @@ internal sealed class PgRowHash
                     if (_skip == 0) _state = State.TupleStart;
                     break;
                 case State.TupleStart:
+                    var whole = _inRow ? 0 : WholeTuple(data, i);
+                    if (whole > 0)
+                    {
+                        EndRow(data[i..whole]);
+                        i = whole;
+                        break;
+                    }
                     if (!_inRow)
                     {
                         rowFrom = i;
@@ -124,7 +138,7 @@ internal sealed class PgRowHash
                     if (_fieldsLeft < 0)
                     {
                         _row.Reset(); // the trailer is no row
-                        _inRow = false;
+                        _inRow = _buffered = false;
                         _state = State.Trailer;
                     }
                     else if (_fieldsLeft == 0) EndTuple(data, ref rowFrom, i);
@@ -149,7 +163,34 @@ internal sealed class PgRowHash
                     throw new IntegrityException("The COPY stream holds data after its trailer.");
             }
         }
-        if (_inRow) _row.Append(data[rowFrom..]); // the tuple goes on in the next chunk
+        if (_inRow)
+        {
+            _row.Append(data[rowFrom..]); // the tuple goes on in the next chunk
+            _buffered = true;
+        }
+    }
+
+    /// <summary>
+    /// The fast path: when a whole tuple starts at <paramref name="start"/> and ends within
+    /// <paramref name="data"/>, its end; otherwise 0 (a tuple split across chunks, or the trailer),
+    /// and the state machine below takes it byte range by byte range.
+    /// </summary>
+    private static int WholeTuple(ReadOnlySpan<byte> data, int start)
+    {
+        if (data.Length - start < 2) return 0;
+        int fields = BinaryPrimitives.ReadInt16BigEndian(data[start..]);
+        if (fields < 0) return 0;
+        var p = start + 2;
+        for (; fields > 0; fields--)
+        {
+            if (data.Length - p < 4) return 0;
+            var length = BinaryPrimitives.ReadInt32BigEndian(data[p..]);
+            p += 4;
+            if (length <= 0) continue;
+            if (data.Length - p < length) return 0;
+            p += length;
+        }
+        return p;
     }
 
     private void NextField(ReadOnlySpan<byte> data, ref int rowFrom, int end)

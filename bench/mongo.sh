@@ -157,7 +157,7 @@ echo "# load_end	$(cut -d' ' -f1-3 /proc/loadavg)" >>"$RESULTS"
 
 # Summary: per size and step, MB/s of each tool per round, the median ratio, peak RSS and checks.
 python3 - "$RESULTS" <<'PY'
-import csv, statistics, sys
+import csv, os, statistics, sys
 rows = [r for r in csv.DictReader((l for l in open(sys.argv[1]) if not l.startswith('#')), delimiter='\t')]
 for size in dict.fromkeys(r['size_mb'] for r in rows):
     for step, target in (('read', 0.9), ('insert', 0.8)):
@@ -174,6 +174,11 @@ for size in dict.fromkeys(r['size_mb'] for r in rows):
             print(f"  {rnd}  {mbps(raw):7.1f}  {mbps(psb):7.1f}  {ratios[-1]:.2f}  {raw['cpu_s']}/{psb['cpu_s']}  {cpu_ratios[-1]:.2f}  {int(psb['rss_kb']) / 1024:6.0f}  {psb['check'] if step == 'insert' else '-'}/{raw['check'] if step == 'insert' else '-'}  {raw['load1']}/{psb['load1']}")
         median = statistics.median(ratios)
         print(f"  median ratio {median:.2f} (target >= {target}): {'met' if median >= target else 'MISSED'}; median CPU-time ratio {statistics.median(cpu_ratios):.2f}")
+        if os.environ.get("BENCH_RATIOS"):  # bench/all.sh's table of ratios
+            loads = ", ".join(r["load1"] for r in sel if r["tool"] in ("raw", "psbackup"))
+            with open(os.environ["BENCH_RATIOS"], "a") as f:
+                f.write(f"MongoDB {'backup / raw read' if step == 'read' else 'restore / raw insert'} ({size} MB), throughput\t{median:.2f}x ({min(ratios):.2f}-{max(ratios):.2f})\t>= {target}x\t{loads}\t"
+                        f"CPU-time ratio {statistics.median(cpu_ratios):.2f}, {len(ratios)} rounds\n")
         plain = [r for r in rows if r['size_mb'] == size and r['tool'] == 'psbackup-none']
         if step == 'read' and plain:
             raws = {r['round']: r for r in sel if r['tool'] == 'raw'}

@@ -167,8 +167,11 @@ for size in dict.fromkeys(r['size_mb'] for r in rows):
         cpu_ratios = []
         print(f"\n{size} MB, {step}: round, raw MB/s, PsBackup MB/s, ratio, raw/PsBackup CPU s, CPU ratio, PsBackup RSS MB, check, load")
         for rnd in dict.fromkeys(r['round'] for r in sel):
-            raw = next(r for r in sel if r['round'] == rnd and r['tool'] == 'raw')
-            psb = next(r for r in sel if r['round'] == rnd and r['tool'] == 'psbackup')
+            raw = next((r for r in sel if r['round'] == rnd and r['tool'] == 'raw'), None)
+            psb = next((r for r in sel if r['round'] == rnd and r['tool'] == 'psbackup'), None)
+            if raw is None or psb is None:  # a step failed (its error is in the log above): no ratio for this round
+                print(f"  {rnd}  {'raw' if raw is None else 'PsBackup'} step failed: round left out")
+                continue
             ratios.append(mbps(psb) / mbps(raw))
             cpu_ratios.append(float(raw['cpu_s']) / float(psb['cpu_s']))
             print(f"  {rnd}  {mbps(raw):7.1f}  {mbps(psb):7.1f}  {ratios[-1]:.2f}  {raw['cpu_s']}/{psb['cpu_s']}  {cpu_ratios[-1]:.2f}  {int(psb['rss_kb']) / 1024:6.0f}  {psb['check'] if step == 'insert' else '-'}/{raw['check'] if step == 'insert' else '-'}  {raw['load1']}/{psb['load1']}")

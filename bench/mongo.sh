@@ -15,7 +15,7 @@
 # Data: 4 collections of SIZE_MB/4 MB of ~1 KiB documents (psbackup-cli mongo-data generate: ObjectId,
 # int32, Decimal128, date, double, array, sub-document, ~700 bytes of text).
 # Per round (BENCH_ROUNDS, default 5), each step under /usr/bin/time (wall, peak RSS, CPU seconds):
-#   read:    mongoraw read  (-parallel 2)            vs psbackup-cli backup (--throttle-limit 2, brotli);
+#   read:    mongoraw read  (-parallel 2)            vs psbackup-cli backup (--throttle-limit 2, zstd, the default);
 #            then, for context, a backup of the same target into a collection with --compression none
 #   insert:  mongoraw insert of a .bson dump (-p 2)   vs psbackup-cli restore of the latest backup (--throttle-limit 2)
 # odd rounds run the raw step first, even rounds PsBackup first; every restored database is compared
@@ -23,6 +23,9 @@
 # document's bytes) and dropped. Throughput is the documents' bytes over each tool's own clock
 # (PsBackup: the backup's or restore's duration; mongoraw: from creating its client), so the .NET
 # process start is not counted; wall times and CPU seconds are in the TSV.
+# Each row also records the 1-minute load average after the step (the machine may be shared): the
+# summary gives the CPU-time ratio (raw CPU s / PsBackup CPU s) beside the throughput ratio, since
+# CPU time is far less sensitive to load than wall time.
 # Output: bench/.work/mongo/results.tsv and a summary on stdout.
 # Environment: BENCH_REUSE_CLI=1 reuses bench/.work/cli, BENCH_KEEP=1 keeps the repositories.
 set -uo pipefail
@@ -78,7 +81,7 @@ server_gc() { # a full collection of the server's heap, finished before the next
   echo "# machine	$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM, $(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r)"
   echo "# server	congodb (@push.rocks/smartmongo 2.2.0) on node $(node --version), heap limit $HEAP MB; page cache dropped before each step: $DROP"
   echo "# load_start	$(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "size_mb	round	step	tool	wall_s	tool_s	bytes	documents	rss_kb	cpu_s	check	server_rss_mb"
+  echo "size_mb	round	step	tool	wall_s	tool_s	bytes	documents	rss_kb	cpu_s	check	server_rss_mb	load1"
 } >"$RESULTS"
 
 # timed COMMAND...: runs it under GNU time after a server collection; sets WALL RSS CPU; output in $RUN/out
@@ -92,7 +95,7 @@ timed() {
   if [ $rc -ne 0 ]; then log "failed ($rc): $*"; tail -20 "$RUN/err" >&2; fi
   return $rc
 }
-row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$SIZE" "$ROUND" "$1" "$2" "$WALL" "$3" "$BYTES" "$DOCS" "$RSS" "$CPU" "$4" "$(server_rss_mb)" >>"$RESULTS"; }
+row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$SIZE" "$ROUND" "$1" "$2" "$WALL" "$3" "$BYTES" "$DOCS" "$RSS" "$CPU" "$4" "$(server_rss_mb)" "$(cut -d' ' -f1 /proc/loadavg)" >>"$RESULTS"; }
 seconds() { # a .NET TimeSpan (hh:mm:ss.fffffff) in seconds
   awk -F: '{printf "%.2f", $1*3600 + $2*60 + $3}' <<<"$1"
 }
@@ -108,7 +111,7 @@ psb_backup() {
   log "  psbackup backup"
   timed "$CLI" backup bench --repository "$REPO" --throttle-limit 2 && { ID=$(jq -r .Id "$RUN/out"); row read psbackup "$(seconds "$(jq -r .Duration "$RUN/out")")" "$ID"; }
 }
-psb_backup_none() { # context: the same backup without compression (what brotli costs)
+psb_backup_none() { # context: the same backup without compression (what zstd costs)
   log "  psbackup backup, --compression none"
   timed "$CLI" backup plain --repository "$REPO" --throttle-limit 2 && row read psbackup-none "$(seconds "$(jq -r .Duration "$RUN/out")")" -
 }
@@ -154,21 +157,31 @@ echo "# load_end	$(cut -d' ' -f1-3 /proc/loadavg)" >>"$RESULTS"
 
 # Summary: per size and step, MB/s of each tool per round, the median ratio, peak RSS and checks.
 python3 - "$RESULTS" <<'PY'
-import csv, statistics, sys
+import csv, os, statistics, sys
 rows = [r for r in csv.DictReader((l for l in open(sys.argv[1]) if not l.startswith('#')), delimiter='\t')]
 for size in dict.fromkeys(r['size_mb'] for r in rows):
     for step, target in (('read', 0.9), ('insert', 0.8)):
         sel = [r for r in rows if r['size_mb'] == size and r['step'] == step]
         mbps = lambda r: int(r['bytes']) / 1e6 / float(r['tool_s'])
         ratios = []
-        print(f"\n{size} MB, {step}: round, raw MB/s, PsBackup MB/s, ratio, raw/PsBackup CPU s, PsBackup RSS MB, check")
+        cpu_ratios = []
+        print(f"\n{size} MB, {step}: round, raw MB/s, PsBackup MB/s, ratio, raw/PsBackup CPU s, CPU ratio, PsBackup RSS MB, check, load")
         for rnd in dict.fromkeys(r['round'] for r in sel):
-            raw = next(r for r in sel if r['round'] == rnd and r['tool'] == 'raw')
-            psb = next(r for r in sel if r['round'] == rnd and r['tool'] == 'psbackup')
+            raw = next((r for r in sel if r['round'] == rnd and r['tool'] == 'raw'), None)
+            psb = next((r for r in sel if r['round'] == rnd and r['tool'] == 'psbackup'), None)
+            if raw is None or psb is None:  # a step failed (its error is in the log above): no ratio for this round
+                print(f"  {rnd}  {'raw' if raw is None else 'PsBackup'} step failed: round left out")
+                continue
             ratios.append(mbps(psb) / mbps(raw))
-            print(f"  {rnd}  {mbps(raw):7.1f}  {mbps(psb):7.1f}  {ratios[-1]:.2f}  {raw['cpu_s']}/{psb['cpu_s']}  {int(psb['rss_kb']) / 1024:6.0f}  {psb['check'] if step == 'insert' else '-'}/{raw['check'] if step == 'insert' else '-'}")
+            cpu_ratios.append(float(raw['cpu_s']) / float(psb['cpu_s']))
+            print(f"  {rnd}  {mbps(raw):7.1f}  {mbps(psb):7.1f}  {ratios[-1]:.2f}  {raw['cpu_s']}/{psb['cpu_s']}  {cpu_ratios[-1]:.2f}  {int(psb['rss_kb']) / 1024:6.0f}  {psb['check'] if step == 'insert' else '-'}/{raw['check'] if step == 'insert' else '-'}  {raw['load1']}/{psb['load1']}")
         median = statistics.median(ratios)
-        print(f"  median ratio {median:.2f} (target >= {target}): {'met' if median >= target else 'MISSED'}")
+        print(f"  median ratio {median:.2f} (target >= {target}): {'met' if median >= target else 'MISSED'}; median CPU-time ratio {statistics.median(cpu_ratios):.2f}")
+        if os.environ.get("BENCH_RATIOS"):  # bench/all.sh's table of ratios
+            loads = ", ".join(r["load1"] for r in sel if r["tool"] in ("raw", "psbackup"))
+            with open(os.environ["BENCH_RATIOS"], "a") as f:
+                f.write(f"MongoDB {'backup / raw read' if step == 'read' else 'restore / raw insert'} ({size} MB), throughput\t{median:.2f}x ({min(ratios):.2f}-{max(ratios):.2f})\t>= {target}x\t{loads}\t"
+                        f"CPU-time ratio {statistics.median(cpu_ratios):.2f}, {len(ratios)} rounds\n")
         plain = [r for r in rows if r['size_mb'] == size and r['tool'] == 'psbackup-none']
         if step == 'read' and plain:
             raws = {r['round']: r for r in sel if r['tool'] == 'raw'}

@@ -128,24 +128,20 @@ internal sealed partial class MongoDbDump(TargetBackupContext context, MongoClie
         var collection = database.GetCollection<RawBsonDocument>(state.Name);
         var options = new FindOptions<RawBsonDocument> { BatchSize = BatchSize };
         state.ReadStarted = DateTimeOffset.UtcNow;
-        await context.WriteArtifactAsync(state.DataArtifact, async output =>
-        {
-            using var cursor = session == null
-                ? await collection.FindAsync(FilterDefinition<RawBsonDocument>.Empty, options, ct).ConfigureAwait(false)
-                : await collection.FindAsync(session, FilterDefinition<RawBsonDocument>.Empty, options, ct).ConfigureAwait(false);
-            while (await cursor.MoveNextAsync(ct).ConfigureAwait(false))
+        await context.WriteArtifactAsync(state.DataArtifact, output => CursorReadAhead.ForEachBatchAsync(
+            token => session == null
+                ? collection.FindAsync(FilterDefinition<RawBsonDocument>.Empty, options, token)
+                : collection.FindAsync(session, FilterDefinition<RawBsonDocument>.Empty, options, token),
+            batch =>
             {
                 long batchBytes = 0;
-                foreach (var document in cursor.Current)
+                foreach (var document in batch)
                     using (document)
-                    {
                         batchBytes += Write(document.Slice, output);
-                        state.Documents++;
-                    }
+                state.Documents += batch.Count;
                 state.Bytes += batchBytes;
                 progress.Add(batchBytes, state.Name);
-            }
-        }, ct).ConfigureAwait(false);
+            }, ct), ct).ConfigureAwait(false);
         state.ReadEnded = DateTimeOffset.UtcNow;
         progress.ItemDone();
         var metadata = MongoDbMetadata.From(entry, indexes, state.Documents);

@@ -1,47 +1,75 @@
 #!/usr/bin/env python3
-"""Markdown tables for bench/s3.sh from bench/.work/s3/results.tsv (usage: s3-report.py TSV)."""
-import sys
+"""Markdown tables for bench/s3.sh from bench/.work/s3/results.tsv (usage: s3-report.py TSV).
 
-from report import load  # the same results-file format as the file-tree benchmark
+Medians and spread (min-max) over the rounds; a ratio is PsBackup's throughput over
+TransferUtility's in the same round and case (raw wall / PsBackup wall), and the median of those
+per-round ratios is reported. When $BENCH_RATIOS is set, appends bench/all.sh's ratio rows."""
+import csv, os, statistics as st, sys
 
 path = sys.argv[1] if len(sys.argv) > 1 else "bench/.work/s3/results.tsv"
-meta, rows = load(path)
+meta, lines = {}, []
+for line in open(path):
+    if line.startswith("# "):
+        k, _, v = line[2:].rstrip("\n").partition("\t")
+        meta[k] = v
+    else:
+        lines.append(line)
+rows = list(csv.DictReader(lines, delimiter="\t"))
 
 for k in ("run", "machine", "data", "server"):
     if k in meta:
         print(f"- {k}: {meta[k]}")
 print(f"- load average (1/5/15 min) at start: {meta.get('load_start', '?')}, at end: {meta.get('load_end', '?')}")
 print()
-nfiles = meta.get("data", "? files").split(" ")[0]
-names = {"raw-dir": f"TransferUtility, directory ({nfiles} objects)", "raw-file": "TransferUtility, one object",
-         "psbackup-none": "PsBackup, `--compression none`", "psbackup-brotli": "PsBackup, brotli (default)"}
-print("| step | tool | wall s | MB/s | peak RSS MB | client CPU s | s3rver CPU s (% of wall) | restore identical | note |")
-print("|---|---|---:|---:|---:|---:|---:|:-:|---|")
-by = {}
+
+CASES = {"one": "one large object", "dir": "directory (many objects)", "zstd": "directory, PsBackup zstd (context)"}
+TOOLS = {"raw": "TransferUtility", "psbackup": "PsBackup"}
+groups = {}
 for r in rows:
-    wall = float(r["wall_s"]); mbs = int(r["bytes"]) / 1e6 / wall
-    by[(r["step"], r["tool"])] = (wall, mbs, int(r["rss_kb"]) / 1024)
-    node = float(r["server_cpu_s"])
-    check = "" if r["check"] == "-" else r["check"]
-    print(f"| {r['step']} | {names.get(r['tool'], r['tool'])} | {wall:.1f} | {mbs:.0f} | {int(r['rss_kb'])/1024:.0f} | "
-          f"{float(r['client_cpu_s']):.1f} | {node:.1f} ({100*node/wall:.0f} %) | {check} | {r['note']} |")
+    groups.setdefault((r["case"], r["direction"], r["tool"]), []).append(r)
+
+
+def spread(values, fmt="{:.1f}"):
+    return f"{fmt.format(st.median(values))} ({fmt.format(min(values))}-{fmt.format(max(values))})"
+
+
+print("| case | direction | tool | wall s, median (min-max) | MB/s (median) | client CPU s | s3rver CPU s | peak RSS MB | load1 per round | checked |")
+print("|---|---|---|---:|---:|---:|---:|---:|---|:-:|")
+for (case, direction, tool), rs in groups.items():
+    walls = [float(r["wall_s"]) for r in rs]
+    mbs = int(rs[0]["bytes"]) / 1e6 / st.median(walls)
+    checks = {r["check"] for r in rs}
+    print(f"| {CASES.get(case, case)} | {direction} | {TOOLS.get(tool, tool)} | {spread(walls)} | {mbs:.0f} | "
+          f"{spread([float(r['client_cpu_s']) for r in rs])} | {spread([float(r['server_cpu_s']) for r in rs])} | "
+          f"{max(int(r['rss_kb']) for r in rs) / 1024:.0f} | {', '.join(r['load1'] for r in rs)} | "
+          f"{'' if checks == {'-'} else ', '.join(sorted(checks))} |")
 print()
-print("| measure | PsBackup | raw reference | ratio | target | |")
-print("|---|---:|---:|---:|---|---|")
-for step in ("upload", "download"):
-    for comp in ("none", "brotli"):
-        p = by.get((step, f"psbackup-{comp}"))
-        for ref in ("raw-dir", "raw-file"):
-            q = by.get((step, ref))
-            if not p or not q:
-                continue
-            ratio = p[1] / q[1]
-            if comp == "none":
-                verdict = f"**{'met' if ratio >= 0.8 else 'missed'}**"
-                target = "≥ 0.8×"
-            else:
-                verdict, target = "(context)", "–"
-            print(f"| {step} throughput, {comp} vs {names[ref].split(', ')[1]} | {p[1]:.0f} MB/s | {q[1]:.0f} MB/s | {ratio:.2f}× | {target} | {verdict} |")
-peak = max((v[2] for k, v in by.items() if k[1].startswith("psbackup")), default=None)
-if peak is not None:
-    print(f"| peak RSS (max over PsBackup steps) | {peak:.0f} MB | | | < 300 MB | **{'met' if peak < 300 else 'missed'}** |")
+
+TARGETS = {("one", "upload"): "≥ 0.9×", ("one", "download"): "≥ 1.0×"}
+print("| measure: PsBackup throughput / TransferUtility's, same round | per-round ratios | median (min-max) | CPU s ratio (median) | target | |")
+print("|---|---|---:|---:|---|---|")
+ratio_rows = []
+for case in ("one", "dir"):
+    for direction in ("upload", "download"):
+        raw = {r["round"]: r for r in groups.get((case, direction, "raw"), [])}
+        psb = {r["round"]: r for r in groups.get((case, direction, "psbackup"), [])}
+        rounds = sorted(set(raw) & set(psb), key=int)
+        if not rounds:
+            continue
+        ratios = [float(raw[n]["wall_s"]) / float(psb[n]["wall_s"]) for n in rounds]
+        cpu = [float(psb[n]["client_cpu_s"]) / float(raw[n]["client_cpu_s"]) for n in rounds]
+        target = TARGETS.get((case, direction), "–")
+        med = st.median(ratios)
+        verdict = "" if target == "–" else ("**met**" if med >= float(target.split()[1].rstrip("×")) else "**not met**")
+        name = f"S3 {direction}, {CASES[case]}"
+        print(f"| {name} | {', '.join(f'{x:.2f}' for x in ratios)} | {med:.2f}× ({min(ratios):.2f}-{max(ratios):.2f}) | "
+              f"{st.median(cpu):.2f}× | {target} | {verdict} |")
+        loads = ", ".join(f"{raw[n]['load1']}/{psb[n]['load1']}" for n in rounds)
+        ratio_rows.append(f"{name}: PsBackup / TransferUtility throughput\t{med:.2f}x ({min(ratios):.2f}-{max(ratios):.2f})\t"
+                          f"{target.replace('×', 'x')}\t{loads}\t{len(rounds)} rounds, order alternated; CPU {st.median(cpu):.2f}x of raw's\n")
+print()
+print("Ratios above 1 favour PsBackup (throughput). CPU s ratio: PsBackup's client CPU seconds over TransferUtility's.")
+
+if os.environ.get("BENCH_RATIOS"):
+    with open(os.environ["BENCH_RATIOS"], "a") as f:
+        f.writelines(ratio_rows)

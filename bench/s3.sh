@@ -1,159 +1,179 @@
 #!/usr/bin/env bash
-# S3 benchmark (issue 3): a ~1 GB backup uploaded and downloaded through PsBackup vs the AWS SDK's
-# TransferUtility moving the same bytes to the same S3-compatible server, in one run.
+# S3 benchmark (issues 3, 21): PsBackup uploading and restoring ~1 GB through an S3-compatible
+# server vs the AWS SDK's TransferUtility moving the same bytes to the same server, in one run.
 #
 #   bench/s3.sh            (as root: drops the page cache before every timed step)
 #
-# Server: s3rver from tests/peers on 127.0.0.1:14569 (started here when it is not running).
-# Data: BENCH_S3_FILES (default 64) files x BENCH_S3_FILE_MB (default 16) MiB of /dev/urandom in
-# bench/.work/s3/tree (incompressible; regenerated every run).
-# Steps, each under /usr/bin/time (wall, peak RSS, client CPU), with the s3rver node process' CPU
-# seconds read from /proc around the step:
-#   raw  upload-dir    TransferUtility.UploadDirectoryAsync of the tree        (bench/S3Raw)
-#   raw  upload-file   TransferUtility.UploadAsync of the same bytes as one file
-#   psb  backup        psbackup-cli backup, collection --compression none, s3://psbackup-bench/none-*
-#   raw  download-dir  TransferUtility.DownloadDirectoryAsync
-#   raw  download-file TransferUtility.DownloadAsync of the one file
-#   psb  restore       psbackup-cli restore of that backup
-#   psb  backup/restore again with the default compression (brotli), for context
-# Every download/restore is compared with the tree by a SHA-256 listing.
-# Output: bench/.work/s3/results.tsv and markdown tables on stdout.
-# Environment: BENCH_REUSE_CLI=1 reuses bench/.work/cli, BENCH_KEEP=1 keeps data and objects.
+# Server: an s3rver of its own (tests/peers/node, patched as the test peers), on a free port in
+# 30000-32767 (below the ephemeral range), its data under bench/.work/s3; stopped and removed at
+# the end. No other server is touched.
+# Data (incompressible, from /dev/urandom): one 1 GiB file (BENCH_S3_ONE_MB, default 1024) and a
+# tree of BENCH_S3_FILES (64) x BENCH_S3_FILE_MB (16) MiB.
+# Cases (BENCH_S3_CASES, default "one dir zstd"), each a pair of contenders per direction:
+#   one   raw  upload-file    TransferUtility.UploadAsync of the 1 GiB file (one multipart object)
+#         psb  backup         psbackup-cli backup of a tree holding only that file, --compression none
+#         raw  download-file  TransferUtility.DownloadAsync of it
+#         psb  restore        psbackup-cli restore of that backup
+#   dir   the same with the tree: UploadDirectoryAsync / DownloadDirectoryAsync vs backup / restore
+#   zstd  psb backup / restore of the tree with the default compression (zstd), for context only
+# BENCH_S3_ROUNDS (default 3) rounds; within each pair the raw tool goes first in odd rounds and
+# PsBackup first in even ones, so a slow slot (load, cache) is not always the same tool's. Every
+# step runs under /usr/bin/time (wall, peak RSS, client CPU) with the s3rver process' CPU seconds
+# read from /proc around it and the 1-minute load average before it. Every download and restore is
+# compared with the source by a SHA-256 listing; a difference fails the run.
+# Output: bench/.work/s3/results.tsv, markdown tables on stdout (bench/s3-report.py: medians,
+# spread, per-round ratios) and, when $BENCH_RATIOS is set (bench/all.sh), its ratio rows.
+# Environment: BENCH_REUSE_CLI=1 reuses bench/.work/cli, BENCH_KEEP=1 keeps the data.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 WORK=${BENCH_WORK:-$HERE/.work}
 RUN=$WORK/s3
 TREE=$RUN/tree
-ONE=$RUN/one.bin
+ONE_DIR=$RUN/one
 CLI=$WORK/cli/psbackup-cli
 RAW=$WORK/s3raw/s3raw
+ROUNDS=${BENCH_S3_ROUNDS:-3}
+CASES=${BENCH_S3_CASES:-one dir zstd}
 FILES=${BENCH_S3_FILES:-64}
 FILE_MB=${BENCH_S3_FILE_MB:-16}
+ONE_MB=${BENCH_S3_ONE_MB:-1024}
 RESULTS=$RUN/results.tsv
-export PSBACKUP_S3_ENDPOINT=${PSBACKUP_S3_ENDPOINT:-http://127.0.0.1:14569}
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-PEERS_DIR=${PSBACKUP_PEERS_DIR:-/tmp/psbackup-peers}
 BUCKET_RAW=raw-bench
 BUCKET_PSB=psbackup-bench
-TAG=$(date -u +%Y%m%dT%H%M%S)
 
-. "$HERE/lib.sh"   # log, build_cli, drop
+. "$HERE/lib.sh"   # log, build_cli, drop, ratio
 
 "$HERE/install.sh" || exit 1
-mkdir -p "$WORK"
+[ -f "$ROOT/tests/peers/node/s3rver.cjs" ] && [ -d "$ROOT/tests/peers/node/node_modules" ] \
+  || bash "$ROOT/tests/peers/install.sh" >"$WORK/peers-install.log" 2>&1 || { cat "$WORK/peers-install.log" >&2; exit 1; }
+rm -rf "$RUN"; mkdir -p "$RUN"
 
-# --- builds: psbackup-cli (working tree, as in the brief) and the raw tool
-COMMIT=$(git -C "$ROOT" rev-parse --short HEAD)
-if [ "${BENCH_REUSE_CLI:-0}" = 1 ] && [ -x "$CLI" ]; then
-  log "reusing $CLI"
-else
-  build_cli "$WORK/cli" || exit 1
-fi
+# --- builds: psbackup-cli (lib.sh: a clean snapshot of HEAD) and the raw tool
+if [ "${BENCH_REUSE_CLI:-0}" = 1 ] && [ -x "$CLI" ]; then log "reusing $CLI"; COMMIT=$(cat "$WORK/cli/BUILD" 2>/dev/null || git -C "$ROOT" rev-parse --short HEAD)
+else build_cli "$WORK/cli" || exit 1; fi
 log "publishing bench/S3Raw (Release) to $WORK/s3raw"
 dotnet publish "$HERE/S3Raw" -c Release -o "$WORK/s3raw" -v q -nologo >"$WORK/publish-s3raw.log" 2>&1 \
   || { cat "$WORK/publish-s3raw.log" >&2; exit 1; }
 
-# --- the server
-if ! curl -s -o /dev/null "$PSBACKUP_S3_ENDPOINT/"; then
-  log "starting the test peers (tests/peers)"
-  bash "$ROOT/tests/peers/install.sh" >"$WORK/peers.log" 2>&1 && bash "$ROOT/tests/peers/start.sh" >>"$WORK/peers.log" 2>&1 \
-    || { cat "$WORK/peers.log" >&2; exit 1; }
-fi
-S3PID=$(cat "$PEERS_DIR/pids/s3rver.pid" 2>/dev/null)
-[ -n "$S3PID" ] && [ -d "/proc/$S3PID" ] || { log "cannot find the s3rver pid (set PSBACKUP_PEERS_DIR)"; S3PID=; }
-node_cpu() { # s3rver's utime+stime in seconds
-  [ -n "$S3PID" ] || { echo 0; return; }
-  awk -v hz="$(getconf CLK_TCK)" '{print ($14+$15)/hz}' "/proc/$S3PID/stat"
+# --- the server: our own s3rver, on a port that binds now in 30000-32767
+PORT=$(python3 -c '
+import random, socket
+start = random.randrange(2768)
+for i in range(2768):
+    port = 30000 + (start + i) % 2768
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port)); print(port); break
+    except OSError:
+        pass
+    finally:
+        s.close()
+else:
+    raise SystemExit("no free port in 30000-32767")') || exit 1
+export PSBACKUP_S3_ENDPOINT=http://127.0.0.1:$PORT
+mkdir -p "$RUN/s3rver"
+node --openssl-legacy-provider "$ROOT/tests/peers/node/s3rver.cjs" -d "$RUN/s3rver" -a 127.0.0.1 -p "$PORT" \
+  --allow-mismatched-signatures </dev/null >"$RUN/s3rver.log" 2>&1 &
+S3PID=$!
+cleanup() {
+  kill "$S3PID" 2>/dev/null; wait "$S3PID" 2>/dev/null
+  [ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$RUN/s3rver" "$TREE" "$ONE_DIR" "$RUN"/restore-* "$RUN"/down-*
 }
+trap cleanup EXIT
+for _ in $(seq 100); do curl -s -o /dev/null "$PSBACKUP_S3_ENDPOINT/" && break; sleep 0.2; done
+node_cpu() { awk -v hz="$(getconf CLK_TCK)" '{print ($14+$15)/hz}' "/proc/$S3PID/stat"; }
 "$RAW" make-bucket "$BUCKET_RAW" && "$RAW" make-bucket "$BUCKET_PSB" || { log "cannot create buckets"; exit 1; }
 
 # --- data
-rm -rf "$RUN"; mkdir -p "$TREE"
-log "generating $FILES x $FILE_MB MiB of random data in $TREE"
-for i in $(seq -w 1 "$FILES"); do head -c "$((FILE_MB << 20))" /dev/urandom >"$TREE/f$i.bin"; done
-cat "$TREE"/*.bin >"$ONE"
-BYTES=$(du -sb "$TREE" | cut -f1)
+mkdir -p "$TREE" "$ONE_DIR"
+log "generating one $ONE_MB MiB file and $FILES x $FILE_MB MiB of random data"
+head -c "$((ONE_MB << 20))" /dev/urandom >"$ONE_DIR/one.bin"
+case " $CASES " in *" dir "*|*" zstd "*) for i in $(seq -w 1 "$FILES"); do head -c "$((FILE_MB << 20))" /dev/urandom >"$TREE/f$i.bin"; done ;; esac
+ONE_BYTES=$(stat -c %s "$ONE_DIR/one.bin")
+TREE_BYTES=$(du -sb "$TREE" | cut -f1)
 listing() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
-listing "$TREE" >"$RUN/listing"
-ONE_SUM=$(sha256sum <"$ONE" | cut -d' ' -f1)
-verify_dir() { [ -z "$(diff <(listing "$1") "$RUN/listing")" ] && echo ok || echo DIFFERENT; }
+listing "$TREE" >"$RUN/listing-dir"
+listing "$ONE_DIR" >"$RUN/listing-one"
+same() { # DIR CASE: ok when DIR holds exactly the case's source files
+  [ -z "$(diff <(listing "$1") "$RUN/listing-$2")" ] && echo ok || echo DIFFERENT; }
 
 {
-  echo "# run	$(date -u +%Y-%m-%dT%H:%M:%SZ), commit $COMMIT$(git -C "$ROOT" diff --quiet HEAD -- src tools 2>/dev/null || echo ' + uncommitted changes in src/ or tools/')"
+  echo "# run	$(date -u +%Y-%m-%dT%H:%M:%SZ), commit $COMMIT, $ROUNDS rounds, cases: $CASES"
   echo "# machine	$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM, $(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r)"
-  echo "# data	$FILES files x $FILE_MB MiB random = $BYTES bytes; page cache dropped before each step: $DROP"
-  echo "# server	s3rver at $PSBACKUP_S3_ENDPOINT (pid ${S3PID:-?}), data dir on $(df --output=source "$PEERS_DIR" 2>/dev/null | tail -1)"
+  echo "# data	one file of $ONE_BYTES bytes; tree of $FILES files x $FILE_MB MiB = $TREE_BYTES bytes; random; page cache dropped before each step: $DROP"
+  echo "# server	s3rver at $PSBACKUP_S3_ENDPOINT (pid $S3PID, started by this script), data on $(df --output=source "$RUN" | tail -1)"
   echo "# load_start	$(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "step	tool	wall_s	rss_kb	client_cpu_s	server_cpu_s	bytes	check	note"
+  echo "round	case	direction	tool	wall_s	rss_kb	client_cpu_s	server_cpu_s	bytes	load1	check"
 } >"$RESULTS"
 
-# timed TOOL STEP -- command...   sets WALL RSS CPU NODE; appends nothing (row does)
+# timed ROUND CASE DIRECTION TOOL BYTES CHECK_CMD -- command...: runs the command, then CHECK_CMD
+# (prints ok or DIFFERENT; "-" for uploads), and appends a row. A failure or a difference ends the run.
 timed() {
-  local tool="$1" step="$2"; shift 3
+  local round=$1 case=$2 dir=$3 tool=$4 bytes=$5 check_cmd=$6; shift 7
   drop
-  log "$tool $step"
-  local n0; n0=$(node_cpu)
-  /usr/bin/time -f '%e %M %U %S' -o "$RUN/time" "$@" >"$RUN/out" 2>"$RUN/err"
-  local rc=$?
-  local n1; n1=$(node_cpu)
-  read -r WALL RSS U S < <(tail -1 "$RUN/time")
-  CPU=$(awk -v u="$U" -v s="$S" 'BEGIN{printf "%.1f", u+s}')
-  NODE=$(awk -v a="$n0" -v b="$n1" 'BEGIN{printf "%.1f", b-a}')
-  if [ $rc -ne 0 ]; then log "$tool $step failed ($rc):"; tail -20 "$RUN/err" >&2; fi
-  return $rc
-}
-row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$WALL" "$RSS" "$CPU" "$NODE" "$3" "$4" "$5" >>"$RESULTS"; }
-
-# --- uploads
-timed raw upload-dir -- "$RAW" upload-dir "$TREE" "$BUCKET_RAW" "dir-$TAG" \
-  && row upload raw-dir "$BYTES" - "$FILES objects, UploadDirectoryAsync"
-timed raw upload-file -- "$RAW" upload-file "$ONE" "$BUCKET_RAW" "one-$TAG.bin" \
-  && row upload raw-file "$BYTES" - "one $BYTES-byte object, UploadAsync (multipart)"
-
-psb_backup() { # COMPRESSION: creates collection + backup at s3://$BUCKET_PSB/$1-$TAG, sets PSB_ID
-  local comp=$1 repo="s3://$BUCKET_PSB/$1-$TAG"
-  PSB_ID=
-  "$CLI" new-collection "bench-$comp" "$TREE" --compression "$comp" --repository "$repo" >"$RUN/collection-$comp.json" 2>"$RUN/err" \
-    || { log "new-collection $comp failed"; cat "$RUN/err" >&2; return 1; }
-  if timed psbackup "backup-$comp" -- "$CLI" backup "bench-$comp" --repository "$repo"; then
-    PSB_ID=$(jq -r .Id "$RUN/out")
-    local stored; stored=$("$RAW" du "$BUCKET_PSB" "$1-$TAG/" | cut -d' ' -f2)
-    row upload "psbackup-$comp" "$BYTES" - "repository objects: $("$RAW" du "$BUCKET_PSB" "$1-$TAG/" | cut -d' ' -f1), $stored bytes stored"
-  fi
-}
-psb_restore() { # COMPRESSION
-  local comp=$1 repo="s3://$BUCKET_PSB/$1-$TAG"
-  [ -n "$PSB_ID" ] || return 1
-  rm -rf "$RUN/restore-$comp"
-  timed psbackup "restore-$comp" -- "$CLI" restore "$PSB_ID" "$RUN/restore-$comp" --repository "$repo" \
-    && row download "psbackup-$comp" "$BYTES" "$(verify_dir "$RUN/restore-$comp")" ""
-  rm -rf "$RUN/restore-$comp"
+  local load n0 n1 rc check=-
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  log "round $round: $case $dir, $tool (load $load)"
+  n0=$(node_cpu)
+  /usr/bin/time -f '%e %M %U %S' -o "$RUN/time" "$@" >"$RUN/out" 2>"$RUN/err"; rc=$?
+  n1=$(node_cpu)
+  [ $rc -eq 0 ] || { log "$tool $case $dir failed ($rc):"; tail -20 "$RUN/err" >&2; exit 1; }
+  [ "$check_cmd" = - ] || check=$($check_cmd)
+  [ "$check" != DIFFERENT ] || { log "$tool $case $dir: the data read back differs from the source"; exit 1; }
+  local wall rss u s
+  read -r wall rss u s < <(tail -1 "$RUN/time")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$case" "$dir" "$tool" "$wall" "$rss" \
+    "$(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.2f", u+s}')" "$(awk -v a="$n0" -v b="$n1" 'BEGIN{printf "%.1f", b-a}')" \
+    "$bytes" "$load" "$check" >>"$RESULTS"
 }
 
-psb_backup none
-# --- downloads
-rm -rf "$RUN/down-dir"
-timed raw download-dir -- "$RAW" download-dir "$BUCKET_RAW" "dir-$TAG" "$RUN/down-dir" \
-  && row download raw-dir "$BYTES" "$(verify_dir "$RUN/down-dir")" "DownloadDirectoryAsync"
-rm -rf "$RUN/down-dir"
-rm -f "$RUN/down-one.bin"
-timed raw download-file -- "$RAW" download-file "$BUCKET_RAW" "one-$TAG.bin" "$RUN/down-one.bin" \
-  && row download raw-file "$BYTES" "$([ "$(sha256sum <"$RUN/down-one.bin" | cut -d' ' -f1)" = "$ONE_SUM" ] && echo ok || echo DIFFERENT)" "DownloadAsync"
-rm -f "$RUN/down-one.bin"
-psb_restore none
+# The contenders of one case and direction; each sets what its check reads.
+raw_up() { # ROUND CASE
+  case $2 in
+    one) timed "$1" one upload raw "$ONE_BYTES" - -- "$RAW" upload-file "$ONE_DIR/one.bin" "$BUCKET_RAW" "r$1/one.bin" ;;
+    dir) timed "$1" dir upload raw "$TREE_BYTES" - -- "$RAW" upload-dir "$TREE" "$BUCKET_RAW" "r$1/dir" ;;
+  esac
+}
+check_raw_one() { local d=$RUN/down-one; mkdir -p "$d"; mv "$RUN/down-one.bin" "$d/one.bin"; same "$d" one; rm -rf "$d"; }
+check_raw_dir() { same "$RUN/down-dir" dir; rm -rf "$RUN/down-dir"; }
+raw_down() { # ROUND CASE
+  rm -rf "$RUN/down-one.bin" "$RUN/down-dir"
+  case $2 in
+    one) timed "$1" one download raw "$ONE_BYTES" check_raw_one -- "$RAW" download-file "$BUCKET_RAW" "r$1/one.bin" "$RUN/down-one.bin" ;;
+    dir) timed "$1" dir download raw "$TREE_BYTES" check_raw_dir -- "$RAW" download-dir "$BUCKET_RAW" "r$1/dir" "$RUN/down-dir" ;;
+  esac
+}
+source_of() { case $1 in one) echo "$ONE_DIR" ;; *) echo "$TREE" ;; esac; }
+bytes_of() { case $1 in one) echo "$ONE_BYTES" ;; *) echo "$TREE_BYTES" ;; esac; }
+declare -A PSB_ID
+psb_up() { # ROUND CASE: a fresh repository per round and case
+  local repo="s3://$BUCKET_PSB/r$1-$2" comp=none
+  [ "$2" = zstd ] && comp=zstd
+  "$CLI" new-collection "bench-$2" "$(source_of "$2")" --compression "$comp" --repository "$repo" >/dev/null 2>"$RUN/err" \
+    || { log "new-collection $2 failed"; cat "$RUN/err" >&2; exit 1; }
+  timed "$1" "$2" upload psbackup "$(bytes_of "$2")" - -- "$CLI" backup "bench-$2" --repository "$repo"
+  PSB_ID[$2]=$(jq -r .Id "$RUN/out")
+}
+CHECK_CASE=
+check_psb() { local d=$RUN/restore-$CHECK_CASE; same "$d" "$([ "$CHECK_CASE" = one ] && echo one || echo dir)"; rm -rf "$d"; }
+psb_down() { # ROUND CASE
+  rm -rf "$RUN/restore-$2"; CHECK_CASE=$2
+  timed "$1" "$2" download psbackup "$(bytes_of "$2")" check_psb -- "$CLI" restore "${PSB_ID[$2]}" "$RUN/restore-$2" --repository "s3://$BUCKET_PSB/r$1-$2"
+}
 
-# --- context: the default compression (brotli)
-psb_backup brotli
-psb_restore brotli
-
+for round in $(seq 1 "$ROUNDS"); do
+  for c in $CASES; do
+    if [ "$c" = zstd ]; then psb_up "$round" zstd; psb_down "$round" zstd; continue; fi
+    if ((round % 2)); then raw_up "$round" "$c"; psb_up "$round" "$c"; raw_down "$round" "$c"; psb_down "$round" "$c"
+    else psb_up "$round" "$c"; raw_up "$round" "$c"; psb_down "$round" "$c"; raw_down "$round" "$c"; fi
+  done
+  # keep the disk small: this round's objects go
+  "$RAW" rm "$BUCKET_RAW" "r$round/" >/dev/null
+  for c in $CASES; do "$RAW" rm "$BUCKET_PSB" "r$round-$c/" >/dev/null; done
+done
 echo "# load_end	$(cut -d' ' -f1-3 /proc/loadavg)" >>"$RESULTS"
-
-if [ "${BENCH_KEEP:-0}" != 1 ]; then
-  "$RAW" rm "$BUCKET_RAW" "dir-$TAG" >/dev/null; "$RAW" rm "$BUCKET_RAW" "one-$TAG.bin" >/dev/null
-  "$RAW" rm "$BUCKET_PSB" "none-$TAG/" >/dev/null; "$RAW" rm "$BUCKET_PSB" "brotli-$TAG/" >/dev/null
-  rm -rf "$TREE" "$ONE"
-fi
 
 python3 "$HERE/s3-report.py" "$RESULTS"

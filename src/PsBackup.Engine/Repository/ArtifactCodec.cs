@@ -43,7 +43,8 @@ internal sealed class ArtifactCodec(IObjectStore store, CompressionKind compress
             _ => null,
         };
         // The artifact hash runs on the consumer thread too, leaving the producer its own reading and hashing.
-        var hashing = new HashingWriteStream(compressing ?? encoded);
+        // Stored as is (no compression, no encryption), the stored bytes are the plaintext: one hash serves both.
+        var hashing = compressing == null && encrypting == null ? counting : new HashingWriteStream(compressing ?? encoded);
         var pipelined = new PipelinedWriteStream(hashing);
         return new ArtifactWriter(name, pipelined, hashing, compressing, encrypting, counting, sink);
     }
@@ -80,14 +81,15 @@ internal sealed class ArtifactWriter(
         compressing?.Dispose();   // writes the compressor's final block
         encrypting?.Finish();     // seals the final frame
         await sink.CommitAsync(ct).ConfigureAwait(false);
+        var sha256 = hashing.FinishHash();
         return new ArtifactRecord
         {
             Name = name,
             Path = path,
             Size = hashing.BytesWritten,
             StoredSize = counting.BytesWritten,
-            Sha256 = hashing.FinishHash(),
-            StoredSha256 = counting.FinishHash(),
+            Sha256 = sha256,
+            StoredSha256 = ReferenceEquals(hashing, counting) ? sha256 : counting.FinishHash(),
         };
     }
 

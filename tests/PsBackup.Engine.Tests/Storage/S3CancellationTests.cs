@@ -71,6 +71,35 @@ public sealed class S3CancellationTests : IDisposable
         Assert.Null(await store.StatAsync("big.bin", default));
     }
 
+    [Fact]
+    public async Task Objects_written_at_once_share_the_stores_parts_in_flight()
+    {
+        // Two large objects written together: the store's Parallelism bounds their parts together
+        // (memory = (Parallelism + uploads) × PartSize), not Parallelism per object.
+        using var proxy = new FaultyProxy(TestPeers.S3Endpoint) { Decide = r => r.Method == "PUT" && r.Target.Contains("uploadId=", StringComparison.Ordinal) ? ProxyFault.Stall : null };
+        var options = S3Repository.Options(partSize: 5 << 20) with { Endpoint = proxy.Url, RequestTimeout = TimeSpan.FromSeconds(60), Parallelism = 3 };
+        using var store = new S3ObjectStore(S3Location.Parse(await S3Repository.NewAsync()), options);
+        using var cancel = new CancellationTokenSource();
+        var writers = new[] { "a.bin", "b.bin" }.Select(key => Task.Run(async () =>
+        {
+            await using var upload = await store.OpenWriteAsync(key, cancel.Token);
+            var chunk = new byte[1 << 20];
+            while (true) upload.Write(chunk); // blocks once every slot of the store holds a stalled part
+        })).ToArray();
+        var deadline = Stopwatch.StartNew();
+        while (proxy.Count(ProxyFault.Stall) < options.Parallelism && deadline.Elapsed < TimeSpan.FromSeconds(30))
+            await Task.Delay(50);
+        await Task.Delay(1000); // room for a part beyond the budget to show up
+        Assert.Equal(options.Parallelism, proxy.Count(ProxyFault.Stall));
+        Assert.All(writers, w => Assert.False(w.IsCompleted, "a writer ended instead of waiting for a slot"));
+
+        cancel.Cancel();
+        foreach (var writer in writers)
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => writer);
+        Assert.Null(await store.StatAsync("a.bin", default));
+        Assert.Null(await store.StatAsync("b.bin", default));
+    }
+
     /// <summary>Reports on the reporting thread (Progress&lt;T&gt; would post to the thread pool, out of order).</summary>
     private sealed class SyncProgress(Action<BackupProgress> report) : IProgress<BackupProgress>
     {

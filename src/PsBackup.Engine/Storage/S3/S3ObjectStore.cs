@@ -17,6 +17,7 @@ public sealed class S3ObjectStore : IObjectStore, IBucketLifecycleStore
     private readonly S3Location _location;
     private readonly S3StoreOptions _options;
     private readonly ResiliencePipeline _resilience;
+    private readonly S3PartBudget _parts;
 
     public S3ObjectStore(S3Location location, S3StoreOptions options)
     {
@@ -34,6 +35,7 @@ public sealed class S3ObjectStore : IObjectStore, IBucketLifecycleStore
             Timeout = options.RequestTimeout + TimeSpan.FromSeconds(5),
         };
         _resilience = S3Resilience.Create(options);
+        _parts = new S3PartBudget(options.Parallelism, options.PartSize);
         if (options.Endpoint != null)
         {
             config.ServiceURL = options.Endpoint;
@@ -47,7 +49,11 @@ public sealed class S3ObjectStore : IObjectStore, IBucketLifecycleStore
 
     public string Location => _location.ToString();
 
-    public void Dispose() => _s3.Dispose();
+    public void Dispose()
+    {
+        _s3.Dispose();
+        _parts.Dispose();
+    }
 
     public S3Location S3Location => _location;
 
@@ -86,7 +92,7 @@ public sealed class S3ObjectStore : IObjectStore, IBucketLifecycleStore
         OpenWriteAsync(key, null, cancellationToken);
 
     public Task<ObjectWriteStream> OpenWriteAsync(string key, ObjectWriteSettings? settings, CancellationToken cancellationToken) =>
-        Task.FromResult<ObjectWriteStream>(new S3UploadStream(this, Storage.ObjectKey.Validate(key), _options, settings, cancellationToken));
+        Task.FromResult<ObjectWriteStream>(new S3UploadStream(this, Storage.ObjectKey.Validate(key), _parts, settings, cancellationToken));
 
     /// <summary>
     /// PUT with If-None-Match: * — atomic on AWS S3. S3-compatible servers that ignore the header

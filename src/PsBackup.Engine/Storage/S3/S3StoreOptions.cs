@@ -18,8 +18,12 @@ public sealed record S3StoreOptions
     /// <summary>Multipart part size; S3 requires at least 5 MiB.</summary>
     public int PartSize { get; init; } = 8 << 20;
 
-    /// <summary>Parts uploaded at once per object. Memory per object being written is (Parallelism + 1) × PartSize.</summary>
-    public int Parallelism { get; init; } = 2;
+    /// <summary>
+    /// Parts uploaded at once by one store, over all the objects it is writing: one large object
+    /// gets them all, as TransferUtility's ConcurrentServiceRequests (10) does. Memory for uploads:
+    /// (Parallelism + objects being written at once) × PartSize, e.g. (8 + 2 packs) × 8 MiB = 80 MiB.
+    /// </summary>
+    public int Parallelism { get; init; } = 8;
 
     /// <summary>
     /// Retries of a request after a transient failure (throttling, 5xx, timeout, connection reset),

@@ -6,21 +6,19 @@ namespace PsBackup.Engine.Storage.S3;
 
 /// <summary>
 /// Streams an object to S3 with bounded memory: bytes fill a part buffer; full parts upload in
-/// the background, at most Parallelism at once, as one multipart upload that is completed on
-/// commit (the object appears whole) and aborted on dispose without commit. An object smaller
-/// than one part is a single PUT. An upload owns at most Parallelism + 1 part buffers and reuses
-/// them part after part, so a long backup does not leave a trail of dead 8 MiB buffers for the
-/// garbage collector (nor parks them in a shared pool). Cancelling the write's token, or disposing
-/// without commit, cancels the parts in flight at once, so Ctrl+C does not wait for them.
+/// the background as one multipart upload that is completed on commit (the object appears whole)
+/// and aborted on dispose without commit. An object smaller than one part is a single PUT. Slots
+/// for parts in flight and the part buffers come from the store's <see cref="S3PartBudget"/>, so
+/// one large object uploads Parallelism parts at once and concurrent uploads share them.
+/// Cancelling the write's token, or disposing without commit, cancels the parts in flight at
+/// once, so Ctrl+C does not wait for them.
 /// </summary>
-internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOptions options, ObjectWriteSettings? settings, CancellationToken cancellationToken)
+internal sealed class S3UploadStream(S3ObjectStore store, string key, S3PartBudget budget, ObjectWriteSettings? settings, CancellationToken cancellationToken)
     : ObjectWriteStream
 {
     private readonly CancellationTokenSource _abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-    private readonly SemaphoreSlim _slots = new(options.Parallelism);
     private readonly List<Task<PartETag>> _parts = [];
-    private readonly Stack<byte[]> _free = new();
-    private byte[] _buffer = new byte[options.PartSize];
+    private byte[]? _buffer; // rented at the first byte, given back on commit or dispose
     private int _filled;
     private string? _uploadId;
     private bool _done;
@@ -34,11 +32,12 @@ internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOpt
     {
         while (!buffer.IsEmpty)
         {
-            var n = Math.Min(buffer.Length, options.PartSize - _filled);
+            _buffer ??= budget.RentBuffer();
+            var n = Math.Min(buffer.Length, budget.PartSize - _filled);
             buffer[..n].CopyTo(_buffer.AsSpan(_filled));
             _filled += n;
             buffer = buffer[n..];
-            if (_filled == options.PartSize)
+            if (_filled == budget.PartSize)
                 StartPart();
         }
     }
@@ -47,11 +46,10 @@ internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOpt
     {
         _uploadId ??= store.SendAsync((s3, ct) => s3.InitiateMultipartUploadAsync(Apply(new InitiateMultipartUploadRequest { BucketName = Bucket, Key = ObjectKey }), ct), key, _abort.Token)
             .GetAwaiter().GetResult().UploadId;
-        _slots.Wait(_abort.Token); // back-pressure: at most Parallelism parts in flight
-        var (part, length) = (_buffer, _filled);
+        budget.TakeSlot(_abort.Token); // back-pressure: at most Parallelism parts in flight in the store
+        var (part, length) = (_buffer!, _filled);
         var number = _parts.Count + 1;
-        lock (_free) _buffer = _free.Count > 0 ? _free.Pop() : new byte[options.PartSize];
-        _filled = 0;
+        (_buffer, _filled) = (null, 0);
         _parts.Add(Task.Run(async () =>
         {
             try
@@ -64,8 +62,8 @@ internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOpt
             }
             finally
             {
-                lock (_free) _free.Push(part); // before the slot: the writer takes a buffer after a slot
-                _slots.Release();
+                budget.ReturnBuffer(part); // before the slot: a writer takes a buffer after a slot
+                budget.ReleaseSlot();
             }
         }));
         // Surface a failed part now rather than after the whole object was streamed.
@@ -77,8 +75,9 @@ internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOpt
     {
         if (_uploadId == null)
         {
-            await store.SendAsync((s3, ct) => s3.PutObjectAsync(Apply(new PutObjectRequest { BucketName = Bucket, Key = ObjectKey, InputStream = Body(_buffer, _filled) }), ct),
+            await store.SendAsync((s3, ct) => s3.PutObjectAsync(Apply(new PutObjectRequest { BucketName = Bucket, Key = ObjectKey, InputStream = Body(_buffer ?? [], _filled) }), ct),
                 key, cancellationToken).ConfigureAwait(false);
+            GiveBackBuffer();
         }
         else
         {
@@ -113,6 +112,12 @@ internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOpt
     /// <summary>A fresh stream over the buffered bytes for each attempt: a retry re-sends the whole body.</summary>
     private static MemoryStream Body(byte[] buffer, int length) => new(buffer, 0, length, writable: false);
 
+    private void GiveBackBuffer()
+    {
+        if (_buffer != null) budget.ReturnBuffer(_buffer);
+        _buffer = null;
+    }
+
     protected override void Dispose(bool disposing)
     {
         if (disposing && !_done)
@@ -135,7 +140,7 @@ internal sealed class S3UploadStream(S3ObjectStore store, string key, S3StoreOpt
         }
         if (disposing)
         {
-            _slots.Dispose();
+            GiveBackBuffer();
             _abort.Dispose();
         }
         base.Dispose(disposing);

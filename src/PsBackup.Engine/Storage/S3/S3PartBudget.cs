@@ -3,7 +3,7 @@ namespace PsBackup.Engine.Storage.S3;
 /// <summary>
 /// The part uploads of one store share <see cref="S3StoreOptions.Parallelism"/> slots, whatever
 /// object they belong to: one large object gets every slot (as TransferUtility's
-/// ConcurrentServiceRequests does), several objects written at once (packs, WAL files) split them.
+/// ConcurrentServiceRequests does), several objects written at once (packs, archived log files) split them.
 /// Part buffers are reused across parts and objects instead of leaving a trail of dead 8 MiB
 /// arrays for the garbage collector. Buffers alive: at most Parallelism (in flight) plus one per
 /// upload being filled, so memory is (Parallelism + uploads open at once) × PartSize.

@@ -40,12 +40,16 @@ internal sealed class FileIndexReader : IDisposable
         while (Next() is { } entry) yield return entry;
     }
 
-    /// <summary>In index order, each path once; an index that breaks the order is corrupt.</summary>
-    public IEnumerable<FileEntry> Sorted()
+    /// <summary>
+    /// In index order, each path once; an index that breaks the order is corrupt.
+    /// <paramref name="check"/> sees each entry first (an unsafe path is refused as such, not as out of order).
+    /// </summary>
+    public IEnumerable<FileEntry> Sorted(Action<FileEntry>? check = null)
     {
         if (Header.Version < 2)
         {
             var all = Entries().ToList();
+            if (check != null) all.ForEach(check);
             all.Sort((a, b) => PathOrder.Compare(a.Path, b.Path));
             foreach (var entry in all) yield return entry;
             yield break;
@@ -53,6 +57,7 @@ internal sealed class FileIndexReader : IDisposable
         string? previous = null;
         foreach (var entry in Entries())
         {
+            check?.Invoke(entry);
             if (previous != null && PathOrder.Compare(previous, entry.Path) >= 0)
                 throw new IntegrityException(PathOrder.Compare(previous, entry.Path) == 0
                     ? $"{_what} lists '{FsName.Display(entry.Path)}' twice."

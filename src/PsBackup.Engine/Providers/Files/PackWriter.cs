@@ -23,11 +23,26 @@ internal sealed class PackWriter(byte[] root, string packName, TargetBackupConte
 {
     private const int BufferSize = 1 << 17;
 
+    private long _outstanding;
+
     /// <summary>Bytes of the files this pack stored.</summary>
     public long BytesRead { get; private set; }
 
-    public async Task WriteAsync(Stream pack, ChannelReader<QueuedEntry> queue, CancellationToken ct)
+    /// <summary>Files for this pack, in index order.</summary>
+    public Channel<QueuedEntry> Queue { get; } = Channel.CreateBounded<QueuedEntry>(new BoundedChannelOptions(1024) { SingleReader = true, SingleWriter = true });
+
+    /// <summary>Bytes queued and not yet read: the next file goes to the pack with the fewest.</summary>
+    public long Outstanding => Interlocked.Read(ref _outstanding);
+
+    public ValueTask EnqueueAsync(QueuedEntry item, CancellationToken ct)
     {
+        Interlocked.Add(ref _outstanding, item.Entry.Size);
+        return Queue.Writer.WriteAsync(item, ct);
+    }
+
+    public async Task WriteAsync(Stream pack, CancellationToken ct)
+    {
+        var queue = Queue.Reader;
         var buffer = new byte[BufferSize];
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long offset = 0;
@@ -36,7 +51,9 @@ internal sealed class PackWriter(byte[] root, string packName, TargetBackupConte
             while (queue.TryRead(out var item))
             {
                 ct.ThrowIfCancellationRequested();
+                var size = item.Entry.Size;
                 var stored = Read(item.Entry, pack, offset, buffer, hash, ct);
+                Interlocked.Add(ref _outstanding, -size);
                 if (stored < 0)
                 {
                     item.Read!.SetResult(false);

@@ -13,7 +13,8 @@ namespace PsBackup.Engine.Providers.Files;
 /// them. At most <see cref="Window"/> entries are between the walk and the index at any time.
 /// Files are read into up to <see cref="MaxPacks"/> packs written in parallel, one reading thread
 /// each; the second and later packs start only once 16 MiB are queued (below that, parallelism
-/// would not pay).
+/// would not pay). The walk deals the files out, each to the pack with the fewest bytes still to
+/// read, so every pack holds its files in index order.
 /// </summary>
 internal sealed class TreeBackup(TargetBackupContext context, FileTreeTarget target)
 {
@@ -40,10 +41,9 @@ internal sealed class TreeBackup(TargetBackupContext context, FileTreeTarget tar
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var token = failed.Token;
         var ordered = Channel.CreateBounded<QueuedEntry>(new BoundedChannelOptions(Window) { SingleReader = true, SingleWriter = true });
-        var toRead = Channel.CreateBounded<QueuedEntry>(new BoundedChannelOptions(Window) { SingleWriter = true });
         var progress = new ProgressReporter(context.Progress, $"Backing up '{target.Name}'", -1);
         var root = FsName.ToBytes(target.Path);
-        void StartPack() => _packs.Add(NewPack(root, toRead.Reader, progress, failed));
+        void StartPack() => _packs.Add(NewPack(root, progress, failed));
 
         StartPack();
         ChangeDetection? changes = null;
@@ -62,14 +62,14 @@ internal sealed class TreeBackup(TargetBackupContext context, FileTreeTarget tar
                     var item = new QueuedEntry(entry, changes.Judge(entry));
                     await ordered.Writer.WriteAsync(item, token).ConfigureAwait(false);
                     if (item.Read == null) continue;
-                    await toRead.Writer.WriteAsync(item, token).ConfigureAwait(false);
+                    await _packs.MinBy(p => p.Writer.Outstanding).Writer.EnqueueAsync(item, token).ConfigureAwait(false);
                     if ((queued += entry.Size) >= SmallTarget)
                         while (_packs.Count < packs) StartPack();
                 }
                 changes.Finish();
             }
             ordered.Writer.Complete();
-            toRead.Writer.Complete();
+            foreach (var (pack, _) in _packs) pack.Queue.Writer.Complete();
         }, token), failed);
 
         await walk.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // the packs are all started once it ends
@@ -88,11 +88,11 @@ internal sealed class TreeBackup(TargetBackupContext context, FileTreeTarget tar
         };
     }
 
-    private (PackWriter, Task) NewPack(byte[] root, ChannelReader<QueuedEntry> toRead, ProgressReporter progress, CancellationTokenSource failed)
+    private (PackWriter, Task) NewPack(byte[] root, ProgressReporter progress, CancellationTokenSource failed)
     {
         var name = $"{FileTreeProvider.PackPrefix}{_packs.Count}";
         var writer = new PackWriter(root, name, context, progress);
-        return (writer, Guard(Task.Run(() => context.WriteArtifactAsync(name, pack => writer.WriteAsync(pack, toRead, failed.Token), failed.Token), failed.Token), failed));
+        return (writer, Guard(Task.Run(() => context.WriteArtifactAsync(name, pack => writer.WriteAsync(pack, failed.Token), failed.Token), failed.Token), failed));
     }
 
     /// <summary>

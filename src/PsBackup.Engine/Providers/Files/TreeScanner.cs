@@ -106,10 +106,12 @@ internal sealed class TreeScanner
                 var (child, contents) = frame.Order[frame.Next++];
                 if (contents)
                 {
-                    if (child.Kept != null && Open(Join(frame.Directory, child.Entry.Name), child.Path + "/", child.Kept) is { } inner)
+                    var self = child.Kept;
+                    child.Kept = null; // its frame holds it from here: the walk keeps nothing it has passed
+                    if (self != null && Open(Join(frame.Directory, child.Entry.Name), child.Path + "/", self) is { } inner)
                         _frames.Push(inner);
-                    else if (child.Kept is { Undecided: true } gone)
-                        gone.Dropped = true; // vanished or unreadable: holds nothing
+                    else if (self is { Undecided: true })
+                        self.Dropped = true; // vanished: holds nothing
                 }
                 else if (!_filter.IsExcluded(child.Path))
                 {

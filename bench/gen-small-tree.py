@@ -3,7 +3,8 @@
 
   gen-small-tree.py DIR --files N [--seed 42]      N files of 64-2048 bytes, 100 per directory,
                                                    directories two levels deep (d0000/d00/)
-  gen-small-tree.py DIR --mutate 1 [--seed 42]     rewrite 1 % of the files (new size and mtime)
+  gen-small-tree.py DIR --files N --mutate 1 [--seed 42]   rewrite 1 % of the files (new content
+                                                   and mtime; another seed for each later round)
 
 Every 50th file gets a hard link beside it and every 500th directory a symlink, so the streamed
 index carries hard-link groups and symlinks at every size. Fixed mtimes: byte-identical trees.
@@ -38,12 +39,13 @@ def build(root, files, seed):
 
 def mutate(root, files, percent, seed):
     rnd = random.Random(seed + 1)
+    mtime = BASE_MTIME + 86_400 + seed % 100_000  # a later round (another seed) is never mistaken for this one
     for directory, name, i in paths(root, files):
         if rnd.random() * 100 < percent:
             path = os.path.join(directory, name)
             with open(path, "wb") as f:
                 f.write(rnd.randbytes(rnd.randint(64, 2048)))
-            os.utime(path, (BASE_MTIME + 86_400, BASE_MTIME + 86_400))
+            os.utime(path, (mtime, mtime))
             os.utime(directory, (BASE_MTIME, BASE_MTIME))
 
 def main():

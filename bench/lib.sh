@@ -28,3 +28,7 @@ build_cli() {
 DROP=no
 if sync && echo 3 >/proc/sys/vm/drop_caches 2>/dev/null; then DROP=yes; fi
 drop() { [ "$DROP" = yes ] && sync && echo 3 >/proc/sys/vm/drop_caches; return 0; }
+
+# ratio MEASURE RATIO TARGET LOADS [NOTE]: one row of bench/all.sh's table of ratios, appended to
+# $BENCH_RATIOS when it is set (the python summaries append the same five tab-separated fields).
+ratio() { [ -z "${BENCH_RATIOS:-}" ] || printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "${5:-}" >>"$BENCH_RATIOS"; }

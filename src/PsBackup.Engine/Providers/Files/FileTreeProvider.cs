@@ -1,10 +1,7 @@
 using System.Net;
-using System.Security.Cryptography;
-using Microsoft.Win32.SafeHandles;
 using Newtonsoft.Json.Linq;
 using PsBackup.Engine.Errors;
 using PsBackup.Engine.Providers.Capabilities;
-using PsBackup.Engine.Providers.Files.Native;
 
 namespace PsBackup.Engine.Providers.Files;
 

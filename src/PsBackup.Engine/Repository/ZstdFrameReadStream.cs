@@ -48,7 +48,7 @@ internal sealed class ZstdFrameReadStream : ReadOnlyStream
 
     private void NextBlock()
     {
-        if (_block != null) ArrayPool<byte>.Shared.Return(_block);
+        if (_block != null) ZstdFrames.Buffers.Return(_block);
         _block = null;
         if (!_decoded.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
@@ -67,7 +67,7 @@ internal sealed class ZstdFrameReadStream : ReadOnlyStream
         {
             while (!_stop.IsCancellationRequested)
             {
-                var frame = ZstdFrames.Read(_input, size => ArrayPool<byte>.Shared.Rent(size), b => ArrayPool<byte>.Shared.Return(b));
+                var frame = ZstdFrames.Read(_input, size => ZstdFrames.Buffers.Rent(size), b => ZstdFrames.Buffers.Return(b));
                 if (frame == null) break;
                 var decoding = Task.Run(() => Decode(frame));
                 try
@@ -96,7 +96,7 @@ internal sealed class ZstdFrameReadStream : ReadOnlyStream
 
     private static (byte[] Block, int Length) Decode(ZstdFrames.Frame frame)
     {
-        var block = ArrayPool<byte>.Shared.Rent(Math.Max(1, frame.ContentBound));
+        var block = ZstdFrames.Buffers.Rent(Math.Max(1, frame.ContentBound));
         try
         {
             var decompressor = t_decompressor ??= new Decompressor();
@@ -104,20 +104,20 @@ internal sealed class ZstdFrameReadStream : ReadOnlyStream
         }
         catch (Exception e)
         {
-            ArrayPool<byte>.Shared.Return(block);
+            ZstdFrames.Buffers.Return(block);
             t_decompressor?.Dispose();
             t_decompressor = null; // a failed decode may leave the context in any state
             throw e is ZstdException ? new InvalidDataException($"zstd: {e.Message}", e) : e;
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(frame.Bytes);
+            ZstdFrames.Buffers.Return(frame.Bytes);
         }
     }
 
     private static void Release(Task<(byte[] Block, int Length)> decoding)
     {
-        try { ArrayPool<byte>.Shared.Return(decoding.GetAwaiter().GetResult().Block); }
+        try { ZstdFrames.Buffers.Return(decoding.GetAwaiter().GetResult().Block); }
         catch (Exception) { /* nothing to give back */ }
     }
 
@@ -132,7 +132,7 @@ internal sealed class ZstdFrameReadStream : ReadOnlyStream
             while (_decoded.Reader.TryRead(out var left)) Release(left);
             try { _reader.GetAwaiter().GetResult(); } catch (Exception) { /* reported by Read already, or abandoned */ }
             while (_decoded.Reader.TryRead(out var left)) Release(left);
-            if (_block != null) ArrayPool<byte>.Shared.Return(_block);
+            if (_block != null) ZstdFrames.Buffers.Return(_block);
             _block = null;
             _stop.Dispose();
         }

@@ -21,7 +21,7 @@ internal sealed class ZstdFrameWriteStream : WriteOnlyStream
     private readonly Stream _inner;
     private readonly int _workers;
     private readonly Queue<Task<(byte[] Frame, int Length)>> _pending = new();
-    private byte[] _current = ArrayPool<byte>.Shared.Rent(ZstdFrames.FrameSize);
+    private byte[] _current = ZstdFrames.Buffers.Rent(ZstdFrames.FrameSize);
     private int _filled;
     private bool _completed, _submitted;
 
@@ -53,13 +53,13 @@ internal sealed class ZstdFrameWriteStream : WriteOnlyStream
         if (_filled > 0 || !_submitted) Submit();
         while (_pending.Count > 0) WriteOldest();
         _completed = true;
-        ArrayPool<byte>.Shared.Return(_current);
+        ZstdFrames.Buffers.Return(_current);
     }
 
     private void Submit()
     {
         var (plain, length) = (_current, _filled);
-        _current = ArrayPool<byte>.Shared.Rent(ZstdFrames.FrameSize);
+        _current = ZstdFrames.Buffers.Rent(ZstdFrames.FrameSize);
         _filled = 0;
         _submitted = true;
         _pending.Enqueue(Task.Run(() => Compress(plain, length)));
@@ -75,7 +75,7 @@ internal sealed class ZstdFrameWriteStream : WriteOnlyStream
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(frame);
+            ZstdFrames.Buffers.Return(frame);
         }
     }
 
@@ -92,20 +92,20 @@ internal sealed class ZstdFrameWriteStream : WriteOnlyStream
                 compressor.SetParameter(ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
                 t_compressor = compressor;
             }
-            var frame = ArrayPool<byte>.Shared.Rent(Compressor.GetCompressBound(length));
+            var frame = ZstdFrames.Buffers.Rent(Compressor.GetCompressBound(length));
             try
             {
                 return (frame, compressor.Wrap(plain.AsSpan(0, length), frame));
             }
             catch
             {
-                ArrayPool<byte>.Shared.Return(frame);
+                ZstdFrames.Buffers.Return(frame);
                 throw;
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(plain);
+            ZstdFrames.Buffers.Return(plain);
         }
     }
 
@@ -117,10 +117,10 @@ internal sealed class ZstdFrameWriteStream : WriteOnlyStream
             _completed = true;
             while (_pending.Count > 0)
             {
-                try { ArrayPool<byte>.Shared.Return(_pending.Dequeue().GetAwaiter().GetResult().Frame); }
+                try { ZstdFrames.Buffers.Return(_pending.Dequeue().GetAwaiter().GetResult().Frame); }
                 catch (Exception) { /* the caller is already failing */ }
             }
-            ArrayPool<byte>.Shared.Return(_current);
+            ZstdFrames.Buffers.Return(_current);
         }
         base.Dispose(disposing);
     }

@@ -13,6 +13,15 @@ internal static class ZstdFrames
     /// <summary>Plaintext per frame as PsBackup writes them.</summary>
     public const int FrameSize = 1 << 20;
 
+    /// <summary>
+    /// The frames' buffers. Not ArrayPool.Shared: frames are compressed and decoded on pool
+    /// threads, and the shared pool keeps a buffer per thread and dozens per core, so on a busy
+    /// machine (blocked threads make the pool add more) a long backup's peak RSS grew by tens of
+    /// MB with its running time. This pool keeps at most a few buffers per size, whatever the thread.
+    /// </summary>
+    public static readonly System.Buffers.ArrayPool<byte> Buffers =
+        System.Buffers.ArrayPool<byte>.Create(maxArrayLength: 8 << 20, maxArraysPerBucket: 2 * Environment.ProcessorCount + 4);
+
     /// <summary>The largest frame PsBackup reads back; it writes at most <see cref="FrameSize"/> of content per frame.</summary>
     public const int MaxContent = 16 << 20;
 

@@ -243,7 +243,8 @@ public sealed class BadInputTests : IDisposable
         _tree.Symlink("link", "..");
         await CreateAsync();
         var backup = await _fx.BackupAsync("c");
-        await RewriteIndexAsync(backup.Id, entries => entries.Add(new JObject
+        // In its place in the index's path order, as a careful forger would put it (an entry out of order is refused as corrupt before that).
+        await RewriteIndexAsync(backup.Id, entries => entries.Insert(entries.Count(e => string.CompareOrdinal((string?)e["path"], evilPath) < 0), new JObject
         {
             ["path"] = evilPath, ["type"] = "file", ["mode"] = "0644", ["mtime"] = "2026-01-01T00:00:00Z",
             ["size"] = 5, ["sha256"] = entries.First(e => (string?)e["path"] == "a.txt")["sha256"], ["backup"] = backup.Id, ["offset"] = 0,

@@ -61,6 +61,13 @@ public sealed class FileEntry
     /// <summary>Extended attributes (POSIX ACLs among them), sorted by name; null when none.</summary>
     public IReadOnlyList<Xattr>? Xattrs { get; set; }
 
+    /// <summary>
+    /// Device and inode of the first path of a hard-link group (a file with more than one link):
+    /// an incremental finds the base's bytes of a group through it when the group's new first
+    /// path is new. Null for every other entry.
+    /// </summary>
+    public (ulong Device, ulong Inode)? Inode { get; set; }
+
     /// <summary>The inode change time, recorded only for targets that detect changes by it.</summary>
     public DateTime? Ctime { get; set; }
 

@@ -25,64 +25,69 @@ internal static class FileIndex
 
     public static void Write(Stream stream, FileIndexHeader header, IEnumerable<FileEntry> entries)
     {
-        using var text = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
-        text.WriteLine(JsonConvert.SerializeObject(header, new JsonSerializerSettings(Json.Settings) { Formatting = Formatting.None }));
-        using var json = new JsonTextWriter(text) { Formatting = Formatting.None, CloseOutput = false };
-        foreach (var entry in entries)
+        using var writer = new FileIndexWriter(stream, header);
+        foreach (var entry in entries) writer.Add(entry);
+    }
+
+    internal static void WriteEntry(JsonTextWriter json, FileEntry entry)
+    {
+        json.WriteStartObject();
+        WriteName(json, "path", entry.Path);
+        json.WritePropertyName("type"); json.WriteValue(TypeName(entry.Type));
+        if (entry.Type == FileEntryType.Hardlink)
         {
-            json.WriteStartObject();
-            WriteName(json, "path", entry.Path);
-            json.WritePropertyName("type"); json.WriteValue(TypeName(entry.Type));
-            if (entry.Type == FileEntryType.Hardlink)
-            {
-                WriteName(json, "link", entry.Link ?? throw new InvalidOperationException($"Hard link '{entry.Path}' has no link."));
-                json.WriteEndObject();
-                json.WriteWhitespace("\n");
-                continue;
-            }
-            if (entry.Mode != null) { json.WritePropertyName("mode"); json.WriteValue(entry.Mode); }
-            json.WritePropertyName("mtime"); json.WriteValue(FormatTime(entry.Mtime));
-            if (entry.Uid is { } uid) { json.WritePropertyName("uid"); json.WriteValue(uid); }
-            if (entry.Gid is { } gid) { json.WritePropertyName("gid"); json.WriteValue(gid); }
-            if (entry.User != null) { json.WritePropertyName("user"); json.WriteValue(entry.User); }
-            if (entry.Group != null) { json.WritePropertyName("group"); json.WriteValue(entry.Group); }
-            if (entry.Type == FileEntryType.File)
-            {
-                json.WritePropertyName("size"); json.WriteValue(entry.Size);
-                json.WritePropertyName("sha256"); json.WriteValue(entry.Sha256);
-                json.WritePropertyName("backup"); json.WriteValue(entry.Backup);
-                json.WritePropertyName("pack"); json.WriteValue(entry.Pack);
-                json.WritePropertyName("offset"); json.WriteValue(entry.Offset);
-                if (entry.Extents != null)
-                {
-                    json.WritePropertyName("extents");
-                    json.WriteStartArray();
-                    for (var i = 0; i < entry.Extents.Length; i += 2)
-                    {
-                        json.WriteStartArray();
-                        json.WriteValue(entry.Extents[i]);
-                        json.WriteValue(entry.Extents[i + 1]);
-                        json.WriteEndArray();
-                    }
-                    json.WriteEndArray();
-                }
-            }
-            if (entry.Target != null) WriteName(json, "target", entry.Target);
-            if (entry.Xattrs != null)
-            {
-                json.WritePropertyName("xattrs");
-                json.WriteStartObject();
-                foreach (var xattr in entry.Xattrs)
-                {
-                    json.WritePropertyName(xattr.Name);
-                    json.WriteValue(Convert.ToBase64String(xattr.Value));
-                }
-                json.WriteEndObject();
-            }
-            if (entry.Ctime is { } ctime) { json.WritePropertyName("ctime"); json.WriteValue(FormatTime(ctime)); }
+            WriteName(json, "link", entry.Link ?? throw new InvalidOperationException($"Hard link '{entry.Path}' has no link."));
             json.WriteEndObject();
             json.WriteWhitespace("\n");
+            return;
         }
+        if (entry.Mode != null) { json.WritePropertyName("mode"); json.WriteValue(entry.Mode); }
+        json.WritePropertyName("mtime"); json.WriteValue(FormatTime(entry.Mtime));
+        if (entry.Uid is { } uid) { json.WritePropertyName("uid"); json.WriteValue(uid); }
+        if (entry.Gid is { } gid) { json.WritePropertyName("gid"); json.WriteValue(gid); }
+        if (entry.User != null) { json.WritePropertyName("user"); json.WriteValue(entry.User); }
+        if (entry.Group != null) { json.WritePropertyName("group"); json.WriteValue(entry.Group); }
+        if (entry.Type == FileEntryType.File)
+        {
+            json.WritePropertyName("size"); json.WriteValue(entry.Size);
+            json.WritePropertyName("sha256"); json.WriteValue(entry.Sha256);
+            json.WritePropertyName("backup"); json.WriteValue(entry.Backup);
+            json.WritePropertyName("pack"); json.WriteValue(entry.Pack);
+            json.WritePropertyName("offset"); json.WriteValue(entry.Offset);
+            if (entry.Extents != null)
+            {
+                json.WritePropertyName("extents");
+                json.WriteStartArray();
+                for (var i = 0; i < entry.Extents.Length; i += 2)
+                {
+                    json.WriteStartArray();
+                    json.WriteValue(entry.Extents[i]);
+                    json.WriteValue(entry.Extents[i + 1]);
+                    json.WriteEndArray();
+                }
+                json.WriteEndArray();
+            }
+        }
+        if (entry.Target != null) WriteName(json, "target", entry.Target);
+        if (entry.Xattrs != null)
+        {
+            json.WritePropertyName("xattrs");
+            json.WriteStartObject();
+            foreach (var xattr in entry.Xattrs)
+            {
+                json.WritePropertyName(xattr.Name);
+                json.WriteValue(Convert.ToBase64String(xattr.Value));
+            }
+            json.WriteEndObject();
+        }
+        if (entry.Ctime is { } ctime) { json.WritePropertyName("ctime"); json.WriteValue(FormatTime(ctime)); }
+        if (entry.Inode is { } inode)
+        {
+            json.WritePropertyName("dev"); json.WriteValue(inode.Device);
+            json.WritePropertyName("ino"); json.WriteValue(inode.Inode);
+        }
+        json.WriteEndObject();
+        json.WriteWhitespace("\n");
     }
 
     /// <summary>
@@ -100,36 +105,37 @@ internal static class FileIndex
         json.WritePropertyName(property + "Bytes"); json.WriteValue(Convert.ToBase64String(FsName.ToBytes(name)));
     }
 
-    /// <summary>Reads the whole index (to the end, so the artifact's checksum is verified).</summary>
+    /// <summary>Reads the whole index (to the end, so the artifact's checksum is verified), in the order written.</summary>
     public static (FileIndexHeader Header, List<FileEntry> Entries) Read(Stream stream, string what)
     {
-        using var text = new StreamReader(stream, Encoding.UTF8, false, 1 << 16, leaveOpen: true);
-        using var json = new JsonTextReader(text) { SupportMultipleContent = true, DateParseHandling = DateParseHandling.None, CloseInput = false };
-        try
-        {
-            if (!json.Read() || json.TokenType != JsonToken.StartObject)
-                throw new JsonException("no header");
-            var header = JObject.Load(json).ToObject<FileIndexHeader>(Json.Serializer)!;
-            FormatVersion.Check(DocumentType, header.Format, header.Version, what, what);
-            var entries = new List<FileEntry>();
-            var pool = new Dictionary<string, string>(StringComparer.Ordinal);
-            while (json.Read())
-            {
-                if (json.TokenType != JsonToken.StartObject) throw new JsonException($"expected an entry at line {json.LineNumber}");
-                entries.Add(ReadEntry(json, pool));
-            }
-            return (header, entries);
-        }
-        catch (Exception e) when (e is JsonException or FormatException or OverflowException or InvalidCastException or ArgumentException)
-        {
-            throw new IntegrityException($"{what} is not a valid file index: {e.Message}");
-        }
+        using var reader = new FileIndexReader(stream, what);
+        return (reader.Header, reader.Entries().ToList());
     }
+
+    internal static FileIndexHeader ReadHeader(JsonTextReader json, string what)
+    {
+        if (!json.Read() || json.TokenType != JsonToken.StartObject)
+            throw new JsonException("no header");
+        var header = JObject.Load(json).ToObject<FileIndexHeader>(Json.Serializer)!;
+        FormatVersion.Check(DocumentType, header.Format, header.Version, what, what);
+        return header;
+    }
+
+    /// <summary>The next entry; null at the end.</summary>
+    internal static FileEntry? ReadNext(JsonTextReader json, Dictionary<string, string> pool)
+    {
+        if (!json.Read()) return null;
+        if (json.TokenType != JsonToken.StartObject) throw new JsonException($"expected an entry at line {json.LineNumber}");
+        return ReadEntry(json, pool);
+    }
+
+    internal static bool IsMalformed(Exception e) => e is JsonException or FormatException or OverflowException or InvalidCastException or ArgumentException;
 
     private static FileEntry ReadEntry(JsonTextReader json, Dictionary<string, string> pool)
     {
         var entry = new FileEntry();
         string? path = null, pathBytes = null, target = null, targetBytes = null, link = null, linkBytes = null;
+        ulong? device = null, inode = null;
         while (json.Read() && json.TokenType == JsonToken.PropertyName)
         {
             var name = (string)json.Value!;
@@ -158,6 +164,8 @@ internal static class FileIndex
                 case "linkBytes": linkBytes = (string?)json.Value; break;
                 case "xattrs": entry.Xattrs = ReadXattrs(json); break;
                 case "ctime": entry.Ctime = ParseTime((string)json.Value!); break;
+                case "dev": device = Convert.ToUInt64(json.Value, CultureInfo.InvariantCulture); break;
+                case "ino": inode = Convert.ToUInt64(json.Value, CultureInfo.InvariantCulture); break;
                 default: json.Skip(); break; // a newer writer's extra field
             }
         }
@@ -166,6 +174,7 @@ internal static class FileIndex
         entry.Path = Name(path, pathBytes)!;
         entry.Target = Name(target, targetBytes);
         entry.Link = Name(link, linkBytes);
+        if (device is { } dev && inode is { } ino && entry.Type == FileEntryType.File) entry.Inode = (dev, ino);
         if (entry.Type == FileEntryType.Hardlink && entry.Link == null)
             throw new JsonException($"hard link without 'link' at line {json.LineNumber}");
         if (entry.Extents != null) CheckExtents(entry, json.LineNumber);

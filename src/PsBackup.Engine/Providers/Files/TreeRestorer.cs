@@ -1,51 +1,66 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using System.Threading.Channels;
 using PsBackup.Engine.Errors;
 using PsBackup.Engine.Providers.Files.Native;
 
 namespace PsBackup.Engine.Providers.Files;
 
 /// <summary>
-/// Restores a tree as of one backup. Everything is checked before the destination is touched
-/// (paths, conflicts, symlinks in the way); all bytes are verified (per file and per pack
-/// SHA-256) before an existing destination changes, so a corrupt or tampered backup changes
-/// nothing: an existing destination gets a staging folder, a new one is removed on failure.
-/// Paths are handled as bytes (<see cref="FsName"/>) from the index to the system calls.
+/// Restores a tree as of one backup, reading its index as a stream, in path order, several times
+/// rather than holding it: (1) every path is checked, and the destination with it, before the
+/// destination is touched (paths, conflicts, symlinks in the way); (2) all bytes are written and
+/// verified (per file and per pack SHA-256), up to <see cref="PacksPerPass"/> packs per pass, so a
+/// corrupt or tampered backup changes nothing: an existing destination gets a staging folder, a
+/// new one is removed on failure; (3) files are moved into place, links made and metadata applied,
+/// each directory's as soon as the index is past its contents. What is held is bounded by the
+/// depth of the tree, the packs and the hard-link groups, not by the number of files. Paths are
+/// handled as bytes (<see cref="FsName"/>) from the index to the system calls.
 /// </summary>
 internal sealed class TreeRestorer(TargetRestoreContext context)
 {
     private const string StagingPrefix = ".psbackup-restore-";
+    private const int PacksPerPass = 4;
+    private const int PackQueue = 256;
     private byte[] _destination = [];
+    private string _what = "";
+
+    /// <summary>What the first pass learns: totals, the packs to read, and the first paths hard links name.</summary>
+    private sealed class Plan
+    {
+        public long Entries, Bytes, Files, Stored;
+        public readonly List<(string Backup, string Pack)> Packs = [];
+        public readonly HashSet<string> LinkTargets = new(StringComparer.Ordinal);
+    }
 
     public async Task<RestoreResult> RunAsync(CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         var headId = context.Head.Id;
+        _what = $"Index of backup '{headId}'";
         FileIndexHeader header;
-        List<FileEntry> entries;
-        await using (var stream = await context.OpenArtifactAsync(headId, FileTreeProvider.IndexArtifact, ct).ConfigureAwait(false))
-            (header, entries) = FileIndex.Read(stream, $"Index of backup '{headId}'");
-        var files = ValidatePaths(entries, headId);
+        await using (var stream = await OpenIndexAsync(ct).ConfigureAwait(false))
+        using (var reader = new FileIndexReader(stream, _what))
+            header = reader.Header;
 
         var destination = context.DestinationPath ?? Path.GetFullPath(header.Root);
         _destination = FsName.ToBytes(destination.Length > 1 ? Path.TrimEndingDirectorySeparator(destination) : "");
-        Preflight(destination, entries);
+        var fresh = !Directory.Exists(destination);
+        var plan = await CheckAsync(destination, fresh, ct).ConfigureAwait(false);
         var metadata = new MetadataWriter(context.OptionsOr<FileRestoreOptions>(), context.Warn);
 
         // A destination this restore creates needs no staging: files are written in place and,
         // should anything fail, the destination is removed whole. An existing one gets a
         // staging folder, so its content changes only once every byte has been verified.
-        var fresh = !Directory.Exists(destination);
         var mtimeBefore = fresh ? default : Directory.GetLastWriteTimeUtc(destination);
         Directory.CreateDirectory(destination);
         var staging = fresh ? null : Path.Combine(destination, StagingPrefix + Guid.NewGuid().ToString("N")[..8]);
         try
         {
-            if (fresh) CreateDirectories(entries);
-            else Directory.CreateDirectory(staging!);
-            var staged = await StageFilesAsync(staging, entries, ct).ConfigureAwait(false);
+            if (!fresh) Directory.CreateDirectory(staging!);
+            await StageFilesAsync(staging, plan, ct).ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
-            Place(entries, files, staging, staged, metadata);
+            await PlaceAsync(staging, plan, metadata, ct).ConfigureAwait(false);
         }
         catch when (fresh)
         {
@@ -71,10 +86,24 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
             Collection = context.Head.Collection,
             Target = context.Target.Name,
             Destination = destination,
-            ItemCount = entries.Count,
-            SizeBytes = entries.Sum(e => e.Size),
+            ItemCount = plan.Entries,
+            SizeBytes = plan.Bytes,
             Duration = clock.Elapsed,
         };
+    }
+
+    private Task<Stream> OpenIndexAsync(CancellationToken ct) => context.OpenArtifactAsync(context.Head.Id, FileTreeProvider.IndexArtifact, ct);
+
+    /// <summary>Each pass reads the head's index from the start (and to its end, so its checksum is verified each time).</summary>
+    private async IAsyncEnumerable<FileEntry> EntriesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        await using var stream = await OpenIndexAsync(ct).ConfigureAwait(false);
+        using var reader = new FileIndexReader(stream, _what);
+        foreach (var entry in reader.Sorted(e => RelativePath.Validate(e.Path, context.Head.Id)))
+        {
+            ct.ThrowIfCancellationRequested();
+            yield return entry;
+        }
     }
 
     /// <summary>The root directory's metadata from the header (format 1 has only mode and mtime).</summary>
@@ -92,28 +121,53 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
     };
 
     /// <summary>
-    /// Index paths are untrusted: each must be plain and relative, unique, and not below a symlink
-    /// of the backup; a hard link must name a file listed before it. Returns the files by path.
+    /// The first pass. Index paths are untrusted: each must be plain and relative, unique (the
+    /// reader enforces the order), and not below a symlink of the backup (symlinks whose contents
+    /// range the index has not passed yet are remembered); a hard link must name a path before it
+    /// (that it is a file is checked as the bytes are written, before anything is placed). Then
+    /// the destination: nothing to overwrite without Force, no symlink on the way.
     /// </summary>
-    private static Dictionary<string, FileEntry> ValidatePaths(List<FileEntry> entries, string backupId)
+    private async Task<Plan> CheckAsync(string destination, bool fresh, CancellationToken ct)
     {
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var files = new Dictionary<string, FileEntry>(StringComparer.Ordinal);
-        var links = entries.Where(e => e.Type == FileEntryType.Symlink).Select(e => e.Path).ToHashSet(StringComparer.Ordinal);
-        foreach (var entry in entries)
+        var plan = new Plan();
+        var packs = new HashSet<(string, string)>();
+        var symlinks = new Stack<string>();
+        var preflight = fresh ? null : new Preflight(this, context.Force);
+        if (fresh) CheckNewDestination(destination);
+        await foreach (var entry in EntriesAsync(ct).ConfigureAwait(false))
         {
-            RelativePath.Validate(entry.Path, backupId);
-            if (!seen.Add(entry.Path))
-                throw new IntegrityException($"Backup '{backupId}' lists '{FsName.Display(entry.Path)}' twice.");
-            if (RelativePath.Ancestors(entry.Path).Any(links.Contains))
-                throw new UnsafePathException($"Backup '{backupId}' would write '{FsName.Display(entry.Path)}' through one of its own symlinks. Nothing was restored.") { TargetObject = FsName.Display(entry.Path) };
-            if (entry.Type == FileEntryType.File)
-                files[entry.Path] = entry;
-            else if (entry.Type == FileEntryType.Hardlink && !files.ContainsKey(entry.Link!))
-                throw new IntegrityException($"Backup '{backupId}': the hard link '{FsName.Display(entry.Path)}' names '{FsName.Display(entry.Link!)}', which is no file listed before it.");
+            while (symlinks.TryPeek(out var top) && PathOrder.IsPastContents(entry.Path, top)) symlinks.Pop();
+            if (symlinks.Any(link => PathOrder.IsBelow(entry.Path, link)))
+                throw new UnsafePathException($"Backup '{context.Head.Id}' would write '{FsName.Display(entry.Path)}' through one of its own symlinks. Nothing was restored.") { TargetObject = FsName.Display(entry.Path) };
+            plan.Entries++;
+            plan.Bytes += entry.Size;
+            switch (entry.Type)
+            {
+                case FileEntryType.Symlink:
+                    symlinks.Push(entry.Path);
+                    break;
+                case FileEntryType.Hardlink:
+                    if (PathOrder.Compare(entry.Link!, entry.Path) >= 0)
+                        throw NotAFileBefore(entry);
+                    plan.LinkTargets.Add(entry.Link!);
+                    break;
+                case FileEntryType.File:
+                    plan.Files++;
+                    plan.Stored += entry.StoredLength;
+                    var pack = (entry.Backup ?? throw new IntegrityException($"Index entry '{FsName.Display(entry.Path)}' names no backup."),
+                        entry.Pack ?? throw new IntegrityException($"Index entry '{FsName.Display(entry.Path)}' names no pack."));
+                    if (entry.Offset < 0) throw new IntegrityException($"Index entry '{FsName.Display(entry.Path)}' has a negative offset.");
+                    if (packs.Add(pack)) plan.Packs.Add(pack);
+                    break;
+            }
+            preflight?.Check(entry);
         }
-        return files;
+        preflight?.Finish(destination);
+        return plan;
     }
+
+    private IntegrityException NotAFileBefore(FileEntry link) =>
+        new($"Backup '{context.Head.Id}': the hard link '{FsName.Display(link.Path)}' names '{FsName.Display(link.Link!)}', which is no file listed before it.");
 
     private byte[] Full(string relative) => [.. _destination, (byte)'/', .. FsName.ToBytes(relative)];
 
@@ -129,35 +183,45 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
         throw NativeError.Of("stat", FsName.FromBytes(Full(relative)), errno);
     }
 
-    /// <summary>Refuses, before writing anything, to overwrite without Force or to write through a symlink in the destination.</summary>
-    private void Preflight(string destination, List<FileEntry> entries)
+    /// <summary>A new destination: neither it nor the folder it would be created in may be a file.</summary>
+    private static void CheckNewDestination(string destination)
     {
-        if (!Directory.Exists(destination))
+        for (var path = destination; path != null && !Directory.Exists(path); path = Path.GetDirectoryName(path))
+            if (File.Exists(path))
+                throw new InvalidBackupRequestException("DestinationIsFile", (path == destination
+                    ? $"Restore destination '{destination}' is a file."
+                    : $"Restore destination '{destination}' would be inside '{path}', which is a file.")
+                    + " Give a directory, existing or new, as -Destination. Nothing was changed.") { TargetObject = destination };
+    }
+
+    /// <summary>Refuses, before writing anything, to overwrite an existing destination's items without Force or to write through a symlink in it.</summary>
+    private sealed class Preflight(TreeRestorer restorer, bool force)
+    {
+        private readonly List<string> _checked = []; // the ancestors checked for the previous path, outermost first
+        private readonly List<string> _conflicts = [];
+        private long _conflictCount;
+
+        public void Check(FileEntry entry)
         {
-            // A new destination: neither it nor the folder it would be created in may be a file.
-            for (var path = destination; path != null && !Directory.Exists(path); path = Path.GetDirectoryName(path))
-                if (File.Exists(path))
-                    throw new InvalidBackupRequestException("DestinationIsFile", (path == destination
-                        ? $"Restore destination '{destination}' is a file."
-                        : $"Restore destination '{destination}' would be inside '{path}', which is a file.")
-                        + " Give a directory, existing or new, as -Destination. Nothing was changed.") { TargetObject = destination };
-            return;
-        }
-        var conflicts = new List<string>();
-        var checkedDirs = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var entry in entries)
-        {
+            var depth = 0;
             foreach (var ancestor in RelativePath.Ancestors(entry.Path))
             {
-                if (!checkedDirs.Add(ancestor)) continue;
-                if (Lstat(ancestor) is not { } status) continue;
+                if (depth < _checked.Count && _checked[depth] == ancestor)
+                {
+                    depth++;
+                    continue;
+                }
+                _checked.RemoveRange(depth, _checked.Count - depth);
+                _checked.Add(ancestor);
+                depth++;
+                if (restorer.Lstat(ancestor) is not { } status) continue;
                 if (status.IsSymlink)
-                    throw new UnsafePathException($"Restore would write through the symlink '{Display(ancestor)}' in the destination. Remove it or restore elsewhere.") { TargetObject = Display(ancestor) };
+                    throw new UnsafePathException($"Restore would write through the symlink '{restorer.Display(ancestor)}' in the destination. Remove it or restore elsewhere.") { TargetObject = restorer.Display(ancestor) };
                 if (!status.IsDirectory)
-                    throw new RestoreConflictException($"'{Display(ancestor)}' is a file where the backup has a directory.") { TargetObject = Display(ancestor) };
+                    throw new RestoreConflictException($"'{restorer.Display(ancestor)}' is a file where the backup has a directory.") { TargetObject = restorer.Display(ancestor) };
             }
-            if (Lstat(entry.Path) is not { } existing) continue;
-            var path = Display(entry.Path);
+            if (restorer.Lstat(entry.Path) is not { } existing) return;
+            var path = restorer.Display(entry.Path);
             if (entry.Type == FileEntryType.Directory)
             {
                 // An existing directory is merged into, not overwritten.
@@ -172,81 +236,157 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
             }
             else
             {
-                conflicts.Add(path);
+                if (_conflicts.Count < 3) _conflicts.Add(path);
+                _conflictCount++;
             }
         }
-        if (conflicts.Count > 0 && !context.Force)
-            throw new RestoreConflictException(
-                $"Restore would overwrite {conflicts.Count} existing item(s) in '{destination}', e.g. {string.Join(", ", conflicts.Take(3).Select(c => $"'{c}'"))}. " +
-                "Use -Force to overwrite, or restore to an empty -Destination. Nothing was changed.")
-            { TargetObject = destination };
+
+        public void Finish(string destination)
+        {
+            if (_conflictCount > 0 && !force)
+                throw new RestoreConflictException(
+                    $"Restore would overwrite {_conflictCount} existing item(s) in '{destination}', e.g. {string.Join(", ", _conflicts.Select(c => $"'{c}'"))}. " +
+                    "Use -Force to overwrite, or restore to an empty -Destination. Nothing was changed.")
+                { TargetObject = destination };
+        }
     }
 
     private static string TypeName(FileEntryType type) => type == FileEntryType.Hardlink ? "file" : type.ToString().ToLowerInvariant();
 
     /// <summary>
-    /// Writes each file's bytes (in place, or to the staging folder as "0", "1" …), reading every
-    /// pack of the chain once, front to back, two packs at a time. Each file and each pack is
-    /// verified against its SHA-256. Returns the staged files' numbers.
+    /// Writes each file's bytes (in place, or to the staging folder as "0", "1" … by its number
+    /// among the index's files), reading each needed pack front to back, up to
+    /// <see cref="PacksPerPass"/> packs per pass over the index, each on its own task fed through a
+    /// bounded queue. Each file and each pack is verified against its SHA-256. The first pass also
+    /// creates a new destination's directories and checks that hard links name files.
     /// </summary>
-    private async Task<Dictionary<FileEntry, int>> StageFilesAsync(string? staging, List<FileEntry> entries, CancellationToken ct)
+    private async Task StageFilesAsync(string? staging, Plan plan, CancellationToken ct)
     {
-        var files = entries.Where(e => e.Type == FileEntryType.File).ToList();
-        var staged = files.Select((file, i) => (file, i)).ToDictionary(x => x.file, x => x.i);
-        byte[] Destination(FileEntry file) => staging == null ? CFull(file.Path) : StagedPath(staging, staged[file]);
-        var progress = new ProgressReporter(context.Progress, $"Restoring '{context.Target.Name}'", files.Sum(f => f.StoredLength), files.Count);
-        var packs = files.GroupBy(f => (
-            Backup: f.Backup ?? throw new IntegrityException($"Index entry '{FsName.Display(f.Path)}' names no backup."),
-            Pack: f.Pack ?? throw new IntegrityException($"Index entry '{FsName.Display(f.Path)}' names no pack.")));
-        await Parallel.ForEachAsync(packs, new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = ct },
-            (pack, token) => new ValueTask(StagePackAsync(pack.Key.Backup, pack.Key.Pack, pack.OrderBy(f => f.Offset).ToList(), Destination, progress, token))).ConfigureAwait(false);
+        var progress = new ProgressReporter(context.Progress, $"Restoring '{context.Target.Name}'", plan.Stored, plan.Files);
+        var first = true;
+        for (var start = 0; first || start < plan.Packs.Count; start += PacksPerPass)
+        {
+            var group = plan.Packs.Skip(start).Take(PacksPerPass).ToList();
+            await StagePassAsync(staging, plan, group, createDirectories: first && staging == null, checkLinks: first, progress, ct).ConfigureAwait(false);
+            first = false;
+        }
         progress.Complete();
-        return staged;
+    }
+
+    private async Task StagePassAsync(string? staging, Plan plan, List<(string Backup, string Pack)> group, bool createDirectories, bool checkLinks,
+        ProgressReporter progress, CancellationToken ct)
+    {
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var queues = group.ToDictionary(p => p, _ => Channel.CreateBounded<(FileEntry File, byte[] Destination)>(
+            new BoundedChannelOptions(PackQueue) { SingleReader = true, SingleWriter = true }));
+        var workers = group.Select(p => Task.Run(() => Guard(StagePackAsync(p.Backup, p.Pack, queues[p].Reader, progress, failed.Token), failed), CancellationToken.None)).ToList();
+        var feed = Task.Run(() => Guard(FeedAsync(), failed), CancellationToken.None);
+        async Task FeedAsync()
+        {
+            var files = new HashSet<string>(StringComparer.Ordinal);
+            var directories = new DirectoryMaker(this);
+            var number = 0;
+            await foreach (var entry in EntriesAsync(failed.Token).ConfigureAwait(false))
+            {
+                if (createDirectories) directories.For(entry);
+                if (checkLinks)
+                {
+                    if (entry.Type == FileEntryType.File && plan.LinkTargets.Contains(entry.Path)) files.Add(entry.Path);
+                    else if (entry.Type == FileEntryType.Hardlink && !files.Contains(entry.Link!)) throw NotAFileBefore(entry);
+                }
+                if (entry.Type != FileEntryType.File) continue;
+                var file = number++;
+                if (queues.TryGetValue((entry.Backup!, entry.Pack!), out var queue))
+                    await queue.Writer.WriteAsync((entry, staging == null ? CFull(entry.Path) : StagedPath(staging, file)), failed.Token).ConfigureAwait(false);
+            }
+            foreach (var queue in queues.Values) queue.Writer.Complete();
+        }
+        var all = workers.Append(feed).ToList();
+        try
+        {
+            await Task.WhenAll(all).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            var cause = all.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault(e => e is not OperationCanceledException);
+            if (cause != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
+            throw;
+        }
+    }
+
+    private static async Task Guard(Task task, CancellationTokenSource failed)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch
+        {
+            failed.Cancel();
+            throw;
+        }
     }
 
     private static byte[] StagedPath(string staging, int number) => FsName.ToCString(Path.Combine(staging, number.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
-    private async Task StagePackAsync(string backupId, string packName, List<FileEntry> files, Func<FileEntry, byte[]> destination,
+    /// <summary>
+    /// Writes the files of one pack as they come, in index order, which is the pack's own order
+    /// save for bytes an incremental took from elsewhere in its base (a hard-link group's new
+    /// first path, a format 1 base): for a file behind the position read so far the pack is
+    /// opened again.
+    /// </summary>
+    private async Task StagePackAsync(string backupId, string packName, ChannelReader<(FileEntry File, byte[] Destination)> files,
         ProgressReporter progress, CancellationToken ct)
     {
         var buffer = new byte[1 << 17];
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        await using var pack = await context.OpenArtifactAsync(backupId, packName, ct).ConfigureAwait(false);
-        long position = 0;
-        foreach (var file in files)
+        var pack = await context.OpenArtifactAsync(backupId, packName, ct).ConfigureAwait(false);
+        try
         {
-            var display = FsName.Display(file.Path);
-            if (file.Offset < position)
-                throw new IntegrityException($"Index of backup '{context.Head.Id}' has overlapping pack ranges at '{display}'.");
-            await SkipAsync(pack, file.Offset - position, buffer, display, ct).ConfigureAwait(false);
-            using (var output = NativeFile.Create(destination(file), file.Path))
+            long position = 0;
+            await foreach (var (file, destination) in files.ReadAllAsync(ct).ConfigureAwait(false))
             {
-                // A file stored whole is one extent; a sparse file's holes are never written, and
-                // its length is set last (a hole at the end has no extent).
-                var extents = file.Extents ?? [0, file.Size];
-                for (var i = 0; i < extents.Length; i += 2)
+                var display = FsName.Display(file.Path);
+                if (file.Offset < position)
                 {
-                    var (at, remaining) = (extents[i], extents[i + 1]);
-                    while (remaining > 0)
-                    {
-                        var n = await pack.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), ct).ConfigureAwait(false);
-                        if (n == 0) throw new IntegrityException($"Pack '{packName}' of backup '{backupId}' ends inside '{display}'.");
-                        hash.AppendData(buffer, 0, n);
-                        RandomAccess.Write(output, buffer.AsSpan(0, n), at);
-                        at += n;
-                        remaining -= n;
-                        progress.Add(n, display);
-                    }
+                    await pack.DisposeAsync().ConfigureAwait(false);
+                    pack = await context.OpenArtifactAsync(backupId, packName, ct).ConfigureAwait(false);
+                    position = 0;
                 }
-                if (file.Extents != null) RandomAccess.SetLength(output, file.Size);
+                await SkipAsync(pack, file.Offset - position, buffer, display, ct).ConfigureAwait(false);
+                using (var output = NativeFile.Create(destination, file.Path))
+                {
+                    // A file stored whole is one extent; a sparse file's holes are never written, and
+                    // its length is set last (a hole at the end has no extent).
+                    var extents = file.Extents ?? [0, file.Size];
+                    for (var i = 0; i < extents.Length; i += 2)
+                    {
+                        var (at, remaining) = (extents[i], extents[i + 1]);
+                        while (remaining > 0)
+                        {
+                            var n = await pack.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), ct).ConfigureAwait(false);
+                            if (n == 0) throw new IntegrityException($"Pack '{packName}' of backup '{backupId}' ends inside '{display}'.");
+                            hash.AppendData(buffer, 0, n);
+                            RandomAccess.Write(output, buffer.AsSpan(0, n), at);
+                            at += n;
+                            remaining -= n;
+                            progress.Add(n, display);
+                        }
+                    }
+                    if (file.Extents != null) RandomAccess.SetLength(output, file.Size);
+                }
+                var actual = Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
+                if (!string.Equals(actual, file.Sha256, StringComparison.OrdinalIgnoreCase))
+                    throw new IntegrityException($"'{display}' from backup '{backupId}' does not match its recorded SHA-256. Nothing was restored.");
+                position = file.Offset + file.StoredLength;
+                progress.ItemDone();
             }
-            var actual = Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
-            if (!string.Equals(actual, file.Sha256, StringComparison.OrdinalIgnoreCase))
-                throw new IntegrityException($"'{display}' from backup '{backupId}' does not match its recorded SHA-256. Nothing was restored.");
-            position = file.Offset + file.StoredLength;
-            progress.ItemDone();
+            await pack.CopyToAsync(Stream.Null, ct).ConfigureAwait(false); // the pack's own checksum is verified at its end
         }
-        await pack.CopyToAsync(Stream.Null, ct).ConfigureAwait(false); // the pack's own checksum is verified at its end
+        finally
+        {
+            await pack.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     private static async Task SkipAsync(Stream pack, long count, byte[] buffer, string path, CancellationToken ct)
@@ -259,40 +399,59 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
         }
     }
 
-    /// <summary>Every directory of the backup, and the parents of every entry.</summary>
-    private void CreateDirectories(List<FileEntry> entries)
+    /// <summary>Creates every directory of the backup and the parents of every entry, as the index comes (a directory before its contents).</summary>
+    private sealed class DirectoryMaker(TreeRestorer restorer)
     {
-        var made = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var entry in entries)
+        private string _last = "";
+
+        public void For(FileEntry entry)
         {
             var directory = entry.Type == FileEntryType.Directory ? entry.Path : Parent(entry.Path);
-            if (directory.Length > 0 && made.Add(directory))
-                NativeTree.CreateDirectory(Full(directory), directory);
+            if (directory.Length == 0 || directory == _last) return;
+            NativeTree.CreateDirectory(restorer.Full(directory), directory);
+            _last = directory;
+        }
+
+        private static string Parent(string path)
+        {
+            var slash = path.LastIndexOf('/');
+            return slash < 0 ? "" : path[..slash];
         }
     }
 
-    private static string Parent(string path)
-    {
-        var slash = path.LastIndexOf('/');
-        return slash < 0 ? "" : path[..slash];
-    }
-
     /// <summary>
-    /// Moves verified files into place, creates symlinks and hard links, applying each one's
-    /// metadata, then the directories' (deepest first: entries written into a directory change its mtime).
+    /// The last pass: moves verified files into place, creates symlinks and hard links, applying
+    /// each one's metadata, and each directory's once the index is past its contents (entries
+    /// written into a directory change its mtime). A directory whose mode would keep this process
+    /// (not root) from reaching a hard link's first path inside it waits until the end.
     /// </summary>
-    private void Place(List<FileEntry> entries, Dictionary<string, FileEntry> files, string? staging, Dictionary<FileEntry, int> staged, MetadataWriter metadata)
+    private async Task PlaceAsync(string? staging, Plan plan, MetadataWriter metadata, CancellationToken ct)
     {
-        if (staging != null) CreateDirectories(entries);
-        foreach (var entry in entries)
+        var directories = staging == null ? null : new DirectoryMaker(this);
+        var open = new Stack<FileEntry>();
+        var deferred = new List<FileEntry>();
+        var root = LibC.GetEUid() == 0;
+        var firstPaths = new Dictionary<string, FileEntry>(StringComparer.Ordinal);
+        void Close(FileEntry directory)
         {
+            if (!root && directory.Mode != null && (Convert.ToUInt32(directory.Mode, 8) & 0x140) != 0x140) deferred.Add(directory); // u+rx
+            else metadata.Apply(CFull(directory.Path), directory);
+        }
+        var number = 0;
+        await foreach (var entry in EntriesAsync(ct).ConfigureAwait(false))
+        {
+            while (open.TryPeek(out var top) && PathOrder.IsPastContents(entry.Path, top.Path)) Close(open.Pop());
+            directories?.For(entry);
             var path = CFull(entry.Path);
             switch (entry.Type)
             {
                 case FileEntryType.Directory:
+                    open.Push(entry);
                     continue;
                 case FileEntryType.File:
-                    if (staging != null) Check(PathOps.Rename(StagedPath(staging, staged[entry]), path), "move into place", entry.Path);
+                    var file = number++;
+                    if (staging != null) Check(PathOps.Rename(StagedPath(staging, file), path), "move into place", entry.Path);
+                    if (plan.LinkTargets.Contains(entry.Path)) firstPaths[entry.Path] = entry;
                     break;
                 case FileEntryType.Symlink:
                     RemoveForced(path, entry.Path);
@@ -301,13 +460,14 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
                     break;
                 case FileEntryType.Hardlink:
                     RemoveForced(path, entry.Path);
-                    Link(files[entry.Link!], entry, path, metadata);
+                    Link(firstPaths[entry.Link!], entry, path, metadata);
                     continue; // shares the first path's inode, metadata and all
             }
             metadata.Apply(path, entry);
         }
-        foreach (var entry in entries.Where(e => e.Type == FileEntryType.Directory).OrderByDescending(e => e.Path.Count(c => c == '/')))
-            metadata.Apply(CFull(entry.Path), entry);
+        while (open.TryPop(out var directory)) Close(directory);
+        foreach (var directory in deferred.OrderByDescending(e => e.Path.Count(c => c == '/')))
+            metadata.Apply(CFull(directory.Path), directory);
     }
 
     /// <summary>A hard link to the restored first path; where the file system refuses links, a copy (and a warning).</summary>

@@ -8,11 +8,12 @@ internal sealed record ScanOptions(bool Xattrs, bool Ctime);
 
 /// <summary>
 /// Walks a tree by name bytes without following symlinks, applying the include/exclude filter,
-/// straight into index entries in the index's order: ascending by the bytes of the whole
-/// relative path (so "a", "a.txt", "a/b"). For a file, Size is its length when scanned. The
-/// second and later paths of a hard-linked file become <see cref="FileEntryType.Hardlink"/>
-/// entries naming the first. Nothing else is kept per file, so memory grows with the number of
-/// files only by the index itself.
+/// straight into index entries, yielded one at a time in the index's order: ascending by the
+/// bytes of the whole relative path (so "a", "a.txt", "a/b"). Each directory is read and sorted
+/// when the walk reaches it, so what is held is the listing of the directories on the current
+/// path, never the tree. For a file, Size is its length when scanned. The second and later paths
+/// of a hard-linked file become <see cref="FileEntryType.Hardlink"/> entries naming the first;
+/// the first paths of groups not yet complete are the one other thing remembered.
 /// </summary>
 internal sealed class TreeScanner
 {
@@ -23,19 +24,23 @@ internal sealed class TreeScanner
     private readonly ScanOptions _options;
     private readonly Action<string> _warn;
     private readonly CancellationToken _ct;
-    private readonly List<FileEntry> _result = [];
-    private readonly Dictionary<(ulong Device, ulong Inode), string> _firstPaths = [];
+    private readonly Dictionary<(ulong Device, ulong Inode), (string Path, uint Remaining)> _firstPaths = [];
     private readonly Dictionary<uint, string> _modes = [];
+    private readonly Stack<Frame> _frames = new();
+
+    /// <summary>
+    /// Entries ready in order. With include patterns a directory is kept only if it holds a kept
+    /// file, which is known only once its contents are walked: until then it waits here
+    /// undecided, and so does whatever sorts after it (siblings such as "a.txt" between "a" and
+    /// "a/"). Without include patterns nothing ever waits.
+    /// </summary>
+    private readonly Queue<Pending> _ready = new();
 
     private TreeScanner(PathFilter filter, ScanOptions options, Action<string> warn, CancellationToken ct) =>
         (_filter, _options, _warn, _ct) = (filter, options, warn, ct);
 
-    public static List<FileEntry> Scan(string root, PathFilter filter, ScanOptions options, Action<string> warn, CancellationToken ct)
-    {
-        var scanner = new TreeScanner(filter, options, warn, ct);
-        scanner.Walk(FsName.ToBytes(root), "");
-        return scanner._result;
-    }
+    public static IEnumerable<FileEntry> Scan(string root, PathFilter filter, ScanOptions options, Action<string> warn, CancellationToken ct) =>
+        new TreeScanner(filter, options, warn, ct).Walk(FsName.ToBytes(root));
 
     /// <summary>The root directory's own metadata (of the directory a symlinked root leads to), for the index header.</summary>
     public static FileIndexHeader Header(string root, ScanOptions options, Action<string> warn)
@@ -64,14 +69,66 @@ internal sealed class TreeScanner
     {
         public DirectoryChild Entry { get; } = entry;
         public string Path { get; } = path;
-        public bool Excluded { get; set; }
-        public int Index { get; set; } = -1;
+        public Pending? Kept { get; set; }
     }
 
-    /// <summary>Adds the directory's kept descendants; returns whether it kept any.</summary>
-    private bool Walk(byte[] directory, string prefix)
+    /// <summary>An entry on its way out; a directory under include patterns is Undecided until it holds a kept file.</summary>
+    private sealed class Pending(FileEntry entry, bool undecided)
     {
-        _ct.ThrowIfCancellationRequested();
+        public FileEntry Entry { get; } = entry;
+        public bool Undecided { get; set; } = undecided;
+        public bool Dropped { get; set; }
+    }
+
+    /// <summary>A directory being walked: its children in index order and how far the walk is.</summary>
+    private sealed class Frame(byte[] directory, Pending? self, List<(Child Child, bool Contents)> order)
+    {
+        public byte[] Directory { get; } = directory;
+        public Pending? Self { get; } = self;
+        public List<(Child Child, bool Contents)> Order { get; } = order;
+        public int Next { get; set; }
+    }
+
+    private IEnumerable<FileEntry> Walk(byte[] root)
+    {
+        if (Open(root, "", null) is { } top) _frames.Push(top);
+        while (_frames.Count > 0)
+        {
+            _ct.ThrowIfCancellationRequested();
+            var frame = _frames.Peek();
+            if (frame.Next == frame.Order.Count)
+            {
+                _frames.Pop();
+                if (frame.Self is { Undecided: true } self) self.Dropped = true; // kept only for what it would hold
+            }
+            else
+            {
+                var (child, contents) = frame.Order[frame.Next++];
+                if (contents)
+                {
+                    var self = child.Kept;
+                    child.Kept = null; // its frame holds it from here: the walk keeps nothing it has passed
+                    if (self != null && Open(Join(frame.Directory, child.Entry.Name), child.Path + "/", self) is { } inner)
+                        _frames.Push(inner);
+                    else if (self is { Undecided: true })
+                        self.Dropped = true; // vanished: holds nothing
+                }
+                else if (!_filter.IsExcluded(child.Path))
+                {
+                    Add(frame.Directory, child);
+                }
+            }
+            while (_ready.TryPeek(out var next) && (next.Dropped || !next.Undecided))
+            {
+                _ready.Dequeue();
+                if (!next.Dropped) yield return next.Entry;
+            }
+        }
+    }
+
+    /// <summary>Reads and orders a directory's children; null when it vanished.</summary>
+    private Frame? Open(byte[] directory, string prefix, Pending? self)
+    {
         var display = prefix.Length == 0 ? "." : prefix.TrimEnd('/');
         List<DirectoryChild> children;
         try
@@ -81,7 +138,7 @@ internal sealed class TreeScanner
         catch (NativeIOException e) when (e.Errno == LibC.ENOENT && prefix.Length > 0)
         {
             _warn($"Skipped '{FsName.Display(display)}': it was deleted while the backup ran.");
-            return false;
+            return null;
         }
         catch (NativeIOException e)
         {
@@ -99,52 +156,60 @@ internal sealed class TreeScanner
             if (entry.Status.IsDirectory) order.Add(([.. entry.Name, (byte)'/'], child, true));
         }
         order.Sort((a, b) => FsName.CompareBytes(a.Key, b.Key));
-
-        var keptAny = false;
-        foreach (var (_, child, contents) in order)
-        {
-            if (contents)
-            {
-                if (child.Excluded || child.Index < 0) continue;
-                if (Walk(Join(directory, child.Entry.Name), child.Path + "/")) keptAny = true;
-                else if (_filter.HasIncludes) _result.RemoveAt(child.Index); // kept only for what it holds (directories after it are done: their contents sort first)
-                continue;
-            }
-            if (_filter.IsExcluded(child.Path))
-            {
-                child.Excluded = true;
-                continue;
-            }
-            if (Add(directory, child))
-                keptAny |= !child.Entry.Status.IsDirectory || !_filter.HasIncludes;
-        }
-        return keptAny;
+        return new Frame(directory, self, order.ConvertAll(o => (o.Child, o.Contents)));
     }
 
-    /// <summary>Adds the child's entry; false when it is left out.</summary>
-    private bool Add(byte[] directory, Child child)
+    /// <summary>A kept file: every directory it is in is kept too.</summary>
+    private void Keep()
     {
-        var status = child.Entry.Status;
-        if (!status.IsDirectory && !_filter.IsIncludedFile(child.Path)) return false;
+        foreach (var frame in _frames) // innermost first; once one is decided, so are those around it
+        {
+            if (frame.Self is not { Undecided: true } self) break;
+            self.Undecided = false;
+        }
+    }
+
+    /// <summary>Queues the child's entry, unless it is left out.</summary>
+    private void Add(byte[] directory, Child child)
+    {
+        var entry = Entry(directory, child, out var status);
+        if (entry == null) return;
+        var undecided = status.IsDirectory && _filter.HasIncludes;
+        var pending = new Pending(entry, undecided);
+        if (status.IsDirectory) child.Kept = pending;
+        if (!undecided) Keep();
+        _ready.Enqueue(pending);
+    }
+
+    /// <summary>The child's entry; null when it is left out.</summary>
+    private FileEntry? Entry(byte[] directory, Child child, out FileStatus status)
+    {
+        status = child.Entry.Status;
+        if (!status.IsDirectory && !_filter.IsIncludedFile(child.Path)) return null;
         var full = CString(Join(directory, child.Entry.Name));
         if (full.Length > PathMax)
         {
             _warn($"Skipped '{FsName.Display(child.Path)}': its full path is longer than the system's limit of {PathMax} bytes.");
-            return false;
+            return null;
         }
         if (!status.IsDirectory && !status.IsSymlink && !status.IsRegular)
         {
             _warn($"Skipped '{FsName.Display(child.Path)}': not a regular file (FIFO, socket or device).");
-            return false;
+            return null;
         }
+        (ulong, ulong)? inode = null;
         if (status.IsRegular && status.LinkCount > 1)
         {
-            if (_firstPaths.TryGetValue((status.Device, status.Inode), out var first))
+            var key = (status.Device, status.Inode);
+            if (_firstPaths.TryGetValue(key, out var first))
             {
-                _result.Add(new FileEntry { Path = child.Path, Type = FileEntryType.Hardlink, Link = first });
-                return true;
+                // Forgotten once every link was seen: what is remembered is the groups still open.
+                if (first.Remaining <= 1) _firstPaths.Remove(key);
+                else _firstPaths[key] = (first.Path, first.Remaining - 1);
+                return new FileEntry { Path = child.Path, Type = FileEntryType.Hardlink, Link = first.Path };
             }
-            _firstPaths[(status.Device, status.Inode)] = child.Path;
+            _firstPaths[key] = (child.Path, status.LinkCount - 1);
+            inode = key;
         }
 
         var entry = new FileEntry
@@ -159,6 +224,7 @@ internal sealed class TreeScanner
             Group = Accounts.GroupName(status.Gid),
             Size = status.IsRegular ? status.Size : 0,
             Ctime = _options.Ctime ? status.Ctime.ToDateTime() : null,
+            Inode = inode,
         };
         if (status.IsSymlink)
         {
@@ -169,13 +235,11 @@ internal sealed class TreeScanner
             catch (NativeIOException e) when (e.Errno == LibC.ENOENT)
             {
                 _warn($"Skipped '{FsName.Display(child.Path)}': it was deleted while the backup ran.");
-                return false;
+                return null;
             }
         }
         if (_options.Xattrs) entry.Xattrs = ReadXattrs(full, child.Path, _warn);
-        if (status.IsDirectory) child.Index = _result.Count;
-        _result.Add(entry);
-        return true;
+        return entry;
     }
 
     private static List<Xattr>? ReadXattrs(byte[] cPath, string path, Action<string> warn)

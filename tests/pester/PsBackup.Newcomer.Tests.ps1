@@ -113,9 +113,10 @@ Describe 'A newcomer''s first hour' {
             $shown = @($records | Where-Object RecordType -eq 'Processing')
             $shown.Activity | Should -Contain "Backing up 'src'"
             $shown.StatusDescription | Should -Contain 'target 1 of 1'
-            # The last report of the target: every file read.
-            @($shown.StatusDescription) -like '20 of 20 items, * of *' | Should -Not -BeNullOrEmpty
-            ($shown | Where-Object { $_.StatusDescription -like '20 of 20 items*' }).PercentComplete | Should -Be 100
+            # The last report of the target: every file read. The walk streams (no scan of the whole
+            # tree first), so a file tree's totals are unknown: counts without a percentage.
+            $shown[-1].StatusDescription | Should -BeLike '20 items, *'
+            @($shown.StatusDescription) -like '* of * items*' | Should -BeNullOrEmpty
         }
     }
 

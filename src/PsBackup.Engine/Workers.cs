@@ -29,6 +29,26 @@ internal static class Workers
                 throw;
             }
         }, CancellationToken.None)).ToArray();
+        await WhenAllAsync(tasks).ConfigureAwait(false);
+    }
+
+    /// <summary>A part that fails cancels the others (which would otherwise wait on it).</summary>
+    public static async Task Guard(Task task, CancellationTokenSource failed)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch
+        {
+            failed.Cancel();
+            throw;
+        }
+    }
+
+    /// <summary>Waits for every part; rethrows the failure that stopped them rather than the cancellations it caused.</summary>
+    public static async Task WhenAllAsync(IReadOnlyCollection<Task> tasks)
+    {
         try
         {
             await Task.WhenAll(tasks).ConfigureAwait(false);

@@ -1,4 +1,3 @@
-using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using Newtonsoft.Json.Linq;
 using PsBackup.Engine.Providers.Files.Native;
@@ -47,8 +46,8 @@ internal sealed class TreeBackup(TargetBackupContext context, FileTreeTarget tar
 
         StartPack();
         ChangeDetection? changes = null;
-        var index = Guard(context.WriteArtifactAsync(FileTreeProvider.IndexArtifact, stream => WriteIndexAsync(stream, header, ordered.Reader, token), token), failed);
-        var walk = Guard(Task.Run(async () =>
+        var index = Workers.Guard(context.WriteArtifactAsync(FileTreeProvider.IndexArtifact, stream => WriteIndexAsync(stream, header, ordered.Reader, token), token), failed);
+        var walk = Workers.Guard(Task.Run(async () =>
         {
             await using var baseStream = context.Base == null ? null : await context.OpenBaseArtifactAsync(FileTreeProvider.IndexArtifact, token).ConfigureAwait(false);
             using var baseIndex = baseStream == null ? null : new FileIndexReader(baseStream, what);
@@ -73,7 +72,7 @@ internal sealed class TreeBackup(TargetBackupContext context, FileTreeTarget tar
         }, token), failed);
 
         await walk.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // the packs are all started once it ends
-        await WhenAllAsync([walk, index, .. _packs.Select(p => p.Task)], failed).ConfigureAwait(false);
+        await Workers.WhenAllAsync([walk, index, .. _packs.Select(p => p.Task)]).ConfigureAwait(false);
         progress.Complete();
         return new JObject
         {
@@ -92,7 +91,7 @@ internal sealed class TreeBackup(TargetBackupContext context, FileTreeTarget tar
     {
         var name = $"{FileTreeProvider.PackPrefix}{_packs.Count}";
         var writer = new PackWriter(root, name, context, progress);
-        return (writer, Guard(Task.Run(() => context.WriteArtifactAsync(name, pack => writer.WriteAsync(pack, failed.Token), failed.Token), failed.Token), failed));
+        return (writer, Workers.Guard(Task.Run(() => context.WriteArtifactAsync(name, pack => writer.WriteAsync(pack, failed.Token), failed.Token), failed.Token), failed));
     }
 
     /// <summary>
@@ -121,35 +120,6 @@ internal sealed class TreeBackup(TargetBackupContext context, FileTreeTarget tar
             _bytes += entry.Size;
             if (entry.Type == FileEntryType.File) _files++;
             else if (entry.Type == FileEntryType.Hardlink) _hardLinks++;
-        }
-    }
-
-    /// <summary>A part that fails stops the others (which would otherwise wait on it).</summary>
-    private static async Task Guard(Task task, CancellationTokenSource failed)
-    {
-        try
-        {
-            await task.ConfigureAwait(false);
-        }
-        catch
-        {
-            failed.Cancel();
-            throw;
-        }
-    }
-
-    /// <summary>Waits for every part; rethrows the failure that stopped them rather than the cancellations it caused.</summary>
-    private static async Task WhenAllAsync(IReadOnlyList<Task> tasks, CancellationTokenSource failed)
-    {
-        try
-        {
-            await Task.WhenAll(tasks).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            var cause = tasks.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault(e => e is not OperationCanceledException);
-            if (cause != null) ExceptionDispatchInfo.Throw(cause);
-            throw;
         }
     }
 }

@@ -279,8 +279,8 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var queues = group.ToDictionary(p => p, _ => Channel.CreateBounded<(FileEntry File, byte[] Destination)>(
             new BoundedChannelOptions(PackQueue) { SingleReader = true, SingleWriter = true }));
-        var workers = group.Select(p => Task.Run(() => Guard(StagePackAsync(p.Backup, p.Pack, queues[p].Reader, progress, failed.Token), failed), CancellationToken.None)).ToList();
-        var feed = Task.Run(() => Guard(FeedAsync(), failed), CancellationToken.None);
+        var workers = group.Select(p => Task.Run(() => Workers.Guard(StagePackAsync(p.Backup, p.Pack, queues[p].Reader, progress, failed.Token), failed), CancellationToken.None)).ToList();
+        var feed = Task.Run(() => Workers.Guard(FeedAsync(), failed), CancellationToken.None);
         async Task FeedAsync()
         {
             var files = new HashSet<string>(StringComparer.Ordinal);
@@ -301,30 +301,7 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
             }
             foreach (var queue in queues.Values) queue.Writer.Complete();
         }
-        var all = workers.Append(feed).ToList();
-        try
-        {
-            await Task.WhenAll(all).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            var cause = all.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault(e => e is not OperationCanceledException);
-            if (cause != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
-            throw;
-        }
-    }
-
-    private static async Task Guard(Task task, CancellationTokenSource failed)
-    {
-        try
-        {
-            await task.ConfigureAwait(false);
-        }
-        catch
-        {
-            failed.Cancel();
-            throw;
-        }
+        await Workers.WhenAllAsync(workers.Append(feed).ToList()).ConfigureAwait(false);
     }
 
     private static byte[] StagedPath(string staging, int number) => FsName.ToCString(Path.Combine(staging, number.ToString(System.Globalization.CultureInfo.InvariantCulture)));

@@ -121,16 +121,11 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
                     return;
                 }
                 await using var copy = await connection.BeginRawBinaryCopyAsync(CopyCommand(work.Table, work.Part), token).ConfigureAwait(false);
-                // PostgreSQL sends one message per row and a read returns at most one: fill a large
-                // buffer with synchronous reads (cheap once the socket has data) before each write.
                 var buffer = new byte[1 << 18];
                 while (true)
                 {
                     token.ThrowIfCancellationRequested();
-                    var filled = 0;
-                    int n;
-                    while (filled < buffer.Length && (n = copy.Read(buffer, filled, buffer.Length - filled)) > 0)
-                        filled += n;
+                    var filled = Fill(copy, buffer);
                     if (filled == 0) break;
                     hash.Append(buffer.AsSpan(0, filled));
                     await artifact.WriteAsync(buffer.AsMemory(0, filled), token).ConfigureAwait(false);
@@ -182,6 +177,20 @@ internal sealed class PgFullBackup(TargetBackupContext context, NpgsqlConnection
     /// <summary>Target size of a part; tests lower it to split small tables.</summary>
     internal static long PartBytes { get; set; } = 128L << 20;
     private const int MaxParts = 64;
+
+    /// <summary>
+    /// Fills <paramref name="buffer"/> from a COPY stream; 0 at its end. PostgreSQL sends one
+    /// message per row and a read returns at most one: synchronous reads (cheap once the socket
+    /// has data) into a large buffer, rather than one await per row.
+    /// </summary>
+    internal static int Fill(Stream copy, byte[] buffer)
+    {
+        var filled = 0;
+        int n;
+        while (filled < buffer.Length && (n = copy.Read(buffer, filled, buffer.Length - filled)) > 0)
+            filled += n;
+        return filled;
+    }
 
     /// <summary>The COPY that reads one part of a table (all of it, or a block range), in the table's COPY format.</summary>
     internal static string CopyCommand(PgTableDefinition table, PgDataPart part)

@@ -158,16 +158,11 @@ internal static class PgTableDrill
         else
         {
             await using var copy = await connection.BeginRawBinaryCopyAsync(command, ct).ConfigureAwait(false);
-            // A read returns at most one row's message: fill a large buffer with synchronous reads
-            // (cheap once the socket has data), as the backup does, rather than one await per row.
             var buffer = new byte[1 << 18];
             while (true)
             {
                 ct.ThrowIfCancellationRequested();
-                var filled = 0;
-                int n;
-                while (filled < buffer.Length && (n = copy.Read(buffer, filled, buffer.Length - filled)) > 0)
-                    filled += n;
+                var filled = PgFullBackup.Fill(copy, buffer);
                 if (filled == 0) break;
                 hash.Append(buffer.AsSpan(0, filled));
             }

@@ -32,3 +32,20 @@ drop() { [ "$DROP" = yes ] && sync && echo 3 >/proc/sys/vm/drop_caches; return 0
 # ratio MEASURE RATIO TARGET LOADS [NOTE]: one row of bench/all.sh's table of ratios, appended to
 # $BENCH_RATIOS when it is set (the python summaries append the same five tab-separated fields).
 ratio() { [ -z "${BENCH_RATIOS:-}" ] || printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "${5:-}" >>"$BENCH_RATIOS"; }
+
+# A port that binds now, in 30000-32767: below the ephemeral range (32768-60999), where any
+# outgoing connection may hold a port (tests/peers/env.sh).
+free_port() { python3 -c '
+import random, socket
+start = random.randrange(2768)
+for i in range(2768):
+    port = 30000 + (start + i) % 2768
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port)); print(port); break
+    except OSError:
+        pass
+    finally:
+        s.close()
+else:
+    raise SystemExit("no free port in 30000-32767")'; }

@@ -39,22 +39,6 @@ if [ "${BENCH_REUSE_CLI:-0}" = 1 ] && [ -x "$CLI" ]; then log "reusing $CLI"; el
   build_cli "$WORK/cli" || exit 1
 fi
 
-# A port that binds now, in 30000-32767: below the ephemeral range (32768-60999), where any
-# outgoing connection may hold a port (tests/peers/env.sh).
-free_port() { python3 -c '
-import random, socket
-start = random.randrange(2768)
-for i in range(2768):
-    port = 30000 + (start + i) % 2768
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port)); print(port); break
-    except OSError:
-        pass
-    finally:
-        s.close()
-else:
-    raise SystemExit("no free port in 30000-32767")'; }
 PIDS=()
 start_redis() { # DIR -> sets PORT
   local dir=$1; PORT=$(free_port); mkdir -p "$dir"

@@ -59,20 +59,7 @@ dotnet publish "$HERE/S3Raw" -c Release -o "$WORK/s3raw" -v q -nologo >"$WORK/pu
   || { cat "$WORK/publish-s3raw.log" >&2; exit 1; }
 
 # --- the server: our own s3rver, on a port that binds now in 30000-32767
-PORT=$(python3 -c '
-import random, socket
-start = random.randrange(2768)
-for i in range(2768):
-    port = 30000 + (start + i) % 2768
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port)); print(port); break
-    except OSError:
-        pass
-    finally:
-        s.close()
-else:
-    raise SystemExit("no free port in 30000-32767")') || exit 1
+PORT=$(free_port) || exit 1
 export PSBACKUP_S3_ENDPOINT=http://127.0.0.1:$PORT
 mkdir -p "$RUN/s3rver"
 node --openssl-legacy-provider "$ROOT/tests/peers/node/s3rver.cjs" -d "$RUN/s3rver" -a 127.0.0.1 -p "$PORT" \

@@ -17,22 +17,7 @@ Describe 'docs/recipes' {
         }
         $servers = [System.Collections.Generic.List[object]]::new()
         # A real redis-server on a free port of 127.0.0.1 (as PsBackup.Dr.Tests.ps1): the DR workflow fails one over.
-        function Start-TestRedis([string[]] $Arguments = @()) {
-            $port = Get-FreeTestPort -Exclude $servers.Port
-            $dir = Join-Path $TestDrive "redis-$port"
-            $null = New-Item -ItemType Directory -Path $dir
-            $process = Start-Process -FilePath redis-server -PassThru -ArgumentList (@(
-                '--bind', '127.0.0.1', '--port', $port, '--dir', $dir, '--save', '""', '--appendonly', 'no',
-                '--repl-diskless-sync-delay', '0', '--logfile', (Join-Path $dir 'redis.log')) + $Arguments)
-            $deadline = (Get-Date).AddSeconds(20)
-            while (((redis-cli -p $port ping 2>&1) -join '') -notmatch 'PONG') {
-                if ((Get-Date) -gt $deadline) { throw "redis-server on port $port did not start" }
-                Start-Sleep -Milliseconds 100
-            }
-            $server = [pscustomobject]@{ Port = $port; Endpoint = "127.0.0.1:$port"; Process = $process }
-            $servers.Add($server)
-            $server
-        }
+        function Start-TestRedis([string[]] $Arguments = @()) { Start-TestRedisServer -Servers $servers -Folder $TestDrive -Arguments $Arguments }
         function Get-Role([int] $Port) { (redis-cli -p $Port role)[0] }
         function Invoke-Recipe([string] $Script, [string[]] $Arguments) {
             $output = & $pwsh -NoProfile -File (Join-Path $recipes $Script) @Arguments -ModulePath $module 2>&1

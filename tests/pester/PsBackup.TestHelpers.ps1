@@ -230,3 +230,23 @@ function Get-ViewLine {
         $text -split "`r?`n" | ForEach-Object TrimEnd | Where-Object { $_ }
     }
 }
+
+# A real redis-server of the test's own on a free port of 127.0.0.1 (no persistence, diskless
+# replication as the peers), added to -Servers so the test can stop it afterwards.
+function Start-TestRedisServer {
+    param([System.Collections.Generic.List[object]] $Servers, [string] $Folder, [string[]] $Arguments = @())
+    $port = Get-FreeTestPort -Exclude $Servers.Port
+    $dir = Join-Path $Folder "redis-$port"
+    $null = New-Item -ItemType Directory -Path $dir
+    $process = Start-Process -FilePath redis-server -PassThru -ArgumentList (@(
+        '--bind', '127.0.0.1', '--port', $port, '--dir', $dir, '--save', '""', '--appendonly', 'no',
+        '--repl-diskless-sync-delay', '0', '--logfile', (Join-Path $dir 'redis.log')) + $Arguments)
+    $deadline = (Get-Date).AddSeconds(20)
+    while (((redis-cli -p $port ping 2>&1) -join '') -notmatch 'PONG') {
+        if ((Get-Date) -gt $deadline) { throw "redis-server on port $port did not start" }
+        Start-Sleep -Milliseconds 100
+    }
+    $server = [pscustomobject]@{ Port = $port; Endpoint = "127.0.0.1:$port"; Process = $process }
+    $Servers.Add($server)
+    $server
+}

@@ -3,7 +3,7 @@
 # 999 older run records per collection are copies of the real ones under older names: the export
 # lists them (counts, stored bytes, run counters) but reads only the newest documents, as it does
 # for real. The copies are made behind PsBackup's back, so each collection then gets one more real
-# full backup (the first backup of a version that keeps collections/<c>/committed.json writes that index).
+# backup, which rebuilds the committed backups index (collections/<c>/committed.json) from the folders.
 # Usage: dotnet pwsh bench/metrics.ps1 [-Collections 100] [-Backups 1000] [-Rounds 5] [-Keep <folder>]
 # -Keep: build the repository in that folder once and keep it; a later run with the same folder only times the export
 # (after that one backup per collection without an index, when the data came from an older version).
@@ -37,6 +37,9 @@ try {
             $runName = '{0}_backup_succeeded_{1:x8}.json' -f $time.UtcDateTime.ToString('yyyyMMddTHHmmss.fffZ'), $n
             [IO.File]::Copy($record.FullName, (Join-Path $runs $runName))
         }
+        # The copies were made behind PsBackup's back, so the committed backups index (written by the first
+        # backup) does not name them; the next real backup rebuilds it from the folders, as after an upgrade.
+        Invoke-Backup -Name $name -Repository $repository | Out-Null
     }
     if ($Keep) { Set-Content (Join-Path $work 'complete') 'generated' } }
     foreach ($collection in Get-ChildItem (Join-Path $repository 'collections') -Directory) {

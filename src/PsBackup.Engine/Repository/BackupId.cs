@@ -35,8 +35,11 @@ public static partial class BackupId
     /// <summary>The start time the id names (to the second).</summary>
     internal static DateTimeOffset TimeOf(string id) => TryTime(id, out var time) ? time : throw new ArgumentException($"'{id}' is not a backup id.", nameof(id));
 
-    private static bool TryTime(string id, out DateTimeOffset time) =>
-        DateTimeOffset.TryParseExact(id[..16], TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out time);
+    private static bool TryTime(string id, out DateTimeOffset time)
+    {
+        time = default;
+        return id.Length > 16 && id[15] == 'Z' && UtcStamp.TryParse(id.AsSpan(0, 15), out time);
+    }
 
     [GeneratedRegex("^[0-9]{8}T[0-9]{6}Z_(full|incremental)_[0-9a-f]{8}\\z")]
     private static partial Regex Pattern();

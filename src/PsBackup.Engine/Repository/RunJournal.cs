@@ -112,7 +112,7 @@ public static class RunJournal
         foreach (var entry in await store.ListNamesAsync(RepositoryKeys.RunTotals(collection), ct).ConfigureAwait(false))
             if (NameOf(entry) is { } name && RunTotalsDocument.ThroughOf(name) is { } through)
                 totals.Add(through);
-        records.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        // ListNamesAsync sorts ordinally on every store, so the records are in name (= time) order already.
         totals.Sort();
         return new JournalListing(records, totals);
     }

@@ -23,11 +23,13 @@ public sealed partial record RunRecordName(DateTimeOffset Ended, RunOperation Op
     /// <summary>The name's parts; null when <paramref name="name"/> (without ".json") is not a run record's name.</summary>
     public static RunRecordName? Parse(string name)
     {
-        var match = Pattern().Match(name);
-        if (!match.Success
-            || !DateTimeOffset.TryParseExact(match.Groups["time"].Value, TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var ended)
-            || !TryWord<RunOperation>(match.Groups["operation"].Value, out var operation)
-            || !TryWord<RunOutcome>(match.Groups["outcome"].Value, out var outcome))
+        // The pattern fixes every part's place: 20 characters of time, '_', operation '_' outcome (words
+        // without '_'), '_', 8 hex digits. Split by position: a journal listing parses every record's name.
+        if (!Pattern().IsMatch(name) || !UtcStamp.TryParse(name.AsSpan(0, 19), out var ended))
+            return null;
+        var words = name.AsSpan(21, name.Length - 21 - 9);
+        var split = words.IndexOf('_');
+        if (!TryWord<RunOperation>(words[..split].ToString(), out var operation) || !TryWord<RunOutcome>(words[(split + 1)..].ToString(), out var outcome))
             return null;
         return new RunRecordName(ended, operation, outcome, name);
     }
@@ -49,6 +51,6 @@ public sealed partial record RunRecordName(DateTimeOffset Ended, RunOperation Op
 
     public override string ToString() => Name;
 
-    [GeneratedRegex(@"^(?<time>[0-9]{8}T[0-9]{6}\.[0-9]{3}Z)_(?<operation>[a-z][A-Za-z]*)_(?<outcome>[a-z][A-Za-z]*)_[0-9a-f]{8}\z")]
+    [GeneratedRegex(@"^[0-9]{8}T[0-9]{6}\.[0-9]{3}Z_[a-z][A-Za-z]*_[a-z][A-Za-z]*_[0-9a-f]{8}\z")]
     private static partial Regex Pattern();
 }

@@ -1,28 +1,50 @@
 namespace PsBackup.Engine.Storage.S3;
 
 /// <summary>
-/// The part uploads of one store share <see cref="S3StoreOptions.Parallelism"/> slots, whatever
-/// object they belong to: one large object gets every slot (as TransferUtility's
-/// ConcurrentServiceRequests does), several objects written at once (packs, archived log files) split them.
-/// Part buffers are reused across parts and objects instead of leaving a trail of dead 8 MiB
-/// arrays for the garbage collector. Buffers alive: at most Parallelism (in flight) plus one per
-/// upload being filled, so memory is (Parallelism + uploads open at once) × PartSize.
+/// The transfers of one store share <see cref="S3StoreOptions.Parallelism"/> slots, whatever
+/// object they belong to: part uploads and ranged downloads alike. One large object gets every
+/// slot (as TransferUtility's ConcurrentServiceRequests does); several objects moved at once
+/// (packs, archived log files) split them. A slot is held only while a request carries a part's
+/// body, so no reader or writer can starve another by holding one.
+/// Part buffers are reused across parts, ranges and objects instead of leaving a trail of dead
+/// 8 MiB arrays for the garbage collector. Buffers alive: at most Parallelism (in flight) plus one
+/// per upload being filled, plus each large download's window (<see cref="S3RangedReadStream"/>).
 /// </summary>
 internal sealed class S3PartBudget(int parallelism, int partSize) : IDisposable
 {
     private readonly SemaphoreSlim _slots = new(Math.Max(1, parallelism));
     private readonly Stack<byte[]> _free = new();
+    private int _allocated;
 
     public int PartSize => partSize;
 
+    /// <summary>The slots: parts or ranges in flight at once.</summary>
+    public int Parallelism => Math.Max(1, parallelism);
+
+    /// <summary>Slots not taken now (tests: every slot comes back after a cancelled transfer).</summary>
+    internal int FreeSlots => _slots.CurrentCount;
+
+    /// <summary>Part buffers ever allocated (tests: memory stays bounded).</summary>
+    internal int BuffersAllocated => Volatile.Read(ref _allocated);
+
+    /// <summary>Part buffers waiting in the pool (tests: every buffer comes back).</summary>
+    internal int BuffersFree { get { lock (_free) return _free.Count; } }
+
     /// <summary>Waits for a free slot: back-pressure on the writer while Parallelism parts are in flight.</summary>
     public void TakeSlot(CancellationToken cancellationToken) => _slots.Wait(cancellationToken);
+
+    public Task TakeSlotAsync(CancellationToken cancellationToken) => _slots.WaitAsync(cancellationToken);
 
     public void ReleaseSlot() => _slots.Release();
 
     public byte[] RentBuffer()
     {
-        lock (_free) return _free.Count > 0 ? _free.Pop() : new byte[partSize];
+        lock (_free)
+        {
+            if (_free.Count > 0) return _free.Pop();
+            _allocated++;
+        }
+        return new byte[partSize];
     }
 
     public void ReturnBuffer(byte[] buffer)

@@ -19,9 +19,11 @@ public sealed record S3StoreOptions
     public int PartSize { get; init; } = 8 << 20;
 
     /// <summary>
-    /// Parts uploaded at once by one store, over all the objects it is writing: one large object
-    /// gets them all, as TransferUtility's ConcurrentServiceRequests (10) does. Memory for uploads:
-    /// (Parallelism + objects being written at once) × PartSize, e.g. (8 + 2 packs) × 8 MiB = 80 MiB.
+    /// Parts uploaded and ranges downloaded at once by one store, over all the objects it is
+    /// moving: one large object gets them all, as TransferUtility's ConcurrentServiceRequests (10)
+    /// does. Memory for uploads: (Parallelism + objects being written at once) × PartSize, e.g.
+    /// (8 + 2 packs) × 8 MiB = 80 MiB; for each object larger than a part being read:
+    /// (Parallelism + 1) × PartSize (the ranges ahead and the one being read).
     /// </summary>
     public int Parallelism { get; init; } = 8;
 

@@ -141,6 +141,7 @@ public sealed class S3RangedReadTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(5, RangedGets.Count(r => RangeStart(r) == 2L * Part)); // the attempt and 4 retries
         stream.Dispose();
         Assert.Equal(store.Parts.Parallelism, store.Parts.FreeSlots);
+        Assert.Equal(store.Parts.Parallelism, store.Parts.FreeReadAhead);
         Assert.Equal(store.Parts.BuffersAllocated, store.Parts.BuffersFree);
     }
 
@@ -188,6 +189,7 @@ public sealed class S3RangedReadTests(ITestOutputHelper output) : IDisposable
         stream.Dispose();
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"the cancelled read took {clock.Elapsed.TotalSeconds:0.00} s to stop");
         Assert.Equal(store.Parts.Parallelism, store.Parts.FreeSlots);
+        Assert.Equal(store.Parts.Parallelism, store.Parts.FreeReadAhead);
         Assert.Equal(store.Parts.BuffersAllocated, store.Parts.BuffersFree);
         var requests = _proxy.Requests.Count;
         await Task.Delay(500);
@@ -216,6 +218,34 @@ public sealed class S3RangedReadTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"{store.Parts.BuffersAllocated} part buffers for {bytes.Length >> 20} MiB");
         // The ranges ahead (Parallelism) and the one being read: not one per range.
         Assert.InRange(store.Parts.BuffersAllocated, 2, store.Parts.Parallelism + 1);
+    }
+
+    [Fact]
+    public async Task Large_reads_at_once_share_the_read_ahead_and_none_waits_for_another()
+    {
+        var (store, direct) = await StoresAsync();
+        var objects = Enumerable.Range(0, 4).Select(i => Random(6 * Part + 333 * i, 20 + i)).ToArray();
+        for (var i = 0; i < objects.Length; i++) await direct.PutAsync($"o{i}", objects[i], default);
+
+        var streams = new List<Stream>();
+        foreach (var i in Enumerable.Range(0, objects.Length)) streams.Add(await store.OpenReadAsync($"o{i}", default));
+        var copies = objects.Select(_ => new MemoryStream()).ToArray();
+        var buffer = new byte[1 << 20];
+        // The first stream took every read-ahead token; the others must still come through, one
+        // range at a time, while it sits unread (a restore's pack worker waiting for its queue).
+        foreach (var i in new[] { 1, 2, 3, 0 })
+        {
+            int n;
+            while ((n = await streams[i].ReadAsync(buffer)) > 0) copies[i].Write(buffer, 0, n);
+        }
+        for (var i = 0; i < objects.Length; i++)
+            Assert.True(objects[i].AsSpan().SequenceEqual(copies[i].ToArray()), $"object {i} differs");
+        output.WriteLine($"{store.Parts.BuffersAllocated} part buffers for {objects.Length} reads at once");
+        // Parallelism ranges ahead over all reads, plus the range being read and the next one per read.
+        Assert.InRange(store.Parts.BuffersAllocated, 1, store.Parts.Parallelism + 2 * objects.Length);
+        foreach (var stream in streams) stream.Dispose();
+        Assert.Equal(store.Parts.Parallelism, store.Parts.FreeReadAhead);
+        Assert.Equal(store.Parts.BuffersAllocated, store.Parts.BuffersFree);
     }
 
     [Fact]

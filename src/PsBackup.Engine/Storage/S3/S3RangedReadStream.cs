@@ -11,10 +11,13 @@ namespace PsBackup.Engine.Storage.S3;
 /// download does) and handed to the reader in order. The first range is the head of the GET that
 /// opened the object; the others are ranged GETs, If-Match its ETag, started up to
 /// <see cref="S3PartBudget.Parallelism"/> ranges ahead of the reader, their requests sharing the
-/// store's slots with everything else it transfers. Each range is checked (ETag, Content-Range,
-/// exact length) and, when its request or its body fails, fetched again whole by the store's retry
-/// policy. Memory: (Parallelism + 1) part buffers, from the store's pool. Cancelling the token the
-/// object was opened with, or disposing the stream, stops the ranges in flight.
+/// store's slots with everything else it transfers. The range the reader needs next always
+/// starts; each range beyond it takes one of the store's read-ahead tokens, so the large reads of
+/// a store together hold at most Parallelism ranges ahead, plus two per read (the range being
+/// read, the one it needs next), and none can block another. Each range is checked (ETag,
+/// Content-Range, exact length) and, when its request or its body fails, fetched again whole by
+/// the store's retry policy. Cancelling the token the object was opened with, or disposing the
+/// stream, stops the ranges in flight.
 /// </summary>
 internal sealed class S3RangedReadStream : ReadOnlyStream
 {
@@ -25,7 +28,7 @@ internal sealed class S3RangedReadStream : ReadOnlyStream
     private readonly string? _etag;
     private readonly int _ranges;
     private readonly CancellationTokenSource _stop;
-    private readonly Queue<Task<byte[]>> _ahead = new(); // ranges started, in order
+    private readonly Queue<(Task<byte[]> Range, bool Token)> _ahead = new(); // ranges started, in order; Token: it holds a read-ahead token
     private readonly GetObjectResponse _first;             // the opening GET, read for range 0
     private int _started;                                  // ranges started so far
     private int _next;                                     // the range the reader takes next
@@ -56,13 +59,15 @@ internal sealed class S3RangedReadStream : ReadOnlyStream
         return (from, (int)Math.Min(_budget.PartSize, _length - from));
     }
 
-    /// <summary>Keeps Parallelism ranges started beyond the one being read.</summary>
+    /// <summary>Starts the range the reader needs next, and up to Parallelism ranges in all while read-ahead tokens are free.</summary>
     private void StartAhead()
     {
         while (_started < _ranges && _ahead.Count < _budget.Parallelism)
         {
+            var token = _ahead.Count > 0;
+            if (token && !_budget.TryTakeReadAhead()) return;
             var index = _started++;
-            _ahead.Enqueue(index == 0 ? Task.Run(FirstRangeAsync) : Task.Run(() => FetchAsync(index)));
+            _ahead.Enqueue((index == 0 ? Task.Run(FirstRangeAsync) : Task.Run(() => FetchAsync(index)), token));
         }
     }
 
@@ -98,9 +103,10 @@ internal sealed class S3RangedReadStream : ReadOnlyStream
         if (_current != null) _budget.ReturnBuffer(_current);
         _current = null;
         if (_ahead.Count == 0) return false;
-        var next = _ahead.Peek();
+        var (next, token) = _ahead.Peek();
         _current = await next.WaitAsync(cancellationToken).ConfigureAwait(false);
         _ = _ahead.Dequeue();
+        if (token) _budget.ReturnReadAhead(); // the range is no longer ahead of the reader
         _offset = 0;
         _count = Bounds(_next++).Count;
         StartAhead();
@@ -211,7 +217,7 @@ internal sealed class S3RangedReadStream : ReadOnlyStream
             _stop.Cancel(); // the ranges in flight stop now
             while (_ahead.Count > 0)
             {
-                var range = _ahead.Dequeue();
+                var (range, token) = _ahead.Dequeue();
                 try
                 {
                     _budget.ReturnBuffer(range.GetAwaiter().GetResult());
@@ -220,6 +226,7 @@ internal sealed class S3RangedReadStream : ReadOnlyStream
                 {
                     // Cancelled or failed: it gave its buffer back itself.
                 }
+                if (token) _budget.ReturnReadAhead();
             }
             if (_current != null) _budget.ReturnBuffer(_current);
             _current = null;

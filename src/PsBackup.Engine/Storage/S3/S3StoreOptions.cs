@@ -40,7 +40,7 @@ public sealed record S3StoreOptions
     /// <summary>The longest wait between two attempts.</summary>
     public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>How long one attempt of a request may take (for a download: until the response headers).</summary>
+    /// <summary>How long one attempt of a request may take (for a one-GET download: until the response headers; for a range of a large read: its whole body).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>Options from $env:PSBACKUP_S3_ENDPOINT and $env:AWS_REGION; credentials from the AWS chain.</summary>

@@ -22,8 +22,8 @@ public sealed record S3StoreOptions
     /// Parts uploaded and ranges downloaded at once by one store, over all the objects it is
     /// moving: one large object gets them all, as TransferUtility's ConcurrentServiceRequests (10)
     /// does. Memory for uploads: (Parallelism + objects being written at once) × PartSize, e.g.
-    /// (8 + 2 packs) × 8 MiB = 80 MiB; for each object larger than a part being read:
-    /// (Parallelism + 1) × PartSize (the ranges ahead and the one being read).
+    /// (8 + 2 packs) × 8 MiB = 80 MiB; for reads of objects larger than a part:
+    /// (Parallelism + 2 per read) × PartSize (the ranges ahead, shared; the one being read and the next).
     /// </summary>
     public int Parallelism { get; init; } = 8;
 

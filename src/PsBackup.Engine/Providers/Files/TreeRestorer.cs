@@ -106,6 +106,18 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
         }
     }
 
+    /// <summary><see cref="EntriesAsync"/> for a dedicated thread: blocking reads, no pool thread held.</summary>
+    private IEnumerable<FileEntry> Entries(CancellationToken ct)
+    {
+        using var stream = OpenIndexAsync(ct).GetAwaiter().GetResult();
+        using var reader = new FileIndexReader(stream, _what);
+        foreach (var entry in reader.Sorted(e => RelativePath.Validate(e.Path, context.Head.Id)))
+        {
+            ct.ThrowIfCancellationRequested();
+            yield return entry;
+        }
+    }
+
     /// <summary>The root directory's metadata from the header (format 1 has only mode and mtime).</summary>
     private static FileEntry RootEntry(FileIndexHeader header) => new()
     {
@@ -279,14 +291,14 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var queues = group.ToDictionary(p => p, _ => Channel.CreateBounded<(FileEntry File, byte[] Destination)>(
             new BoundedChannelOptions(PackQueue) { SingleReader = true, SingleWriter = true }));
-        var workers = group.Select(p => Task.Run(() => Workers.Guard(StagePackAsync(p.Backup, p.Pack, queues[p].Reader, progress, failed.Token), failed), CancellationToken.None)).ToList();
-        var feed = Task.Run(() => Workers.Guard(FeedAsync(), failed), CancellationToken.None);
-        async Task FeedAsync()
+        var workers = group.Select(p => Workers.Guard(DedicatedThread.Run(() => StagePack(p.Backup, p.Pack, queues[p].Reader, progress, failed.Token), CancellationToken.None), failed)).ToList();
+        var feed = Workers.Guard(DedicatedThread.Run(Feed, CancellationToken.None), failed);
+        void Feed()
         {
             var files = new HashSet<string>(StringComparer.Ordinal);
             var directories = new DirectoryMaker(this);
             var number = 0;
-            await foreach (var entry in EntriesAsync(failed.Token).ConfigureAwait(false))
+            foreach (var entry in Entries(failed.Token))
             {
                 if (createDirectories) directories.For(entry);
                 if (checkLinks)
@@ -297,7 +309,7 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
                 if (entry.Type != FileEntryType.File) continue;
                 var file = number++;
                 if (queues.TryGetValue((entry.Backup!, entry.Pack!), out var queue))
-                    await queue.Writer.WriteAsync((entry, staging == null ? CFull(entry.Path) : StagedPath(staging, file)), failed.Token).ConfigureAwait(false);
+                    DedicatedThread.Wait(queue.Writer.WriteAsync((entry, staging == null ? CFull(entry.Path) : StagedPath(staging, file)), failed.Token));
             }
             foreach (var queue in queues.Values) queue.Writer.Complete();
         }
@@ -312,25 +324,27 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
     /// first path, a format 1 base): for a file behind the position read so far the pack is
     /// opened again.
     /// </summary>
-    private async Task StagePackAsync(string backupId, string packName, ChannelReader<(FileEntry File, byte[] Destination)> files,
+    private void StagePack(string backupId, string packName, ChannelReader<(FileEntry File, byte[] Destination)> files,
         ProgressReporter progress, CancellationToken ct)
     {
         var buffer = new byte[1 << 17];
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var pack = await context.OpenArtifactAsync(backupId, packName, ct).ConfigureAwait(false);
+        var pack = context.OpenArtifactAsync(backupId, packName, ct).GetAwaiter().GetResult();
         try
         {
             long position = 0;
-            await foreach (var (file, destination) in files.ReadAllAsync(ct).ConfigureAwait(false))
+            while (DedicatedThread.Wait(files.WaitToReadAsync(ct)))
             {
+                if (!files.TryRead(out var next)) continue;
+                var (file, destination) = next;
                 var display = FsName.Display(file.Path);
                 if (file.Offset < position)
                 {
-                    await pack.DisposeAsync().ConfigureAwait(false);
-                    pack = await context.OpenArtifactAsync(backupId, packName, ct).ConfigureAwait(false);
+                    pack.Dispose();
+                    pack = context.OpenArtifactAsync(backupId, packName, ct).GetAwaiter().GetResult();
                     position = 0;
                 }
-                await SkipAsync(pack, file.Offset - position, buffer, display, ct).ConfigureAwait(false);
+                Skip(pack, file.Offset - position, buffer, display, ct);
                 using (var output = NativeFile.Create(destination, file.Path))
                 {
                     // A file stored whole is one extent; a sparse file's holes are never written, and
@@ -341,7 +355,8 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
                         var (at, remaining) = (extents[i], extents[i + 1]);
                         while (remaining > 0)
                         {
-                            var n = await pack.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), ct).ConfigureAwait(false);
+                            ct.ThrowIfCancellationRequested();
+                            var n = pack.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining));
                             if (n == 0) throw new IntegrityException($"Pack '{packName}' of backup '{backupId}' ends inside '{display}'.");
                             hash.AppendData(buffer, 0, n);
                             RandomAccess.Write(output, buffer.AsSpan(0, n), at);
@@ -358,19 +373,20 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
                 position = file.Offset + file.StoredLength;
                 progress.ItemDone();
             }
-            await pack.CopyToAsync(Stream.Null, ct).ConfigureAwait(false); // the pack's own checksum is verified at its end
+            pack.CopyTo(Stream.Null); // the pack's own checksum is verified at its end
         }
         finally
         {
-            await pack.DisposeAsync().ConfigureAwait(false);
+            pack.Dispose();
         }
     }
 
-    private static async Task SkipAsync(Stream pack, long count, byte[] buffer, string path, CancellationToken ct)
+    private static void Skip(Stream pack, long count, byte[] buffer, string path, CancellationToken ct)
     {
         while (count > 0)
         {
-            var n = await pack.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, count)), ct).ConfigureAwait(false);
+            ct.ThrowIfCancellationRequested();
+            var n = pack.Read(buffer, 0, (int)Math.Min(buffer.Length, count));
             if (n == 0) throw new IntegrityException($"A pack ends before the bytes of '{path}'.");
             count -= n;
         }

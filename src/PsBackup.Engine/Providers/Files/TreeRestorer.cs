@@ -25,12 +25,41 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
     private byte[] _destination = [];
     private string _what = "";
 
-    /// <summary>What the first pass learns: totals, the packs to read, and the first paths hard links name.</summary>
+    /// <summary>What the first pass learns: totals, the packs to read, and the first paths hard links name (with how many name each).</summary>
     private sealed class Plan
     {
         public long Entries, Bytes, Files, Stored;
         public readonly List<(string Backup, string Pack)> Packs = [];
-        public readonly HashSet<string> LinkTargets = new(StringComparer.Ordinal);
+        public readonly Dictionary<string, int> LinkTargets = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// First paths of hard-link groups while their links are still to come: each is forgotten
+    /// once the last link naming it is passed, so what is held is the groups still open.
+    /// </summary>
+    private sealed class OpenGroups<T>(Plan plan)
+    {
+        private readonly Dictionary<string, (T Value, int Remaining)> _open = new(StringComparer.Ordinal);
+
+        /// <summary>Remembers a file that hard links name.</summary>
+        public void File(string path, T value)
+        {
+            if (plan.LinkTargets.TryGetValue(path, out var links)) _open[path] = (value, links);
+        }
+
+        /// <summary>The first path's value for one of its links; false when no file by that path came before.</summary>
+        public bool Link(string target, out T value)
+        {
+            if (!_open.TryGetValue(target, out var group))
+            {
+                value = default!;
+                return false;
+            }
+            value = group.Value;
+            if (group.Remaining <= 1) _open.Remove(target);
+            else _open[target] = (group.Value, group.Remaining - 1);
+            return true;
+        }
     }
 
     public async Task<RestoreResult> RunAsync(CancellationToken ct)
@@ -161,7 +190,7 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
                 case FileEntryType.Hardlink:
                     if (PathOrder.Compare(entry.Link!, entry.Path) >= 0)
                         throw NotAFileBefore(entry);
-                    plan.LinkTargets.Add(entry.Link!);
+                    plan.LinkTargets[entry.Link!] = plan.LinkTargets.GetValueOrDefault(entry.Link!) + 1;
                     break;
                 case FileEntryType.File:
                     plan.Files++;
@@ -295,7 +324,7 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
         var feed = Workers.Guard(DedicatedThread.Run(Feed, CancellationToken.None), failed);
         void Feed()
         {
-            var files = new HashSet<string>(StringComparer.Ordinal);
+            var files = new OpenGroups<bool>(plan);
             var directories = new DirectoryMaker(this);
             var number = 0;
             foreach (var entry in Entries(failed.Token))
@@ -303,8 +332,8 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
                 if (createDirectories) directories.For(entry);
                 if (checkLinks)
                 {
-                    if (entry.Type == FileEntryType.File && plan.LinkTargets.Contains(entry.Path)) files.Add(entry.Path);
-                    else if (entry.Type == FileEntryType.Hardlink && !files.Contains(entry.Link!)) throw NotAFileBefore(entry);
+                    if (entry.Type == FileEntryType.File) files.File(entry.Path, true);
+                    else if (entry.Type == FileEntryType.Hardlink && !files.Link(entry.Link!, out _)) throw NotAFileBefore(entry);
                 }
                 if (entry.Type != FileEntryType.File) continue;
                 var file = number++;
@@ -424,7 +453,7 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
         var open = new Stack<FileEntry>();
         var deferred = new List<FileEntry>();
         var root = LibC.GetEUid() == 0;
-        var firstPaths = new Dictionary<string, FileEntry>(StringComparer.Ordinal);
+        var firstPaths = new OpenGroups<FileEntry>(plan);
         void Close(FileEntry directory)
         {
             if (!root && directory.Mode != null && (Convert.ToUInt32(directory.Mode, 8) & 0x140) != 0x140) deferred.Add(directory); // u+rx
@@ -444,7 +473,7 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
                 case FileEntryType.File:
                     var file = number++;
                     if (staging != null) Check(PathOps.Rename(StagedPath(staging, file), path), "move into place", entry.Path);
-                    if (plan.LinkTargets.Contains(entry.Path)) firstPaths[entry.Path] = entry;
+                    firstPaths.File(entry.Path, entry);
                     break;
                 case FileEntryType.Symlink:
                     RemoveForced(path, entry.Path);
@@ -453,7 +482,7 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
                     break;
                 case FileEntryType.Hardlink:
                     RemoveForced(path, entry.Path);
-                    Link(firstPaths[entry.Link!], entry, path, metadata);
+                    Link(firstPaths.Link(entry.Link!, out var first) ? first : throw NotAFileBefore(entry), entry, path, metadata);
                     continue; // shares the first path's inode, metadata and all
             }
             metadata.Apply(path, entry);

@@ -26,7 +26,7 @@
 # BENCH_SEED (default 42), BENCH_MUTATE_PERCENT (default 1), BENCH_PSBACKUP_COMPRESSION,
 # BENCH_BUILD=worktree, BENCH_REUSE_CLI=1 (see below), BENCH_ROUNDS (default 3).
 #
-# The documented run: bench/file-tree.sh 1 && BENCH_REUSE_CLI=1 bench/file-tree.sh 4 scale
+# The documented run: bench/file-tree.sh 1   (3 rounds; BENCH_DROP=0 never drops the page cache)
 set -uo pipefail
 
 SIZE_GB=${1:-1}

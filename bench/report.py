@@ -134,7 +134,7 @@ def main():
             if not q:
                 continue
             verdict = "**met**" if st.median(q) <= limit else "**missed**"
-            out.append(f"| {name} | {spread(q, '{:.2f}')}× | {target.replace('<=', '≤')} | {verdict} |")
+            out.append(f"| {name} | {spread(q, '{:.2f}')}× | {target.replace('<=', '≤').replace('x', '×')} | {verdict} |")
             if os.environ.get("BENCH_RATIOS"):
                 with open(os.environ["BENCH_RATIOS"], "a") as f:
                     f.write(f"{name}, {size:g} GB\t{spread(q, '{:.2f}')}x\t{target}\t{loads(rows, a)}\t{len(q)} rounds, restores checked\n")

@@ -25,8 +25,9 @@ build_cli() {
 }
 
 # drop: empties the page cache before a timed step when running as root (DROP=yes).
+# BENCH_DROP=0 never drops (a smoke test beside someone else's benchmark).
 DROP=no
-if sync && echo 3 >/proc/sys/vm/drop_caches 2>/dev/null; then DROP=yes; fi
+if [ "${BENCH_DROP:-1}" = 1 ] && sync && echo 3 >/proc/sys/vm/drop_caches 2>/dev/null; then DROP=yes; fi
 drop() { [ "$DROP" = yes ] && sync && echo 3 >/proc/sys/vm/drop_caches; return 0; }
 
 # ratio MEASURE RATIO TARGET LOADS [NOTE]: one row of bench/all.sh's table of ratios, appended to

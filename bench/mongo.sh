@@ -28,8 +28,8 @@
 # CPU time is far less sensitive to load than wall time.
 # Output: bench/.work/mongo/results.tsv and a summary on stdout.
 # Environment: BENCH_REUSE_CLI=1 reuses bench/.work/cli, BENCH_KEEP=1 keeps the repositories,
-# BENCH_CLI_R2R=0 benchmarks the net8.0 IL build the module ships instead of the default ReadyToRun
-# build for the runtime here (bench/lib.sh, build_cli; docs/benchmarks.md says what each costs).
+# BENCH_CLI_R2R=1 benchmarks a ReadyToRun build for the runtime here instead of the net8.0 IL build
+# the module ships (bench/lib.sh, build_cli; docs/benchmarks.md says what each costs).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
@@ -56,7 +56,7 @@ rm -rf "$RUN"; mkdir -p "$RUN"
 if [ "${BENCH_REUSE_CLI:-0}" = 1 ] && [ -x "$CLI" ]; then
   log "reusing $CLI"; COMMIT=$(git -C "$ROOT" rev-parse --short HEAD); CLI_BUILD="reused $CLI"
 else
-  BENCH_CLI_R2R=${BENCH_CLI_R2R:-1} build_cli "$WORK/cli" || exit 1
+  BENCH_CLI_R2R=${BENCH_CLI_R2R:-0} build_cli "$WORK/cli" || exit 1
 fi
 log "publishing bench/MongoRaw (Release) to $WORK/mongoraw"
 dotnet publish "$HERE/MongoRaw" -c Release -o "$WORK/mongoraw" -v q -nologo >"$WORK/publish-mongoraw.log" 2>&1 \

@@ -5,7 +5,7 @@
 #
 # Runs, one after the other (never two at once: they would measure each other), with one
 # psbackup-cli build shared by all of them:
-#   file-tree.sh 1          PsBackup vs tar | zstd and restic, 1 GB tree, full + incremental + restore
+#   file-tree.sh 1          PsBackup vs tar | zstd and restic, 1 GB tree, full + incremental + restore, 3 rotated rounds
 #   postgres.sh             PostgreSQL tables vs pg_dump / pg_restore
 #   pg-cluster.sh           PostgreSQL cluster base backup + PITR vs pg_basebackup and pgBackRest
 #   redis.sh                Redis snapshot vs redis-cli --rdb (BENCH_REDIS_KEYS, default 500,000 here)

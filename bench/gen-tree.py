@@ -214,6 +214,9 @@ def mutate(root, percent, seed):
     n_del = round(n * 0.2)
     modified, deleted, added = chosen[:n_mod], chosen[n_mod:n_mod + n_del], chosen[n_mod + n_del:]
     changed_bytes = 0
+    # Another mtime and other new names for every seed: a later round's change (bench/file-tree.sh
+    # mutates the same tree once per round) must look changed, even overwriting a file in place.
+    mtime = MUTATE_MTIME + seed
     for i, rel in enumerate(modified):
         p = os.path.join(root, rel)
         size = os.path.getsize(p)
@@ -229,7 +232,7 @@ def mutate(root, percent, seed):
             n_bytes = log_uniform(r, 1 * KIB, 64 * KIB)
             with open(p, "ab") as f:
                 f.write(content(r, cls, n_bytes))
-        os.utime(p, (MUTATE_MTIME, MUTATE_MTIME))
+        os.utime(p, (mtime, mtime))
         changed_bytes += n_bytes
     for rel in deleted:
         os.remove(os.path.join(root, rel))
@@ -238,8 +241,8 @@ def mutate(root, percent, seed):
         r = random.Random(f"mutate/{seed}/add/{rel}")
         cls = CLASSES[r.randrange(3)]
         size = log_uniform(r, 1 * KIB, 64 * KIB) if r.random() < 0.97 else log_uniform(r, 64 * KIB, 4 * MIB)
-        new = os.path.join(os.path.dirname(rel), f"new{i:05d}.{ {'random': 'bin', 'text': 'log', 'mixed': 'dat'}[cls] }")
-        write_file(os.path.join(root, new), r, cls, size, MUTATE_MTIME)
+        new = os.path.join(os.path.dirname(rel), f"new{seed}-{i:05d}.{ {'random': 'bin', 'text': 'log', 'mixed': 'dat'}[cls] }")
+        write_file(os.path.join(root, new), r, cls, size, mtime)
         added_bytes += size
     mod_file_bytes = sum(os.path.getsize(os.path.join(root, m)) for m in modified)
     print(f"gen-tree: mutated {n} of {len(files)} files: {len(modified)} modified ({changed_bytes} bytes changed, "

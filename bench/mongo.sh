@@ -27,7 +27,9 @@
 # summary gives the CPU-time ratio (raw CPU s / PsBackup CPU s) beside the throughput ratio, since
 # CPU time is far less sensitive to load than wall time.
 # Output: bench/.work/mongo/results.tsv and a summary on stdout.
-# Environment: BENCH_REUSE_CLI=1 reuses bench/.work/cli, BENCH_KEEP=1 keeps the repositories.
+# Environment: BENCH_REUSE_CLI=1 reuses bench/.work/cli, BENCH_KEEP=1 keeps the repositories,
+# BENCH_CLI_R2R=1 benchmarks a ReadyToRun build for the runtime here instead of the net8.0 IL build
+# the module ships (bench/lib.sh, build_cli; docs/benchmarks.md says what each costs).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
@@ -52,9 +54,9 @@ mkdir -p "$WORK"
 rm -rf "$RUN"; mkdir -p "$RUN"
 
 if [ "${BENCH_REUSE_CLI:-0}" = 1 ] && [ -x "$CLI" ]; then
-  log "reusing $CLI"; COMMIT=$(git -C "$ROOT" rev-parse --short HEAD)
+  log "reusing $CLI"; COMMIT=$(git -C "$ROOT" rev-parse --short HEAD); CLI_BUILD="reused $CLI"
 else
-  build_cli "$WORK/cli" || exit 1
+  BENCH_CLI_R2R=${BENCH_CLI_R2R:-0} build_cli "$WORK/cli" || exit 1
 fi
 log "publishing bench/MongoRaw (Release) to $WORK/mongoraw"
 dotnet publish "$HERE/MongoRaw" -c Release -o "$WORK/mongoraw" -v q -nologo >"$WORK/publish-mongoraw.log" 2>&1 \
@@ -77,7 +79,7 @@ server_gc() { # a full collection of the server's heap, finished before the next
 }
 
 {
-  echo "# run	$(date -u +%Y-%m-%dT%H:%M:%SZ), commit $COMMIT"
+  echo "# run	$(date -u +%Y-%m-%dT%H:%M:%SZ), commit $COMMIT, psbackup-cli $CLI_BUILD"
   echo "# machine	$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM, $(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r)"
   echo "# server	congodb (@push.rocks/smartmongo 2.2.0) on node $(node --version), heap limit $HEAP MB; page cache dropped before each step: $DROP"
   echo "# load_start	$(cut -d' ' -f1-3 /proc/loadavg)"

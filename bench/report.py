@@ -3,15 +3,17 @@
 
   report.py [WORK_DIR]      default: bench/.work
 
-Prints, for every size that was run, the measured table, then the ratios against the targets:
-  full backup and restore   PsBackup <= 1.5 x tar -c | zstd (restore: zstd -d | tar -x) (wall time)
-  incremental backup        PsBackup <= restic (wall time)
-  peak RSS                  PsBackup < 300 MB in every step
-  RSS flat                  PsBackup peak RSS at the largest size <= 1.25 x the smallest size
-                            (the tree grows 4x from 1 GB to 4 GB)
+Prints, for every size that was run, each step's median wall time with its spread over the rounds,
+median CPU seconds, peak RSS and whether every restore was identical; then the ratios against the
+targets (issue 21), each the median of the per-round ratios (both tools timed in the same round):
+  full backup     PsBackup <= 1.0 x tar -c | zstd -3 -T0          (wall time)
+  full restore    PsBackup <= 1.2 x zstd -d | tar -x              (wall time)
+  incremental     PsBackup <= 0.8 x restic, 1 % of the files changed (wall time)
+With BENCH_RATIOS set (bench/all.sh), the three target ratios are appended there too.
 """
 import glob
 import os
+import statistics as st
 import sys
 
 MB = 1e6
@@ -24,12 +26,12 @@ def load(path):
         line = line.rstrip("\n")
         if line.startswith("#"):
             k, _, v = line[2:].partition("\t")
-            meta[k] = v
+            meta.setdefault(k, []).append(v)
         elif header is None:
             header = line.split("\t")
         elif line:
             rows.append(dict(zip(header, line.split("\t"))))
-    return meta, rows
+    return {k: "; ".join(v) for k, v in meta.items()}, rows
 
 
 def num(v):
@@ -43,19 +45,48 @@ def fmt_mb(v):
     return "–" if v is None else f"{v / MB:,.1f}" if v < 100 * MB else f"{v / MB:,.0f}"
 
 
-def get(rows, rnd, tool, op):
+def spread(values, fmt="{:.1f}"):
+    if not values:
+        return "–"
+    med = fmt.format(st.median(values))
+    return med if len(values) == 1 else f"{med} ({fmt.format(min(values))}–{fmt.format(max(values))})"
+
+
+def steps(rows):
+    """(phase, tool, op) -> rows, in the order first seen"""
+    out = {}
     for r in rows:
-        if (r["round"], r["tool"], r["op"]) == (rnd, tool, op) and r["verified"] != "FAIL":
-            return r
-    return None
+        out.setdefault((r["phase"], r["tool"], r["op"]), []).append(r)
+    return out
 
 
-def ratio(a, b):
-    return None if a is None or b is None or b == 0 else a / b
+def per_round(rows, a, b, field="wall_s"):
+    """ratios a/b of the rounds in which both steps succeeded"""
+    def by_round(key):
+        return {r["round"]: num(r[field]) for r in rows if (r["phase"], r["tool"], r["op"]) == key and r["verified"] != "FAIL"}
+    ra, rb = by_round(a), by_round(b)
+    return [ra[k] / rb[k] for k in sorted(ra) if k in rb and rb[k]]
 
 
-def verdict(ok):
-    return "–" if ok is None else "**met**" if ok else "**missed**"
+def loads(rows, a):
+    return ", ".join(r["load1"] for r in rows if (r["phase"], r["tool"], r["op"]) == a)
+
+
+TARGETS = [
+    ("file-tree full backup / tar+zstd -3 -T0, wall", ("full", "psbackup", "backup"), ("full", "tar+zstd", "backup"), 1.0, "<= 1.0x"),
+    ("file-tree restore / zstd -d, tar -x, wall", ("full", "psbackup", "restore"), ("full", "tar+zstd", "restore"), 1.2, "<= 1.2x"),
+    ("file-tree incremental (1 % changed) / restic, wall", ("incr", "psbackup", "backup"), ("incr", "restic", "backup"), 0.8, "<= 0.8x"),
+]
+COMPARED = [
+    ("full backup, CPU s vs tar+zstd", ("full", "psbackup", "backup"), ("full", "tar+zstd", "backup"), "cpu_s"),
+    ("full restore, CPU s vs tar+zstd", ("full", "psbackup", "restore"), ("full", "tar+zstd", "restore"), "cpu_s"),
+    ("full backup, wall vs restic", ("full", "psbackup", "backup"), ("full", "restic", "backup"), "wall_s"),
+    ("full restore, wall vs restic", ("full", "psbackup", "restore"), ("full", "restic", "restore"), "wall_s"),
+    ("full backup, stored bytes vs tar+zstd", ("full", "psbackup", "backup"), ("full", "tar+zstd", "backup"), "stored_bytes"),
+    ("incremental, stored bytes vs restic", ("incr", "psbackup", "backup"), ("incr", "restic", "backup"), "stored_bytes"),
+    ("incremental, CPU s vs restic", ("incr", "psbackup", "backup"), ("incr", "restic", "backup"), "cpu_s"),
+    ("restore of the incremental, wall vs restic", ("incr", "psbackup", "restore"), ("incr", "restic", "restore"), "wall_s"),
+]
 
 
 def main():
@@ -63,94 +94,61 @@ def main():
     runs = {}
     for path in glob.glob(os.path.join(work, "results-*.tsv")):
         meta, rows = load(path)
-        if rows:
+        if rows and "phase" in rows[0]:
             runs[float(rows[0]["size_gb"])] = (meta, rows)
     if not runs:
-        sys.exit(f"report.py: no results-*.tsv in {work}")
+        sys.exit(f"report.py: no results-*.tsv (with rounds) in {work}")
 
     out = []
     for size in sorted(runs):
         meta, rows = runs[size]
-        tree_bytes = None
-        try:
-            tree_bytes = int(meta["tree"].split(" files, ")[1].split(" bytes")[0])
-        except (KeyError, IndexError, ValueError):
-            pass
-        out.append(f"#### {size:g} GB tree\n")
+        n = len({r["round"] for r in rows})
+        out.append(f"#### {size:g} GB tree, {n} round(s)\n")
         out.append(f"- run: {meta.get('date', '?')}, commit {meta.get('commit', '?')}; {meta.get('host', '')}")
         out.append(f"- tree: {meta.get('tree', '?')}")
         if "mutate" in meta:
-            out.append(f"- change: {meta['mutate']}")
+            out.append(f"- changes: {meta['mutate']}")
         out.append(f"- tools: {meta.get('versions', '?')}; PsBackup {meta.get('psbackup', '?')}; page cache dropped before each step: {meta.get('drop_caches', '?')}")
+        out.append(f"- order: full backups+restores rotated each round (tar, restic, psbackup / restic, psbackup, tar / psbackup, tar, restic); incrementals restic first in odd rounds, PsBackup first in even ones")
         out.append(f"- load average (1/5/15 min) at start: {meta.get('load_start', '?')}, at end: {meta.get('load_end', '?')}\n")
-        out.append("| step | tool | wall s | peak RSS MB | stored MB | stored / tree | restore identical |")
-        out.append("|---|---|---:|---:|---:|---:|:-:|")
-        for r in rows:
-            stored = num(r["stored_bytes"])
-            share = f"{stored / tree_bytes:.1%}" if stored is not None and tree_bytes else "–"
-            step = {"full": "full", "incr": "after 1 % change"}[r["round"]] + " " + r["op"]
-            out.append(f"| {step} | {r['tool']} | {num(r['wall_s']):.1f} | {num(r['peak_rss_kb']) * 1024 / MB:,.0f} | "
-                       f"{fmt_mb(stored)} | {share} | {r['verified'] if r['verified'] != '-' else ''} |")
+        out.append(f"| step | tool | wall s, median (min–max) | CPU s, median | peak RSS MB, max | stored MB, median | restores identical | 1-min load per round |")
+        out.append("|---|---|---:|---:|---:|---:|:-:|---|")
+        for (phase, tool, op), rs in steps(rows).items():
+            ok = [r for r in rs if r["verified"] != "FAIL"]
+            walls = [num(r["wall_s"]) for r in ok]
+            cpus = [num(r["cpu_s"]) for r in ok if num(r["cpu_s"]) is not None]
+            rss = max((num(r["peak_rss_kb"]) for r in ok), default=None)
+            stored = [num(r["stored_bytes"]) for r in ok if num(r["stored_bytes"]) is not None]
+            checked = [r["verified"] for r in rs if r["verified"] not in ("-", "")]
+            ident = "" if op == "backup" else (f"{checked.count('ok')}/{len(rs)}" if checked else "–")
+            step = {"full": "full", "incr": "after 1 % change"}[phase] + " " + op
+            out.append(f"| {step} | {tool} | {spread(walls)} | {spread(cpus)} | {'–' if rss is None else f'{rss * 1024 / MB:,.0f}'} | "
+                       f"{fmt_mb(st.median(stored)) if stored else '–'} | {ident} | {loads(rows, (phase, tool, op))} |")
         out.append("")
 
-    # targets: the run with incrementals (smallest such size) for times, all sizes for RSS
-    main_size = min((s for s in runs if any(r["round"] == "incr" for r in runs[s][1])), default=min(runs))
-    meta, rows = runs[main_size]
-
-    def wall(rnd, tool, op):
-        r = get(rows, rnd, tool, op)
-        return num(r["wall_s"]) if r else None
-
-    def stored(rnd, tool, op):
-        r = get(rows, rnd, tool, op)
-        return num(r["stored_bytes"]) if r else None
-
-    lines = [f"#### Ratios and targets ({main_size:g} GB run unless noted)\n",
-             "| measure | PsBackup | reference | ratio | target | |", "|---|---:|---:|---:|---|---|"]
-
-    def add(measure, a, b, unit, target, limit, ref):
-        q = ratio(a, b)
-        ok = None if q is None or limit is None else q <= limit
-        sa = "–" if a is None else f"{a:.1f} {unit}" if unit == "s" else f"{fmt_mb(a)} MB"
-        sb = "–" if b is None else f"{b:.1f} {unit} ({ref})" if unit == "s" else f"{fmt_mb(b)} MB ({ref})"
-        lines.append(f"| {measure} | {sa} | {sb} | {'–' if q is None else f'{q:.2f}×'} | {target} | {verdict(ok) if target != '–' else ''} |")
-
-    add("full backup time", wall("full", "psbackup", "backup"), wall("full", "tar+zstd", "backup"), "s", "≤ 1.5×", 1.5, "tar+zstd")
-    add("full restore time", wall("full", "psbackup", "restore"), wall("full", "tar+zstd", "restore"), "s", "≤ 1.5×", 1.5, "tar+zstd")
-    add("full backup stored size", stored("full", "psbackup", "backup"), stored("full", "tar+zstd", "backup"), "B", "–", None, "tar+zstd")
-    add("full backup time vs restic", wall("full", "psbackup", "backup"), wall("full", "restic", "backup"), "s", "–", None, "restic")
-    add("incremental backup time", wall("incr", "psbackup", "backup"), wall("incr", "restic", "backup"), "s", "≤ 1×", 1.0, "restic")
-    add("incremental stored size", stored("incr", "psbackup", "backup"), stored("incr", "restic", "backup"), "B", "–", None, "restic")
-    add("restore after incremental", wall("incr", "psbackup", "restore"), wall("incr", "restic", "restore"), "s", "–", None, "restic")
-
-    for size in sorted(runs):
-        ps = [r for r in runs[size][1] if r["tool"] == "psbackup" and r["verified"] != "FAIL"]
-        if ps:
-            peak = max(num(r["peak_rss_kb"]) * 1024 for r in ps)
-            worst = max(ps, key=lambda r: num(r["peak_rss_kb"]))
-            lines.append(f"| peak RSS, {size:g} GB (max over PsBackup steps: {worst['round']} {worst['op']}) | {fmt_mb(peak)} MB | | | < 300 MB | {verdict(peak < 300 * MB)} |")
-    sizes = sorted(s for s in runs if get(runs[s][1], "full", "psbackup", "backup"))
-    if len(sizes) >= 2:
-        lo, hi = sizes[0], sizes[-1]
-        if runs[lo][0].get("commit") != runs[hi][0].get("commit") or runs[lo][0].get("psbackup") != runs[hi][0].get("psbackup"):
-            lines.append(f"| **warning**: the {lo:g} GB and {hi:g} GB runs used different commits or settings "
-                         f"({runs[lo][0].get('commit')} vs {runs[hi][0].get('commit')}); re-run both | | | | | |")
-        for op in ("backup", "restore"):
-            a, b = get(runs[hi][1], "full", "psbackup", op), get(runs[lo][1], "full", "psbackup", op)
-            if a and b:
-                q = num(a["peak_rss_kb"]) / num(b["peak_rss_kb"])
-                lines.append(f"| peak RSS, full {op}: {hi:g} GB vs {lo:g} GB | {fmt_mb(num(a['peak_rss_kb']) * 1024)} MB | "
-                             f"{fmt_mb(num(b['peak_rss_kb']) * 1024)} MB | {q:.2f}× | flat (≤ 1.25×) | {verdict(q <= 1.25)} |")
-        for op in ("backup", "restore"):
-            pa, ta = get(runs[hi][1], "full", "psbackup", op), get(runs[hi][1], "full", "tar+zstd", op)
-            if pa and ta:
-                q = num(pa["wall_s"]) / num(ta["wall_s"])
-                lines.append(f"| full {op} time, {hi:g} GB | {num(pa['wall_s']):.1f} s | {num(ta['wall_s']):.1f} s (tar+zstd) | {q:.2f}× | ≤ 1.5× | {verdict(q <= 1.5)} |")
-    failed = [f"{s:g} GB {r['round']} {r['tool']} {r['op']}" for s in sorted(runs) for r in runs[s][1] if r["verified"] == "FAIL"]
+        out.append(f"Ratios ({size:g} GB; median of the per-round ratios, min–max):\n")
+        out.append("| measure | ratio | target | |")
+        out.append("|---|---:|---|---|")
+        for name, a, b, limit, target in TARGETS:
+            q = per_round(rows, a, b)
+            if not q:
+                continue
+            verdict = "**met**" if st.median(q) <= limit else "**missed**"
+            out.append(f"| {name} | {spread(q, '{:.2f}')}× | {target.replace('<=', '≤').replace('x', '×')} | {verdict} |")
+            if os.environ.get("BENCH_RATIOS"):
+                with open(os.environ["BENCH_RATIOS"], "a") as f:
+                    f.write(f"{name}, {size:g} GB\t{spread(q, '{:.2f}')}x\t{target}\t{loads(rows, a)}\t{len(q)} rounds, restores checked\n")
+        for name, a, b, field in COMPARED:
+            q = per_round(rows, a, b, field)
+            if q:
+                out.append(f"| {name} | {spread(q, '{:.2f}')}× | – | |")
+        out.append("")
+    failed = [f"{s:g} GB round {r['round']} {r['phase']} {r['tool']} {r['op']}" for s in sorted(runs) for r in runs[s][1] if r["verified"] == "FAIL"]
     if failed:
-        lines.append(f"\n**FAILED steps** (non-zero exit or restore not identical; see the note column of the tsv): {', '.join(failed)}")
-    print("\n".join(out + lines))
+        out.append(f"**FAILED steps** (non-zero exit or restore not identical; see the note column of the tsv): {', '.join(failed)}")
+    print("\n".join(out))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -12,12 +12,15 @@
 # Cases (BENCH_S3_CASES, default "one dir zstd"), each a pair of contenders per direction:
 #   one   raw  upload-file    TransferUtility.UploadAsync of the 1 GiB file (one multipart object)
 #         psb  backup         psbackup-cli backup of a tree holding only that file, --compression none
-#         raw  download-file  TransferUtility.DownloadAsync of it
+#         raw  download-file  TransferUtility.DownloadAsync of it (one GetObject streamed to the file)
+#         rawpar download-file-parallel  TransferUtility.DownloadWithResponseAsync, RANGE strategy: 8 MiB
+#                             ranged GETs, 10 at once (the SDK's multipart download; like PsBackup's reader)
 #         psb  restore        psbackup-cli restore of that backup
 #   dir   the same with the tree: UploadDirectoryAsync / DownloadDirectoryAsync vs backup / restore
 #   zstd  psb backup / restore of the tree with the default compression (zstd), for context only
 # BENCH_S3_ROUNDS (default 3) rounds; within each pair the raw tool goes first in odd rounds and
-# PsBackup first in even ones, so a slow slot (load, cache) is not always the same tool's. Every
+# PsBackup first in even ones, so a slow slot (load, cache) is not always the same tool's; the three
+# downloads of `one` rotate (raw rawpar psb, psb raw rawpar, rawpar psb raw). Every
 # step runs under /usr/bin/time (wall, peak RSS, client CPU) with the s3rver process' CPU seconds
 # read from /proc around it and the 1-minute load average before it. Every download and restore is
 # compared with the source by a SHA-256 listing; a difference fails the run.
@@ -76,7 +79,9 @@ node_cpu() { awk -v hz="$(getconf CLK_TCK)" '{print ($14+$15)/hz}' "/proc/$S3PID
 
 # --- data
 mkdir -p "$TREE" "$ONE_DIR"
-log "generating one $ONE_MB MiB file and $FILES x $FILE_MB MiB of random data"
+TREE_NOTE="tree of $FILES files x $FILE_MB MiB"
+case " $CASES " in *" dir "*|*" zstd "*) ;; *) TREE_NOTE="no tree (cases: $CASES)" ;; esac
+log "generating one $ONE_MB MiB file and the $TREE_NOTE, random"
 head -c "$((ONE_MB << 20))" /dev/urandom >"$ONE_DIR/one.bin"
 case " $CASES " in *" dir "*|*" zstd "*) for i in $(seq -w 1 "$FILES"); do head -c "$((FILE_MB << 20))" /dev/urandom >"$TREE/f$i.bin"; done ;; esac
 ONE_BYTES=$(stat -c %s "$ONE_DIR/one.bin")
@@ -90,7 +95,7 @@ same() { # DIR CASE: ok when DIR holds exactly the case's source files
 {
   echo "# run	$(date -u +%Y-%m-%dT%H:%M:%SZ), commit $COMMIT, $ROUNDS rounds, cases: $CASES"
   echo "# machine	$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM, $(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r)"
-  echo "# data	one file of $ONE_BYTES bytes; tree of $FILES files x $FILE_MB MiB = $TREE_BYTES bytes; random; page cache dropped before each step: $DROP"
+  echo "# data	one file of $ONE_BYTES bytes; $TREE_NOTE ($TREE_BYTES bytes); random; page cache dropped before each step: $DROP"
   echo "# server	s3rver at $PSBACKUP_S3_ENDPOINT (pid $S3PID, started by this script), data on $(df --output=source "$RUN" | tail -1)"
   echo "# load_start	$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "round	case	direction	tool	wall_s	rss_kb	client_cpu_s	server_cpu_s	bytes	load1	check"
@@ -133,9 +138,22 @@ raw_down() { # ROUND CASE
     dir) timed "$1" dir download raw "$TREE_BYTES" check_raw_dir -- "$RAW" download-dir "$BUCKET_RAW" "r$1/dir" "$RUN/down-dir" ;;
   esac
 }
+rawpar_down() { # ROUND: TransferUtility's parallel ranged download of the one object
+  rm -rf "$RUN/down-one.bin"
+  timed "$1" one download rawpar "$ONE_BYTES" check_raw_one -- "$RAW" download-file-parallel "$BUCKET_RAW" "r$1/one.bin" "$RUN/down-one.bin"
+}
 source_of() { case $1 in one) echo "$ONE_DIR" ;; *) echo "$TREE" ;; esac; }
 bytes_of() { case $1 in one) echo "$ONE_BYTES" ;; *) echo "$TREE_BYTES" ;; esac; }
 declare -A PSB_ID
+downloads() { # ROUND CASE: the download contenders, in an order that rotates with the round
+  local order t
+  if [ "$2" = one ]; then
+    case $(( ($1 - 1) % 3 )) in 0) order="raw rawpar psb" ;; 1) order="psb raw rawpar" ;; *) order="rawpar psb raw" ;; esac
+  elif (($1 % 2)); then order="raw psb"; else order="psb raw"; fi
+  for t in $order; do
+    case $t in raw) raw_down "$1" "$2" ;; rawpar) rawpar_down "$1" ;; psb) psb_down "$1" "$2" ;; esac
+  done
+}
 psb_up() { # ROUND CASE: a fresh repository per round and case
   local repo="s3://$BUCKET_PSB/r$1-$2" comp=none
   [ "$2" = zstd ] && comp=zstd
@@ -154,8 +172,8 @@ psb_down() { # ROUND CASE
 for round in $(seq 1 "$ROUNDS"); do
   for c in $CASES; do
     if [ "$c" = zstd ]; then psb_up "$round" zstd; psb_down "$round" zstd; continue; fi
-    if ((round % 2)); then raw_up "$round" "$c"; psb_up "$round" "$c"; raw_down "$round" "$c"; psb_down "$round" "$c"
-    else psb_up "$round" "$c"; raw_up "$round" "$c"; psb_down "$round" "$c"; raw_down "$round" "$c"; fi
+    if ((round % 2)); then raw_up "$round" "$c"; psb_up "$round" "$c"; else psb_up "$round" "$c"; raw_up "$round" "$c"; fi
+    downloads "$round" "$c"
   done
   # keep the disk small: this round's objects go
   "$RAW" rm "$BUCKET_RAW" "r$round/" >/dev/null

@@ -62,7 +62,8 @@ internal sealed class ArtifactCodec(IObjectStore store, CompressionKind compress
             CompressionKind.Brotli => new BrotliStream(stream, CompressionMode.Decompress),
             _ => stream,
         };
-        return new VerifyingReadStream(stream, record, displayName, stored);
+        // Stored as is, the stored bytes are the plaintext: one hash serves both checks (as on the write side).
+        return new VerifyingReadStream(stream, record, displayName, stored, plainIsStored: key == null && compression == CompressionKind.None);
     }
 }
 

@@ -7,23 +7,26 @@ namespace PsBackup.Engine.Repository;
 /// <summary>
 /// Hands written bytes, in 1 MiB blocks, to a background task that writes them to the inner
 /// stream (compression, encryption, storage), so reading and hashing the source overlaps with
-/// compressing it. At most <see cref="Depth"/> blocks are in flight: memory stays bounded.
+/// compressing it. At most <see cref="Depth"/> blocks are in flight: memory stays bounded. The
+/// consumer is a thread of its own (<see cref="DedicatedThread"/>), and the blocks come from a
+/// bounded pool of their own: ArrayPool.Shared keeps a block per thread that returned one.
 /// </summary>
 internal sealed class PipelinedWriteStream : WriteOnlyStream
 {
     private const int BlockSize = 1 << 20;
     private const int Depth = 4;
     private readonly Stream _inner;
+    private static readonly ArrayPool<byte> Blocks = ArrayPool<byte>.Create(BlockSize, 4 * Environment.ProcessorCount + 8);
     private readonly Channel<(byte[] Block, int Length)> _blocks = Channel.CreateBounded<(byte[], int)>(Depth);
     private readonly Task _consumer;
-    private byte[] _current = ArrayPool<byte>.Shared.Rent(BlockSize);
+    private byte[] _current = Blocks.Rent(BlockSize);
     private int _filled;
     private bool _completed;
 
     public PipelinedWriteStream(Stream inner)
     {
         _inner = inner;
-        _consumer = Task.Run(ConsumeAsync);
+        _consumer = DedicatedThread.Run(Consume);
     }
 
     public override void Write(ReadOnlySpan<byte> buffer)
@@ -51,7 +54,7 @@ internal sealed class PipelinedWriteStream : WriteOnlyStream
     private void Send()
     {
         var block = (_current, _filled);
-        _current = ArrayPool<byte>.Shared.Rent(BlockSize);
+        _current = Blocks.Rent(BlockSize);
         _filled = 0;
         try
         {
@@ -65,20 +68,24 @@ internal sealed class PipelinedWriteStream : WriteOnlyStream
         }
     }
 
-    private async Task ConsumeAsync()
+    private void Consume()
     {
         try
         {
-            await foreach (var (block, length) in _blocks.Reader.ReadAllAsync().ConfigureAwait(false))
+            var reader = _blocks.Reader;
+            while (DedicatedThread.Wait(reader.WaitToReadAsync()))
             {
-                _inner.Write(block, 0, length);
-                ArrayPool<byte>.Shared.Return(block);
+                while (reader.TryRead(out var next))
+                {
+                    _inner.Write(next.Block, 0, next.Length);
+                    Blocks.Return(next.Block);
+                }
             }
         }
         catch (Exception e)
         {
             _blocks.Writer.TryComplete(e);
-            while (_blocks.Reader.TryRead(out var left)) ArrayPool<byte>.Shared.Return(left.Block);
+            while (_blocks.Reader.TryRead(out var left)) Blocks.Return(left.Block);
             throw;
         }
     }
@@ -92,7 +99,7 @@ internal sealed class PipelinedWriteStream : WriteOnlyStream
             _blocks.Writer.TryComplete();
             try { _consumer.GetAwaiter().GetResult(); } catch (Exception) { /* the caller is already failing */ }
         }
-        if (disposing) ArrayPool<byte>.Shared.Return(_current);
+        if (disposing) Blocks.Return(_current);
         base.Dispose(disposing);
     }
 

@@ -10,13 +10,20 @@ namespace PsBackup.Engine.Repository;
 /// at end of stream, compares with the manifest; any mismatch or decoding failure surfaces as
 /// an <see cref="IntegrityException"/> naming the artifact. Consumers must read to the end.
 /// </summary>
-internal sealed class VerifyingReadStream(Stream decoded, ArtifactRecord expected, string name, StoredBytesCheck? stored = null) : ReadOnlyStream
+/// <remarks>
+/// <paramref name="plainIsStored"/>: the artifact is stored as is (no compression, no encryption),
+/// so <paramref name="stored"/> already hashes the plaintext and its one hash serves both checks.
+/// </remarks>
+internal sealed class VerifyingReadStream(Stream decoded, ArtifactRecord expected, string name, StoredBytesCheck? stored = null, bool plainIsStored = false)
+    : ReadOnlyStream
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private long _read;
     private bool _verified;
 
     public string? ActualSha256 { get; private set; }
+
+    private bool PlainIsStored => plainIsStored && stored != null;
 
     public override int Read(Span<byte> buffer)
     {
@@ -38,7 +45,7 @@ internal sealed class VerifyingReadStream(Stream decoded, ArtifactRecord expecte
         _read += n;
         if (_read > expected.Size)
             throw new IntegrityException($"Artifact {name} is corrupt: it holds more than the {expected.Size} bytes its manifest records.");
-        _hash.AppendData(buffer[..n]);
+        if (!PlainIsStored) _hash.AppendData(buffer[..n]);
         return n;
     }
 
@@ -72,13 +79,14 @@ internal sealed class VerifyingReadStream(Stream decoded, ArtifactRecord expecte
     {
         if (_verified) return;
         _verified = true;
-        ActualSha256 = Convert.ToHexString(_hash.GetHashAndReset()).ToLowerInvariant();
+        var storedCheck = PlainIsStored ? stored!.Finish() : default;
+        ActualSha256 = PlainIsStored ? storedCheck.Sha256 : Convert.ToHexString(_hash.GetHashAndReset()).ToLowerInvariant();
         if (_read != expected.Size)
             throw new IntegrityException($"Artifact {name} is truncated: {_read} of {expected.Size} bytes.");
         if (!string.Equals(ActualSha256, expected.Sha256, StringComparison.OrdinalIgnoreCase))
             throw new IntegrityException($"Artifact {name} is corrupt: SHA-256 {ActualSha256} does not match the manifest's {expected.Sha256}.");
         if (stored == null) return;
-        var (bytes, sha256) = stored.Finish();
+        var (bytes, sha256) = PlainIsStored ? storedCheck : stored.Finish();
         if (bytes != expected.StoredSize)
             throw new IntegrityException($"Artifact {name} is corrupt: it holds {bytes} stored bytes; the manifest records {expected.StoredSize}.");
         if (expected.StoredSha256 != null && !string.Equals(sha256, expected.StoredSha256, StringComparison.OrdinalIgnoreCase))

@@ -9,7 +9,7 @@ namespace PsBackup.Engine.Repository;
 /// <summary>
 /// Decodes a stream of concatenated zstd frames with several frames in flight: a reading task
 /// cuts the input into whole frames (<see cref="ZstdFrames"/>: headers and block lengths only)
-/// and hands each to the thread pool to decode; <see cref="Read(Span{byte})"/> returns their
+/// on a thread of its own and hands each to the codec threads (<see cref="CodecThreads"/>) to decode; <see cref="Read(Span{byte})"/> returns their
 /// contents in order. At most <c>workers + 1</c> frames are read ahead, so memory is bounded.
 /// Damage surfaces as <see cref="InvalidDataException"/>, which <see cref="VerifyingReadStream"/>
 /// reports as a corrupt artifact.
@@ -29,7 +29,7 @@ internal sealed class ZstdFrameReadStream : ReadOnlyStream
     {
         _input = input;
         _decoded = Channel.CreateBounded<Task<(byte[], int)>>(new BoundedChannelOptions(Math.Max(1, workers)) { SingleReader = true, SingleWriter = true });
-        _reader = Task.Run(ReadFramesAsync);
+        _reader = DedicatedThread.Run(ReadFrames);
     }
 
     public override int Read(Span<byte> buffer)
@@ -61,7 +61,7 @@ internal sealed class ZstdFrameReadStream : ReadOnlyStream
         _offset = 0;
     }
 
-    private async Task ReadFramesAsync()
+    private void ReadFrames()
     {
         try
         {
@@ -69,10 +69,10 @@ internal sealed class ZstdFrameReadStream : ReadOnlyStream
             {
                 var frame = ZstdFrames.Read(_input, size => ZstdFrames.Buffers.Rent(size), b => ZstdFrames.Buffers.Return(b));
                 if (frame == null) break;
-                var decoding = Task.Run(() => Decode(frame));
+                var decoding = CodecThreads.Run(() => Decode(frame));
                 try
                 {
-                    await _decoded.Writer.WriteAsync(decoding, _stop.Token).ConfigureAwait(false);
+                    DedicatedThread.Wait(_decoded.Writer.WriteAsync(decoding, _stop.Token));
                 }
                 catch (OperationCanceledException)
                 {
@@ -92,21 +92,22 @@ internal sealed class ZstdFrameReadStream : ReadOnlyStream
         }
     }
 
-    [ThreadStatic] private static Decompressor? t_decompressor;
+    private static readonly ContextPool<Decompressor> Decompressors = new(() => new Decompressor());
 
     private static (byte[] Block, int Length) Decode(ZstdFrames.Frame frame)
     {
         var block = ZstdFrames.Buffers.Rent(Math.Max(1, frame.ContentBound));
+        var decompressor = Decompressors.Rent();
         try
         {
-            var decompressor = t_decompressor ??= new Decompressor();
-            return (block, decompressor.Unwrap(frame.Bytes.AsSpan(0, frame.Length), block.AsSpan(0, frame.ContentBound)));
+            var length = decompressor.Unwrap(frame.Bytes.AsSpan(0, frame.Length), block.AsSpan(0, frame.ContentBound));
+            Decompressors.Return(decompressor);
+            return (block, length);
         }
         catch (Exception e)
         {
             ZstdFrames.Buffers.Return(block);
-            t_decompressor?.Dispose();
-            t_decompressor = null; // a failed decode may leave the context in any state
+            decompressor.Dispose(); // a failed decode may leave the context in any state
             throw e is ZstdException ? new InvalidDataException($"zstd: {e.Message}", e) : e;
         }
         finally

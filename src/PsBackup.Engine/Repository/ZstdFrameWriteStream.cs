@@ -8,7 +8,7 @@ namespace PsBackup.Engine.Repository;
 /// <summary>
 /// Compresses a stream as a sequence of independent zstd frames (RFC 8878) of at most
 /// <see cref="ZstdFrames.FrameSize"/> bytes of plaintext each, several frames at once on the
-/// thread pool, written to the inner stream in order. Concatenated frames are one valid zstd
+/// codec threads (<see cref="CodecThreads"/>), written to the inner stream in order. Concatenated frames are one valid zstd
 /// stream (`zstd -d` reads it), so one artifact uses every core without being split into several
 /// objects. Each frame records its content size and a content checksum. Memory: at most
 /// <see cref="Workers"/> + 1 frames of plaintext and their compressed forms.
@@ -62,7 +62,7 @@ internal sealed class ZstdFrameWriteStream : WriteOnlyStream
         _current = ZstdFrames.Buffers.Rent(ZstdFrames.FrameSize);
         _filled = 0;
         _submitted = true;
-        _pending.Enqueue(Task.Run(() => Compress(plain, length)));
+        _pending.Enqueue(CodecThreads.Run(() => Compress(plain, length)));
         if (_pending.Count > _workers) WriteOldest();
     }
 
@@ -79,27 +79,29 @@ internal sealed class ZstdFrameWriteStream : WriteOnlyStream
         }
     }
 
-    [ThreadStatic] private static Compressor? t_compressor;
+    private static readonly ContextPool<Compressor> Compressors = new(() =>
+    {
+        var compressor = new Compressor(Level);
+        compressor.SetParameter(ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
+        return compressor;
+    });
 
     private static (byte[] Frame, int Length) Compress(byte[] plain, int length)
     {
+        var compressor = Compressors.Rent();
         try
         {
-            var compressor = t_compressor;
-            if (compressor == null)
-            {
-                compressor = new Compressor(Level);
-                compressor.SetParameter(ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
-                t_compressor = compressor;
-            }
             var frame = ZstdFrames.Buffers.Rent(Compressor.GetCompressBound(length));
             try
             {
-                return (frame, compressor.Wrap(plain.AsSpan(0, length), frame));
+                var written = compressor.Wrap(plain.AsSpan(0, length), frame);
+                Compressors.Return(compressor);
+                return (frame, written);
             }
             catch
             {
                 ZstdFrames.Buffers.Return(frame);
+                compressor.Dispose(); // a failed compression may leave the context in any state
                 throw;
             }
         }

@@ -40,13 +40,14 @@ internal sealed class PackWriter(byte[] root, string packName, TargetBackupConte
         return Queue.Writer.WriteAsync(item, ct);
     }
 
-    public async Task WriteAsync(Stream pack, CancellationToken ct)
+    /// <summary>Reads the queued files into the pack; a blocking loop, for a thread of its own.</summary>
+    public void Write(Stream pack, CancellationToken ct)
     {
         var queue = Queue.Reader;
         var buffer = new byte[BufferSize];
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long offset = 0;
-        while (await queue.WaitToReadAsync(ct).ConfigureAwait(false))
+        while (DedicatedThread.Wait(queue.WaitToReadAsync(ct)))
         {
             while (queue.TryRead(out var item))
             {

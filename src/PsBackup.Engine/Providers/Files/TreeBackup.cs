@@ -46,10 +46,10 @@ internal sealed class TreeBackup(TargetBackupContext context, FileTreeTarget tar
 
         StartPack();
         ChangeDetection? changes = null;
-        var index = Workers.Guard(context.WriteArtifactAsync(FileTreeProvider.IndexArtifact, stream => WriteIndexAsync(stream, header, ordered.Reader, token), token), failed);
-        var walk = Workers.Guard(Task.Run(async () =>
+        var index = Workers.Guard(context.WriteArtifactAsync(FileTreeProvider.IndexArtifact, stream => DedicatedThread.Run(() => WriteIndex(stream, header, ordered.Reader, token), token), token), failed);
+        var walk = Workers.Guard(DedicatedThread.Run(() =>
         {
-            await using var baseStream = context.Base == null ? null : await context.OpenBaseArtifactAsync(FileTreeProvider.IndexArtifact, token).ConfigureAwait(false);
+            using var baseStream = context.Base == null ? null : context.OpenBaseArtifactAsync(FileTreeProvider.IndexArtifact, token).GetAwaiter().GetResult();
             using var baseIndex = baseStream == null ? null : new FileIndexReader(baseStream, what);
             changes = new ChangeDetection(baseIndex?.Sorted(), links, target.UseCtime);
             using (changes)
@@ -59,9 +59,9 @@ internal sealed class TreeBackup(TargetBackupContext context, FileTreeTarget tar
                 foreach (var entry in TreeScanner.Scan(target.Path, new PathFilter(target.Include, target.Exclude), options, context.Warn, token))
                 {
                     var item = new QueuedEntry(entry, changes.Judge(entry));
-                    await ordered.Writer.WriteAsync(item, token).ConfigureAwait(false);
+                    DedicatedThread.Wait(ordered.Writer.WriteAsync(item, token));
                     if (item.Read == null) continue;
-                    await _packs.MinBy(p => p.Writer.Outstanding).Writer.EnqueueAsync(item, token).ConfigureAwait(false);
+                    DedicatedThread.Wait(_packs.MinBy(p => p.Writer.Outstanding).Writer.EnqueueAsync(item, token));
                     if ((queued += entry.Size) >= SmallTarget)
                         while (_packs.Count < packs) StartPack();
                 }
@@ -91,21 +91,22 @@ internal sealed class TreeBackup(TargetBackupContext context, FileTreeTarget tar
     {
         var name = $"{FileTreeProvider.PackPrefix}{_packs.Count}";
         var writer = new PackWriter(root, name, context, progress);
-        return (writer, Workers.Guard(Task.Run(() => context.WriteArtifactAsync(name, pack => writer.WriteAsync(pack, failed.Token), failed.Token), failed.Token), failed));
+        return (writer, Workers.Guard(Task.Run(() => context.WriteArtifactAsync(name, pack => DedicatedThread.Run(() => writer.Write(pack, failed.Token), failed.Token), failed.Token), failed.Token), failed));
     }
 
     /// <summary>
     /// Writes the entries as they come, each file once its pack holds it. A file that vanished
     /// is left out, and so are the hard links naming it (they come after it).
     /// </summary>
-    private async Task WriteIndexAsync(Stream stream, FileIndexHeader header, ChannelReader<QueuedEntry> entries, CancellationToken ct)
+    private void WriteIndex(Stream stream, FileIndexHeader header, ChannelReader<QueuedEntry> entries, CancellationToken ct)
     {
         using var index = new FileIndexWriter(stream, header);
         HashSet<string>? vanished = null;
-        await foreach (var item in entries.ReadAllAsync(ct).ConfigureAwait(false))
+        while (DedicatedThread.Wait(entries.WaitToReadAsync(ct)))
         {
+            if (!entries.TryRead(out var item)) continue;
             var entry = item.Entry;
-            if (item.Read != null && !await item.Read.Task.WaitAsync(ct).ConfigureAwait(false))
+            if (item.Read != null && !item.Read.Task.WaitAsync(ct).GetAwaiter().GetResult())
             {
                 (vanished ??= new(StringComparer.Ordinal)).Add(entry.Path);
                 continue;

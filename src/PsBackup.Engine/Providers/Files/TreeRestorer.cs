@@ -25,12 +25,41 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
     private byte[] _destination = [];
     private string _what = "";
 
-    /// <summary>What the first pass learns: totals, the packs to read, and the first paths hard links name.</summary>
+    /// <summary>What the first pass learns: totals, the packs to read, and the first paths hard links name (with how many name each).</summary>
     private sealed class Plan
     {
         public long Entries, Bytes, Files, Stored;
         public readonly List<(string Backup, string Pack)> Packs = [];
-        public readonly HashSet<string> LinkTargets = new(StringComparer.Ordinal);
+        public readonly Dictionary<string, int> LinkTargets = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// First paths of hard-link groups while their links are still to come: each is forgotten
+    /// once the last link naming it is passed, so what is held is the groups still open.
+    /// </summary>
+    private sealed class OpenGroups<T>(Plan plan)
+    {
+        private readonly Dictionary<string, (T Value, int Remaining)> _open = new(StringComparer.Ordinal);
+
+        /// <summary>Remembers a file that hard links name.</summary>
+        public void File(string path, T value)
+        {
+            if (plan.LinkTargets.TryGetValue(path, out var links)) _open[path] = (value, links);
+        }
+
+        /// <summary>The first path's value for one of its links; false when no file by that path came before.</summary>
+        public bool Link(string target, out T value)
+        {
+            if (!_open.TryGetValue(target, out var group))
+            {
+                value = default!;
+                return false;
+            }
+            value = group.Value;
+            if (group.Remaining <= 1) _open.Remove(target);
+            else _open[target] = (group.Value, group.Remaining - 1);
+            return true;
+        }
     }
 
     public async Task<RestoreResult> RunAsync(CancellationToken ct)
@@ -106,6 +135,18 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
         }
     }
 
+    /// <summary><see cref="EntriesAsync"/> for a dedicated thread: blocking reads, no pool thread held.</summary>
+    private IEnumerable<FileEntry> Entries(CancellationToken ct)
+    {
+        using var stream = OpenIndexAsync(ct).GetAwaiter().GetResult();
+        using var reader = new FileIndexReader(stream, _what);
+        foreach (var entry in reader.Sorted(e => RelativePath.Validate(e.Path, context.Head.Id)))
+        {
+            ct.ThrowIfCancellationRequested();
+            yield return entry;
+        }
+    }
+
     /// <summary>The root directory's metadata from the header (format 1 has only mode and mtime).</summary>
     private static FileEntry RootEntry(FileIndexHeader header) => new()
     {
@@ -149,7 +190,7 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
                 case FileEntryType.Hardlink:
                     if (PathOrder.Compare(entry.Link!, entry.Path) >= 0)
                         throw NotAFileBefore(entry);
-                    plan.LinkTargets.Add(entry.Link!);
+                    plan.LinkTargets[entry.Link!] = plan.LinkTargets.GetValueOrDefault(entry.Link!) + 1;
                     break;
                 case FileEntryType.File:
                     plan.Files++;
@@ -279,25 +320,25 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var queues = group.ToDictionary(p => p, _ => Channel.CreateBounded<(FileEntry File, byte[] Destination)>(
             new BoundedChannelOptions(PackQueue) { SingleReader = true, SingleWriter = true }));
-        var workers = group.Select(p => Task.Run(() => Workers.Guard(StagePackAsync(p.Backup, p.Pack, queues[p].Reader, progress, failed.Token), failed), CancellationToken.None)).ToList();
-        var feed = Task.Run(() => Workers.Guard(FeedAsync(), failed), CancellationToken.None);
-        async Task FeedAsync()
+        var workers = group.Select(p => Workers.Guard(DedicatedThread.Run(() => StagePack(p.Backup, p.Pack, queues[p].Reader, progress, failed.Token), CancellationToken.None), failed)).ToList();
+        var feed = Workers.Guard(DedicatedThread.Run(Feed, CancellationToken.None), failed);
+        void Feed()
         {
-            var files = new HashSet<string>(StringComparer.Ordinal);
+            var files = new OpenGroups<bool>(plan);
             var directories = new DirectoryMaker(this);
             var number = 0;
-            await foreach (var entry in EntriesAsync(failed.Token).ConfigureAwait(false))
+            foreach (var entry in Entries(failed.Token))
             {
                 if (createDirectories) directories.For(entry);
                 if (checkLinks)
                 {
-                    if (entry.Type == FileEntryType.File && plan.LinkTargets.Contains(entry.Path)) files.Add(entry.Path);
-                    else if (entry.Type == FileEntryType.Hardlink && !files.Contains(entry.Link!)) throw NotAFileBefore(entry);
+                    if (entry.Type == FileEntryType.File) files.File(entry.Path, true);
+                    else if (entry.Type == FileEntryType.Hardlink && !files.Link(entry.Link!, out _)) throw NotAFileBefore(entry);
                 }
                 if (entry.Type != FileEntryType.File) continue;
                 var file = number++;
                 if (queues.TryGetValue((entry.Backup!, entry.Pack!), out var queue))
-                    await queue.Writer.WriteAsync((entry, staging == null ? CFull(entry.Path) : StagedPath(staging, file)), failed.Token).ConfigureAwait(false);
+                    DedicatedThread.Wait(queue.Writer.WriteAsync((entry, staging == null ? CFull(entry.Path) : StagedPath(staging, file)), failed.Token));
             }
             foreach (var queue in queues.Values) queue.Writer.Complete();
         }
@@ -312,25 +353,27 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
     /// first path, a format 1 base): for a file behind the position read so far the pack is
     /// opened again.
     /// </summary>
-    private async Task StagePackAsync(string backupId, string packName, ChannelReader<(FileEntry File, byte[] Destination)> files,
+    private void StagePack(string backupId, string packName, ChannelReader<(FileEntry File, byte[] Destination)> files,
         ProgressReporter progress, CancellationToken ct)
     {
         var buffer = new byte[1 << 17];
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var pack = await context.OpenArtifactAsync(backupId, packName, ct).ConfigureAwait(false);
+        var pack = context.OpenArtifactAsync(backupId, packName, ct).GetAwaiter().GetResult();
         try
         {
             long position = 0;
-            await foreach (var (file, destination) in files.ReadAllAsync(ct).ConfigureAwait(false))
+            while (DedicatedThread.Wait(files.WaitToReadAsync(ct)))
             {
+                if (!files.TryRead(out var next)) continue;
+                var (file, destination) = next;
                 var display = FsName.Display(file.Path);
                 if (file.Offset < position)
                 {
-                    await pack.DisposeAsync().ConfigureAwait(false);
-                    pack = await context.OpenArtifactAsync(backupId, packName, ct).ConfigureAwait(false);
+                    pack.Dispose();
+                    pack = context.OpenArtifactAsync(backupId, packName, ct).GetAwaiter().GetResult();
                     position = 0;
                 }
-                await SkipAsync(pack, file.Offset - position, buffer, display, ct).ConfigureAwait(false);
+                Skip(pack, file.Offset - position, buffer, display, ct);
                 using (var output = NativeFile.Create(destination, file.Path))
                 {
                     // A file stored whole is one extent; a sparse file's holes are never written, and
@@ -341,7 +384,8 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
                         var (at, remaining) = (extents[i], extents[i + 1]);
                         while (remaining > 0)
                         {
-                            var n = await pack.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), ct).ConfigureAwait(false);
+                            ct.ThrowIfCancellationRequested();
+                            var n = pack.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining));
                             if (n == 0) throw new IntegrityException($"Pack '{packName}' of backup '{backupId}' ends inside '{display}'.");
                             hash.AppendData(buffer, 0, n);
                             RandomAccess.Write(output, buffer.AsSpan(0, n), at);
@@ -358,19 +402,20 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
                 position = file.Offset + file.StoredLength;
                 progress.ItemDone();
             }
-            await pack.CopyToAsync(Stream.Null, ct).ConfigureAwait(false); // the pack's own checksum is verified at its end
+            pack.CopyTo(Stream.Null); // the pack's own checksum is verified at its end
         }
         finally
         {
-            await pack.DisposeAsync().ConfigureAwait(false);
+            pack.Dispose();
         }
     }
 
-    private static async Task SkipAsync(Stream pack, long count, byte[] buffer, string path, CancellationToken ct)
+    private static void Skip(Stream pack, long count, byte[] buffer, string path, CancellationToken ct)
     {
         while (count > 0)
         {
-            var n = await pack.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, count)), ct).ConfigureAwait(false);
+            ct.ThrowIfCancellationRequested();
+            var n = pack.Read(buffer, 0, (int)Math.Min(buffer.Length, count));
             if (n == 0) throw new IntegrityException($"A pack ends before the bytes of '{path}'.");
             count -= n;
         }
@@ -408,7 +453,7 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
         var open = new Stack<FileEntry>();
         var deferred = new List<FileEntry>();
         var root = LibC.GetEUid() == 0;
-        var firstPaths = new Dictionary<string, FileEntry>(StringComparer.Ordinal);
+        var firstPaths = new OpenGroups<FileEntry>(plan);
         void Close(FileEntry directory)
         {
             if (!root && directory.Mode != null && (Convert.ToUInt32(directory.Mode, 8) & 0x140) != 0x140) deferred.Add(directory); // u+rx
@@ -428,7 +473,7 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
                 case FileEntryType.File:
                     var file = number++;
                     if (staging != null) Check(PathOps.Rename(StagedPath(staging, file), path), "move into place", entry.Path);
-                    if (plan.LinkTargets.Contains(entry.Path)) firstPaths[entry.Path] = entry;
+                    firstPaths.File(entry.Path, entry);
                     break;
                 case FileEntryType.Symlink:
                     RemoveForced(path, entry.Path);
@@ -437,7 +482,7 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
                     break;
                 case FileEntryType.Hardlink:
                     RemoveForced(path, entry.Path);
-                    Link(firstPaths[entry.Link!], entry, path, metadata);
+                    Link(firstPaths.Link(entry.Link!, out var first) ? first : throw NotAFileBefore(entry), entry, path, metadata);
                     continue; // shares the first path's inode, metadata and all
             }
             metadata.Apply(path, entry);

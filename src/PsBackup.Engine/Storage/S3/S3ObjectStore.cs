@@ -57,6 +57,9 @@ public sealed class S3ObjectStore : IObjectStore, IBucketLifecycleStore
 
     public S3Location S3Location => _location;
 
+    /// <summary>The slots and part buffers this store's transfers share (tests look at them).</summary>
+    internal S3PartBudget Parts => _parts;
+
     /// <summary>The S3 key of a repository key: refused unless it stays below the prefix, as the local store refuses it.</summary>
     internal string ObjectKey(string key) => _location.Prefix + Storage.ObjectKey.Validate(key);
 
@@ -85,7 +88,11 @@ public sealed class S3ObjectStore : IObjectStore, IBucketLifecycleStore
     public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken)
     {
         Storage.ObjectKey.Validate(key);
-        return await S3ReadStream.OpenAsync(this, key, _options.MaxRetries, cancellationToken).ConfigureAwait(false);
+        var response = await SendAsync((s3, ct) => s3.GetObjectAsync(_location.Bucket, ObjectKey(key), ct), key, cancellationToken).ConfigureAwait(false);
+        // An object larger than a part comes as part-sized ranges in parallel; a smaller one is this one GET.
+        return response.ContentLength > _parts.PartSize
+            ? new S3RangedReadStream(this, key, _parts, response, cancellationToken)
+            : new S3ReadStream(this, key, _options.MaxRetries, response);
     }
 
     public Task<ObjectWriteStream> OpenWriteAsync(string key, CancellationToken cancellationToken) =>

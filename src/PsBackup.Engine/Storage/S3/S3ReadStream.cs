@@ -7,7 +7,8 @@ using PsBackup.Engine.IO;
 namespace PsBackup.Engine.Storage.S3;
 
 /// <summary>
-/// An object's bytes from GetObject that survive a broken download: when reading the body fails
+/// An object's bytes from one GetObject (objects up to a part; larger ones are read by
+/// <see cref="S3RangedReadStream"/>) that survive a broken download: when reading the body fails
 /// (connection reset, premature end), the rest is requested again with a Range from the current
 /// position — If-Match the first response's ETag, and checked against it, so an object replaced
 /// meanwhile fails instead of splicing two versions. Gives up after MaxRetries resumes in a row
@@ -24,7 +25,7 @@ internal sealed class S3ReadStream : ReadOnlyStream
     private long _position;
     private int _failures;
 
-    private S3ReadStream(S3ObjectStore store, string key, int maxResumes, GetObjectResponse response)
+    public S3ReadStream(S3ObjectStore store, string key, int maxResumes, GetObjectResponse response)
     {
         _store = store;
         _key = key;
@@ -36,12 +37,6 @@ internal sealed class S3ReadStream : ReadOnlyStream
 
     /// <summary>How often this stream resumed a broken download.</summary>
     public int Resumes { get; private set; }
-
-    public static async Task<S3ReadStream> OpenAsync(S3ObjectStore store, string key, int maxResumes, CancellationToken cancellationToken)
-    {
-        var response = await store.SendAsync((s3, ct) => s3.GetObjectAsync(store.S3Location.Bucket, store.ObjectKey(key), ct), key, cancellationToken).ConfigureAwait(false);
-        return new S3ReadStream(store, key, maxResumes, response);
-    }
 
     public override int Read(Span<byte> buffer)
     {

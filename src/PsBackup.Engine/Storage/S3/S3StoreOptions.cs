@@ -19,9 +19,11 @@ public sealed record S3StoreOptions
     public int PartSize { get; init; } = 8 << 20;
 
     /// <summary>
-    /// Parts uploaded at once by one store, over all the objects it is writing: one large object
-    /// gets them all, as TransferUtility's ConcurrentServiceRequests (10) does. Memory for uploads:
-    /// (Parallelism + objects being written at once) × PartSize, e.g. (8 + 2 packs) × 8 MiB = 80 MiB.
+    /// Parts uploaded and ranges downloaded at once by one store, over all the objects it is
+    /// moving: one large object gets them all, as TransferUtility's ConcurrentServiceRequests (10)
+    /// does. Memory for uploads: (Parallelism + objects being written at once) × PartSize, e.g.
+    /// (8 + 2 packs) × 8 MiB = 80 MiB; for reads of objects larger than a part:
+    /// (Parallelism + 2 per read) × PartSize (the ranges ahead, shared; the one being read and the next).
     /// </summary>
     public int Parallelism { get; init; } = 8;
 
@@ -38,7 +40,7 @@ public sealed record S3StoreOptions
     /// <summary>The longest wait between two attempts.</summary>
     public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>How long one attempt of a request may take (for a download: until the response headers).</summary>
+    /// <summary>How long one attempt of a request may take (for a one-GET download: until the response headers; for a range of a large read: its whole body).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>Options from $env:PSBACKUP_S3_ENDPOINT and $env:AWS_REGION; credentials from the AWS chain.</summary>

@@ -77,6 +77,7 @@ internal static class PgTableDrill
         var observed = tables.ToDictionary(t => t.QualifiedName, t => new PgRowHash(t.CopyFormat == "text"), StringComparer.Ordinal);
         // A large table is read in block ranges on parallel connections, as the backup read it: the sum is order-independent, so the parts' sums add up.
         var parts = await PartsAsync(builder, tables, ct).ConfigureAwait(false);
+        using (scratch.Stages.Time("checks: rows read back"))
         await Workers.RunAsync(parts.OrderByDescending(p => p.Bytes), restored.ThrottleLimit, async (work, token) =>
         {
             var hash = await HashAsync(builder, work.Table, work.Part, token).ConfigureAwait(false);
@@ -210,6 +211,7 @@ internal static class PgTableDrill
             if (settings.KeepRestored) return;
             try
             {
+                using var _ = Stages.Time("clean-up: DROP DATABASE");
                 await using var connection = await PgConnections.OpenAsync(admin, CancellationToken.None).ConfigureAwait(false);
                 await connection.ExecuteAsync($"DROP DATABASE IF EXISTS {PgSql.Ident(name)} WITH (FORCE)", CancellationToken.None).ConfigureAwait(false);
             }

@@ -71,7 +71,10 @@ function Invoke-Rounds([string] $Name, [scriptblock] $Plain, [scriptblock] $Clea
                 & $Cleanup
             }
             else {
-                $d = Invoke-RestoreDrill -Collection "bench-$Name" -Repository $repository
+                # -Verbose: the drill's stages (where its time went) on the host beside the round's times.
+                $out = Invoke-RestoreDrill -Collection "bench-$Name" -Repository $repository -Verbose 4>&1
+                $d = $out | Where-Object { $_ -is [PsBackup.RestoreDrillResult] }
+                $out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like 'Restore drill of target*' } | ForEach-Object { Write-Host "  $($_.Message)" }
                 $drillCpu += (Get-Cpu) - $cpu
                 if ($d.Status -ne 'Passed') { throw "$Name drill failed: $($d.Reason)" }
                 $rto += $d.RestoreDuration.TotalSeconds; $whole += $d.Duration.TotalSeconds

@@ -12,6 +12,9 @@ namespace PsBackup.Engine.Operations;
 public sealed record RestoreDrillOutcome(RestoreDrillResult Result, PsBackupException? Error)
 {
     public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>Where the drill's time went, stage by stage (<see cref="DrillStages"/>): for the verbose stream; empty when no scratch place was made.</summary>
+    public string Stages { get; init; } = "";
 }
 
 /// <summary>
@@ -110,7 +113,9 @@ internal static class RestoreDrillRunner
         IReadOnlyList<string> warnings = [];
         try
         {
+            var scratchClock = Stopwatch.StartNew();
             scratch = await drill.CreateScratchAsync(target, settings, ct).ConfigureAwait(false);
+            scratch.Stages.Add("scratch", scratchClock.Elapsed);
             result.RestoredTo = SecretMasker.Hide(scratch.Location);
             var restore = new RestoreRequest(step.BackupId)
             {
@@ -124,6 +129,7 @@ internal static class RestoreDrillRunner
             };
             var restoreClock = Stopwatch.StartNew();
             var (outcome, context) = await RestoreRunner.RestoreTargetAsync(backup, targets, record, restore, 1, progress, ct).ConfigureAwait(false);
+            scratch.Stages.Add("restore", restoreClock.Elapsed);
             warnings = outcome.Warnings;
             if (outcome.Error != null)
             {
@@ -131,11 +137,13 @@ internal static class RestoreDrillRunner
             }
             else
             {
-                await scratch.StartAsync(context!, ct).ConfigureAwait(false);
+                using (scratch.Stages.Time("start"))
+                    await scratch.StartAsync(context!, ct).ConfigureAwait(false);
                 result.RestoreDuration = restoreClock.Elapsed;
                 var restoredAt = DateTimeOffset.UtcNow;
                 progress?.Report(new BackupProgress("Restore drill", $"Checking target '{step.Target}'", step.Target, 0, -1));
-                checks = await drill.VerifyAsync(context!, scratch, ct).ConfigureAwait(false);
+                using (scratch.Stages.Time("checks"))
+                    checks = await drill.VerifyAsync(context!, scratch, ct).ConfigureAwait(false);
                 result.RestoredPointInTime = scratch.RestoredPointInTime
                                              ?? await RecoveredToAsync(backup, target, record, kind, settings.Recovery, ct).ConfigureAwait(false);
                 result.DataLoss = restoredAt - result.RestoredPointInTime;
@@ -151,12 +159,14 @@ internal static class RestoreDrillRunner
             {
                 result.RestoredTo = SecretMasker.Hide(scratch.Location); // as it ended up (a server's port once started)
                 progress?.Report(new BackupProgress("Restore drill", $"Removing the scratch place of target '{step.Target}'", step.Target, 0, -1));
-                var cleanup = await DisposeAsync(scratch, step.Target).ConfigureAwait(false);
+                PsBackupException? cleanup;
+                using (scratch.Stages.Time("clean-up"))
+                    cleanup = await DisposeAsync(scratch, step.Target).ConfigureAwait(false);
                 error ??= cleanup;
                 result.Kept = request.KeepRestored && cleanup == null;
             }
         }
-        return Finish(result, clock, checks, error, request) with { Warnings = warnings };
+        return Finish(result, clock, checks, error, request) with { Warnings = warnings, Stages = scratch?.Stages.ToString() ?? "" };
     }
 
     /// <summary>Removing a scratch place must not be skipped by cancellation, and a failure to remove it fails the drill.</summary>

@@ -111,6 +111,7 @@ public sealed class InvokeRestoreDrillCommand : RepositoryCmdlet
                 await foreach (var outcome in engine.InvokeRestoreDrillAsync(request with { Approved = approved }, bridge, ct))
                 {
                     foreach (var warning in outcome.Warnings) bridge.Warning(warning);
+                    if (outcome.Stages.Length > 0) bridge.Verbose($"Restore drill of target '{outcome.Result.Target}': {outcome.Stages}.");
                     bridge.Output(outcome.Result); // failed drills too: the result says why, and Pester counts them
                     if (outcome.Error != null) bridge.Error(ErrorMapping.ToRecord(outcome.Error, outcome.Result.Target));
                 }

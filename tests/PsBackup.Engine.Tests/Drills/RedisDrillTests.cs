@@ -68,6 +68,36 @@ public sealed class RedisDrillTests : IDisposable
         Assert.Contains("redis-server on 127.0.0.1:", result.RestoredTo);
         Assert.Empty(DrillSupport.ScratchFolders().Except(folders)); // other tests' drills may run beside this one
         Assert.Empty(DrillProcesses().Except(processes));
+        // Where the time went (the verbose line): the backup's RDB read while the server loaded, its dump.rdb removed during the checks.
+        foreach (var stage in new[] { "scratch ", "restore ", "checks: backup's RDB read ", "start ", "checks ", "clean-up: dump.rdb removed (during the checks) ", "clean-up: folder removed ", "clean-up " })
+            Assert.Contains(stage, outcome.Stages);
+    }
+
+    [Fact]
+    public async Task KeepRestored_stops_the_server_and_keeps_its_folder_with_the_dump_but_not_the_password()
+    {
+        Fill();
+        await _fx.NewCollectionAsync("kept", targets: RedisTestSupport.Target("kept", _source.Endpoint));
+        await RedisTestSupport.BackupAsync(_fx, "kept");
+        var folders = DrillSupport.ScratchFolders();
+        var processes = DrillProcesses();
+
+        var outcome = Assert.Single(await _fx.DrillAsync(new RestoreDrillRequest("kept") { KeepRestored = true }));
+        Assert.Equal(DrillStatus.Passed, outcome.Result.Status);
+        Assert.True(outcome.Result.Kept);
+        var kept = outcome.Result.RestoredTo.Split(" (redis-server")[0];
+        Assert.Contains(kept, DrillSupport.ScratchFolders().Except(folders));
+        try
+        {
+            Assert.True(new FileInfo(Path.Combine(kept, "dump.rdb")).Length > 0, "the kept folder lost its dump.rdb");
+            Assert.False(File.Exists(Path.Combine(kept, "redis.conf")), "the drill's password stayed behind");
+            Assert.DoesNotContain("dump.rdb removed", outcome.Stages);
+            Assert.Empty(DrillProcesses().Except(processes));
+        }
+        finally
+        {
+            Directory.Delete(kept, recursive: true);
+        }
     }
 
     [Fact]

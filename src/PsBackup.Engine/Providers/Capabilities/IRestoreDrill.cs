@@ -72,6 +72,9 @@ public abstract class DrillScratch : IAsyncDisposable
     /// </summary>
     public DateTimeOffset? RestoredPointInTime { get; set; }
 
+    /// <summary>Where the drill's time went: the operation's steps, and what the kind times inside its checks and clean-up.</summary>
+    public DrillStages Stages { get; } = new();
+
     /// <summary>Removes everything the drill created (keeps the data with <see cref="DrillSettings.KeepRestored"/>), on success, failure and cancellation.</summary>
     public abstract ValueTask DisposeAsync();
 }

@@ -73,10 +73,14 @@ internal static class PgTableDrill
         var byName = recorded?.Tables.ToDictionary(t => t.Table, StringComparer.Ordinal);
 
         var builder = PgTableProvider.Session(PgDestination.Resolve(target, scratch.Destination, restored.Credential));
+        // COPY sends a message per row, and Npgsql's copy stream hands out one per read: a larger read buffer means fewer
+        // socket reads under them (measured, 1 GB of ~1 KB rows on 2 cores: client CPU 2.8 s with the default 8 KB, 2.2 s with 1 MB).
+        builder.ReadBufferSize = ReadBackBuffer;
         var tables = schema.Tables.Where(t => t.PartitionKey == null).ToList();
         var observed = tables.ToDictionary(t => t.QualifiedName, t => new PgRowHash(t.CopyFormat == "text"), StringComparer.Ordinal);
         // A large table is read in block ranges on parallel connections, as the backup read it: the sum is order-independent, so the parts' sums add up.
         var parts = await PartsAsync(builder, tables, ct).ConfigureAwait(false);
+        using (scratch.Stages.Time("checks: rows read back"))
         await Workers.RunAsync(parts.OrderByDescending(p => p.Bytes), restored.ThrottleLimit, async (work, token) =>
         {
             var hash = await HashAsync(builder, work.Table, work.Part, token).ConfigureAwait(false);
@@ -104,6 +108,8 @@ internal static class PgTableDrill
         }
         return checks;
     }
+
+    private const int ReadBackBuffer = 1 << 20;
 
     private static DrillCheck Compare(string table, PgRowHash observed, Dictionary<string, PgTableRows>? recorded)
     {
@@ -210,6 +216,7 @@ internal static class PgTableDrill
             if (settings.KeepRestored) return;
             try
             {
+                using var _ = Stages.Time("clean-up: DROP DATABASE");
                 await using var connection = await PgConnections.OpenAsync(admin, CancellationToken.None).ConfigureAwait(false);
                 await connection.ExecuteAsync($"DROP DATABASE IF EXISTS {PgSql.Ident(name)} WITH (FORCE)", CancellationToken.None).ConfigureAwait(false);
             }

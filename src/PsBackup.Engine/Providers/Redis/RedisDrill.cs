@@ -39,14 +39,21 @@ internal static class RedisDrill
     }
 
     /// <summary>One sampled key: where it is, its type and value bytes as in the RDB, and its expiry.</summary>
-    private sealed record Sample(int Database, byte[] Key, byte Type, byte[] Value, long ExpireAtMs);
+    internal sealed record Sample(int Database, byte[] Key, byte Type, byte[] Value, long ExpireAtMs);
+
+    /// <summary>What the backup's RDB holds, as the checks compare it: keys and expiry times per database, RESIZEDB counts, a seeded sample, the RDB version.</summary>
+    internal sealed record BackupContents(Dictionary<int, long> Keys, Dictionary<int, List<long>> Expiring, Dictionary<int, long> Hints, List<Sample> Samples, int Version);
 
     public static async Task<IReadOnlyList<DrillCheck>> VerifyAsync(TargetRestoreContext restored, DrillScratch drillScratch, CancellationToken ct)
     {
         var scratch = (RedisDrillScratch)drillScratch;
-        var (keys, expiring, hints, samples, version) = await ReadBackupAsync(restored, scratch, ct).ConfigureAwait(false);
+        var read = System.Diagnostics.Stopwatch.StartNew();
+        // Read while the drill's own server loaded, when it has one (RedisDrillScratch.BeginReadingBackup): then only what is left of it is waited for here.
+        var (keys, expiring, hints, samples, version) = await scratch.BackupAsync(restored, ct).ConfigureAwait(false);
+        scratch.Stages.Add("checks: waited for the backup's RDB", read.Elapsed);
         return await Task.Run(() =>
         {
+            using var __ = scratch.Stages.Time("checks: server compared");
             using var connection = scratch.Connect(ct);
             using var _ = connection.CloseOn(ct);
             var checks = new List<DrillCheck> { RecordedCheck(restored, keys, hints) };
@@ -71,9 +78,9 @@ internal static class RedisDrill
     }
 
     /// <summary>The RDB read with the kind's own reader: keys per database, expiry times, RESIZEDB counts, and a seeded sample per database.</summary>
-    private static async Task<(Dictionary<int, long> Keys, Dictionary<int, List<long>> Expiring, Dictionary<int, long> Hints, List<Sample> Samples, int Version)> ReadBackupAsync(
-        TargetRestoreContext restored, RedisDrillScratch scratch, CancellationToken ct)
+    internal static async Task<BackupContents> ReadBackupAsync(TargetRestoreContext restored, RedisDrillScratch scratch, CancellationToken ct)
     {
+        using var _ = scratch.Stages.Time("checks: backup's RDB read");
         await using var stream = await restored.OpenArtifactAsync(restored.Head.Id, RedisProvider.Artifact, ct).ConfigureAwait(false);
         return await Task.Run(() =>
         {
@@ -96,7 +103,7 @@ internal static class RedisDrill
                 if (slot == reservoir.Count) reservoir.Add(sample);
                 else reservoir[(int)slot] = sample;
             }
-            return (keys, expiring, reader.DatabaseSizes, reservoirs.Values.SelectMany(s => s).ToList(), reader.Version);
+            return new BackupContents(keys, expiring, reader.DatabaseSizes, reservoirs.Values.SelectMany(s => s).ToList(), reader.Version);
         }, ct).ConfigureAwait(false);
     }
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using PsBackup.Engine.Errors;
+using PsBackup.Engine.IO;
 using PsBackup.Engine.Providers.Capabilities;
 
 namespace PsBackup.Engine.Providers.Redis;
@@ -22,6 +23,41 @@ internal abstract class RedisDrillScratch(DrillSettings settings) : DrillScratch
     public abstract bool OwnServer { get; }
 
     public abstract RespConnection Connect(CancellationToken ct);
+
+    private Task<RedisDrill.BackupContents>? _backup;
+    private CancellationTokenSource? _backupStop;
+
+    /// <summary>
+    /// Starts reading the backup's RDB for the checks (<see cref="RedisDrill.ReadBackupAsync"/>)
+    /// while the server loads the restored one: that read needs nothing restored, and a loading
+    /// redis-server keeps one core busy, so the other does the read meanwhile.
+    /// </summary>
+    protected void BeginReadingBackup(TargetRestoreContext restored, CancellationToken ct)
+    {
+        _backupStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        _backup = Task.Run(() => RedisDrill.ReadBackupAsync(restored, this, _backupStop.Token), CancellationToken.None);
+    }
+
+    /// <summary>The backup's RDB as the checks compare it: the read begun while the server loaded, else read now.</summary>
+    public Task<RedisDrill.BackupContents> BackupAsync(TargetRestoreContext restored, CancellationToken ct) =>
+        _backup ?? RedisDrill.ReadBackupAsync(restored, this, ct);
+
+    /// <summary>A read still running (the drill failed or was stopped before its checks) is stopped, and waited for: nothing reads the backup after the drill.</summary>
+    protected async ValueTask StopReadingBackupAsync()
+    {
+        if (_backup == null) return;
+        await _backupStop!.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _backup.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // its failure was the checks' to report; they did, or never ran
+        }
+        _backupStop.Dispose();
+        _backup = null;
+    }
 }
 
 /// <summary>
@@ -55,6 +91,7 @@ internal sealed class TemporaryRedisServer(string program, string folder, DrillS
 
     public override async Task StartAsync(TargetRestoreContext restored, CancellationToken ct)
     {
+        BeginReadingBackup(restored, ct);
         var config = Path.Combine(folder, "redis.conf");
         for (var attempt = 1; ; attempt++)
         {
@@ -70,7 +107,12 @@ internal sealed class TemporaryRedisServer(string program, string folder, DrillS
             _process = Process.Start(info) ?? throw new DrillPrerequisiteMissingException($"Could not start {program}.");
             _ = _process.StandardOutput.ReadToEndAsync(CancellationToken.None);
             _ = _process.StandardError.ReadToEndAsync(CancellationToken.None);
-            if (await WaitLoadedAsync(ct).ConfigureAwait(false)) return;
+            if (await WaitLoadedAsync(ct).ConfigureAwait(false))
+            {
+                // Loaded: the server holds the data in memory and never writes (save ""), so its file goes now, while the checks run.
+                if (!Settings.KeepRestored) _dumpRemoved = RemoveDumpAsync();
+                return;
+            }
             var log = Log();
             if (attempt < 3 && log.Contains("Address already in use", StringComparison.Ordinal)) continue; // the port was taken meanwhile
             throw new RestoreFailedException($"redis-server could not load the restored dump.rdb (exit code {_process.ExitCode}): {log}");
@@ -117,16 +159,43 @@ internal sealed class TemporaryRedisServer(string program, string folder, DrillS
         return text.Length > 2000 ? text[^2000..] : text;
     }
 
+    private Task _dumpRemoved = Task.CompletedTask;
+
+    private Task RemoveDumpAsync() => Task.Factory.StartNew(() =>
+    {
+        using var _ = Stages.Time("clean-up: dump.rdb removed (during the checks)");
+        File.Delete(Path.Combine(folder, "dump.rdb"));
+    }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    /// <summary>The server killed (it saves nothing) while its folder is removed: both wait on the kernel (freeing its memory, unlinking the files).</summary>
     public override async ValueTask DisposeAsync()
     {
-        if (_process is { HasExited: false })
+        await StopReadingBackupAsync().ConfigureAwait(false);
+        var running = _process is { HasExited: false };
+        if (running) _process!.Kill(entireProcessTree: true);
+        try
         {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            await _dumpRemoved.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // the folder's removal below takes the file too, or fails and says so
+        }
+        var removed = Settings.KeepRestored ? Task.CompletedTask : Timed("clean-up: folder removed", ScratchFolder.DeleteAsync(folder));
+        if (running)
+        {
+            using var _ = Stages.Time("clean-up: server stopped");
+            await _process!.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
         }
         _process?.Dispose();
-        if (!Settings.KeepRestored) Directory.Delete(folder, recursive: true);
-        else File.Delete(Path.Combine(folder, "redis.conf")); // its password was the drill's alone
+        await removed.ConfigureAwait(false);
+        if (Settings.KeepRestored) File.Delete(Path.Combine(folder, "redis.conf")); // its password was the drill's alone
+    }
+
+    private async Task Timed(string stage, Task work)
+    {
+        using var _ = Stages.Time(stage);
+        await work.ConfigureAwait(false);
     }
 }
 

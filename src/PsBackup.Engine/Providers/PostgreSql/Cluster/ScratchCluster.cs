@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text;
 using Npgsql;
 using PsBackup.Engine.Errors;
+using PsBackup.Engine.IO;
 using PsBackup.Engine.Providers.Capabilities;
 
 namespace PsBackup.Engine.Providers.PostgreSql.Cluster;
@@ -155,6 +156,7 @@ internal sealed class ScratchCluster(string folder, PostgreSqlClusterTarget targ
     {
         if (_server is { HasExited: false })
         {
+            using var _ = Stages.Time("clean-up: server stopped");
             Posix.Signal(_server.Id, Posix.SigQuit); // immediate shutdown: the children go with the postmaster
             using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             try
@@ -170,7 +172,8 @@ internal sealed class ScratchCluster(string folder, PostgreSqlClusterTarget targ
         _server?.Dispose();
         if (!settings.KeepRestored)
         {
-            Directory.Delete(folder, recursive: true);
+            using var __ = Stages.Time("clean-up: folder removed");
+            ScratchFolder.Delete(folder);
             return;
         }
         // Kept: the data directory as a stopped cluster; the drill's socket folder and settings go.

@@ -20,10 +20,10 @@ internal static class ScratchFolder
         var files = new System.Collections.Concurrent.ConcurrentQueue<string>(
             Directory.EnumerateFiles(folder, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false }));
         // Threads of their own, not the pool's: they block on the device, and the pool adds threads slowly.
-        var unlinkers = Enumerable.Range(0, Math.Min(Unlinkers, files.Count)).Select(_ => Task.Factory.StartNew(() =>
+        var unlinkers = Enumerable.Range(0, Math.Min(Unlinkers, files.Count)).Select(_ => DedicatedThread.Run(() =>
         {
             while (files.TryDequeue(out var file)) File.Delete(file);
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
+        })).ToArray();
         try
         {
             Task.WaitAll(unlinkers);
@@ -36,5 +36,5 @@ internal static class ScratchFolder
     }
 
     /// <summary><see cref="Delete"/> on a thread of its own, so other clean-up (a server's stop) runs meanwhile.</summary>
-    public static Task DeleteAsync(string folder) => Task.Factory.StartNew(() => Delete(folder), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    public static Task DeleteAsync(string folder) => DedicatedThread.Run(() => Delete(folder));
 }

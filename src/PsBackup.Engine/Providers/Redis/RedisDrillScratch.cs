@@ -161,11 +161,11 @@ internal sealed class TemporaryRedisServer(string program, string folder, DrillS
 
     private Task _dumpRemoved = Task.CompletedTask;
 
-    private Task RemoveDumpAsync() => Task.Factory.StartNew(() =>
+    private Task RemoveDumpAsync() => DedicatedThread.Run(() =>
     {
         using var _ = Stages.Time("clean-up: dump.rdb removed (during the checks)");
         File.Delete(Path.Combine(folder, "dump.rdb"));
-    }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    });
 
     /// <summary>The server killed (it saves nothing) while its folder is removed: both wait on the kernel (freeing its memory, unlinking the files).</summary>
     public override async ValueTask DisposeAsync()

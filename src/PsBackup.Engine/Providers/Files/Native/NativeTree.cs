@@ -44,10 +44,10 @@ internal static class NativeTree
         var directories = new List<byte[]>(); // each after its parent
         using (var files = new BlockingCollection<byte[]>(boundedCapacity: 4096))
         {
-            var unlinkers = Enumerable.Range(0, Unlinkers).Select(_ => Task.Factory.StartNew(() =>
+            var unlinkers = Enumerable.Range(0, Unlinkers).Select(_ => DedicatedThread.Run(() =>
             {
                 foreach (var file in files.GetConsumingEnumerable()) PathOps.Unlink(file);
-            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
+            })).ToArray();
             try
             {
                 var pending = new Stack<byte[]>([path]);

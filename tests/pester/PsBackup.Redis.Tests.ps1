@@ -13,21 +13,6 @@ Describe 'PsBackup with Redis' {
         $env:PSBACKUP_REPOSITORY = Join-Path $TestDrive 'repository'
         $env:REDISCLI_AUTH = $null
 
-        function Start-TestRedis {
-            param([string[]] $Arguments = @())
-            $port = Get-FreeTestPort -Exclude $servers.Port
-            $dir = Join-Path $TestDrive "redis-$port"
-            $null = New-Item -ItemType Directory -Path $dir
-            $process = Start-Process -FilePath redis-server -PassThru -ArgumentList (@(
-                '--bind', '127.0.0.1', '--port', $port, '--dir', $dir, '--save', '""', '--appendonly', 'no',
-                '--repl-diskless-sync-delay', '0', '--logfile', (Join-Path $dir 'redis.log')) + $Arguments)
-            $deadline = (Get-Date).AddSeconds(20)
-            while (((redis-cli -p $port ping 2>&1) -join '') -notmatch 'PONG|NOAUTH') { # NOAUTH: up, with a password
-                if ((Get-Date) -gt $deadline) { throw "redis-server on port $port did not start" }
-                Start-Sleep -Milliseconds 100
-            }
-            [pscustomobject]@{ Port = $port; Endpoint = "127.0.0.1:$port"; Process = $process }
-        }
         $servers = [System.Collections.Generic.List[object]]::new()
     }
 
@@ -67,10 +52,8 @@ Describe 'PsBackup with Redis' {
 
     Context 'Back up and restore a live server' {
         BeforeAll {
-            $source = Start-TestRedis -Arguments '--requirepass', 'pw'
-            $servers.Add($source)
-            $other = Start-TestRedis
-            $servers.Add($other)
+            $source = Start-TestRedisServer -Servers $servers -Folder $TestDrive -Arguments '--requirepass', 'pw'
+            $other = Start-TestRedisServer -Servers $servers -Folder $TestDrive
             $env:REDISCLI_AUTH = 'pw'
             $null = redis-cli -p $source.Port set 'user:1' 'alice'
             $null = redis-cli -p $source.Port set 'user:2' 'bob' EX 3600

@@ -242,7 +242,7 @@ function Start-TestRedisServer {
         '--bind', '127.0.0.1', '--port', $port, '--dir', $dir, '--save', '""', '--appendonly', 'no',
         '--repl-diskless-sync-delay', '0', '--logfile', (Join-Path $dir 'redis.log')) + $Arguments)
     $deadline = (Get-Date).AddSeconds(20)
-    while (((redis-cli -p $port ping 2>&1) -join '') -notmatch 'PONG') {
+    while (((redis-cli -p $port ping 2>&1) -join '') -notmatch 'PONG|NOAUTH') { # NOAUTH: up, with a password
         if ((Get-Date) -gt $deadline) { throw "redis-server on port $port did not start" }
         Start-Sleep -Milliseconds 100
     }

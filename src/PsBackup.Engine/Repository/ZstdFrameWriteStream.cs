@@ -1,7 +1,5 @@
 using System.Buffers;
 using PsBackup.Engine.IO;
-using ZstdSharp;
-using ZstdSharp.Unsafe;
 
 namespace PsBackup.Engine.Repository;
 
@@ -10,7 +8,8 @@ namespace PsBackup.Engine.Repository;
 /// <see cref="ZstdFrames.FrameSize"/> bytes of plaintext each, several frames at once on the
 /// codec threads (<see cref="CodecThreads"/>), written to the inner stream in order. Concatenated frames are one valid zstd
 /// stream (`zstd -d` reads it), so one artifact uses every core without being split into several
-/// objects. Each frame records its content size and a content checksum. Memory: at most
+/// objects. Each frame records its content size and a content checksum; the system's libzstd
+/// compresses them when it loads, ZstdSharp otherwise (<see cref="ZstdFrameCompressors"/>). Memory: at most
 /// <see cref="Workers"/> + 1 frames of plaintext and their compressed forms.
 /// </summary>
 internal sealed class ZstdFrameWriteStream : WriteOnlyStream
@@ -79,22 +78,17 @@ internal sealed class ZstdFrameWriteStream : WriteOnlyStream
         }
     }
 
-    private static readonly ContextPool<Compressor> Compressors = new(() =>
-    {
-        var compressor = new Compressor(Level);
-        compressor.SetParameter(ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
-        return compressor;
-    });
+    private static readonly ContextPool<IZstdFrameCompressor> Compressors = new(ZstdFrameCompressors.Create);
 
     private static (byte[] Frame, int Length) Compress(byte[] plain, int length)
     {
         var compressor = Compressors.Rent();
         try
         {
-            var frame = ZstdFrames.Buffers.Rent(Compressor.GetCompressBound(length));
+            var frame = ZstdFrames.Buffers.Rent(ZstdFrameCompressors.Bound(length));
             try
             {
-                var written = compressor.Wrap(plain.AsSpan(0, length), frame);
+                var written = compressor.Compress(plain.AsSpan(0, length), frame);
                 Compressors.Return(compressor);
                 return (frame, written);
             }

@@ -7,8 +7,7 @@ namespace PsBackup.Engine.Repository;
 /// frames for every artifact of the process. On the thread pool, frames queued behind blocked
 /// work made the pool add threads, and each added thread kept its stack and caches: peak RSS
 /// grew with a long backup's running time. Frame work never waits on anything, so a fixed set
-/// cannot deadlock, and it uses every core. The threads run at a lower priority
-/// (<see cref="BackgroundThreadPriority"/>): compression fills the time the source leaves idle.
+/// cannot deadlock, and it uses every core.
 /// </summary>
 internal static class CodecThreads
 {
@@ -18,11 +17,7 @@ internal static class CodecThreads
     {
         var queue = new BlockingCollection<Action>();
         for (var i = 0; i < Math.Max(2, Environment.ProcessorCount); i++)
-            new Thread(() =>
-            {
-                BackgroundThreadPriority.LowerCurrentThread();
-                foreach (var work in queue.GetConsumingEnumerable()) work();
-            }) { IsBackground = true, Name = "PsBackup codec" }.Start();
+            new Thread(() => { foreach (var work in queue.GetConsumingEnumerable()) work(); }) { IsBackground = true, Name = "PsBackup codec" }.Start();
         return queue;
     }
 

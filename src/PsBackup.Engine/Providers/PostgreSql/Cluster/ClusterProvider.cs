@@ -117,7 +117,7 @@ internal sealed class ClusterProvider : EngineKind<PostgreSqlClusterTarget>, IIn
         {
             // -X none: the server waits (pg_backup_stop) until archive_command has taken the last WAL segment the backup needs.
             using var process = PgTools.Start(PgTools.Require("pg_basebackup"),
-                ["-D", "-", "-F", "t", "-X", "none", "-c", "fast", "-w", "--manifest-checksums=SHA256", "-l", $"PsBackup {context.BackupId}"],
+                ["-D", "-", "-F", "t", "-X", "none", "-c", "fast", "-w", $"--manifest-checksums={BaseBackupTarChecker.ManifestChecksum}", "-l", $"PsBackup {context.BackupId}"],
                 PgConnections.LibpqEnvironment(target, context.Credential));
             var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
             try

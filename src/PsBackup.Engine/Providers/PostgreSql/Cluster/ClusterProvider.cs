@@ -123,6 +123,7 @@ internal sealed class ClusterProvider : EngineKind<PostgreSqlClusterTarget>, IIn
             try
             {
                 var stdout = process.StandardOutput.BaseStream;
+                if (stdout is System.IO.Pipes.PipeStream pipe) Posix.TryGrowPipe(pipe.SafePipeHandle, 1 << 20);
                 var buffer = new byte[1 << 20];
                 int n;
                 while ((n = await stdout.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)

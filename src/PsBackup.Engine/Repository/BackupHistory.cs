@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using PsBackup.Engine.Errors;
 
 namespace PsBackup.Engine.Repository;
@@ -31,22 +32,33 @@ internal sealed class BackupHistory
         _committed = new HashSet<string>(_newestFirst, StringComparer.Ordinal);
     }
 
+    /// <summary>The trusted backups, newest first: by start time (then id), as a full listing sorts them.</summary>
+    public async IAsyncEnumerable<BackupManifest> NewestFirstAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var entry in EntriesNewestFirstAsync(ct).ConfigureAwait(false))
+            if (entry.Manifest != null)
+                yield return entry.Manifest;
+    }
+
     /// <summary>
-    /// The trusted backups, newest first: by start time (then id), as a full listing sorts them.
+    /// Every committed backup, newest first, a damaged one with its error (and the time its id names).
     /// Ids give the order to the second; the backups of one second are read together and sorted.
     /// </summary>
-    public async IAsyncEnumerable<BackupManifest> NewestFirstAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    public async IAsyncEnumerable<HistoryEntry> EntriesNewestFirstAsync([EnumeratorCancellation] CancellationToken ct)
     {
         for (var i = 0; i < _newestFirst.Count;)
         {
             var second = _newestFirst[i].AsSpan(0, SecondLength).ToString();
-            var group = new List<BackupManifest>();
+            var group = new List<HistoryEntry>();
             for (; i < _newestFirst.Count && _newestFirst[i].StartsWith(second, StringComparison.Ordinal); i++)
-                if (await TryReadAsync(_newestFirst[i], ct).ConfigureAwait(false) is { } manifest)
-                    group.Add(manifest);
+            {
+                var id = _newestFirst[i];
+                var manifest = await TryReadAsync(id, ct).ConfigureAwait(false);
+                group.Add(new HistoryEntry(id, manifest, manifest == null ? _damaged[id] : null));
+            }
             group.Sort((a, b) => a.StartTime != b.StartTime ? b.StartTime.CompareTo(a.StartTime) : string.CompareOrdinal(b.Id, a.Id));
-            foreach (var manifest in group)
-                yield return manifest;
+            foreach (var entry in group)
+                yield return entry;
         }
     }
 
@@ -89,4 +101,11 @@ internal sealed class BackupHistory
             return null;
         }
     }
+}
+
+/// <summary>A committed backup in a <see cref="BackupHistory"/>: its manifest, or the error that made it untrusted.</summary>
+internal sealed record HistoryEntry(string Id, BackupManifest? Manifest, DocumentCorruptException? Error)
+{
+    /// <summary>The manifest's start time; a damaged backup's is the second its id names.</summary>
+    public DateTimeOffset StartTime => Manifest?.StartTime ?? BackupId.TimeOf(Id);
 }

@@ -1,3 +1,4 @@
+using PsBackup.Engine.Operations;
 using PsBackup.Engine.Repository;
 using PsBackup.Engine.Storage;
 using PsBackup.Engine.Tests.Support;
@@ -92,5 +93,45 @@ public sealed class BackupHistoryTests : IDisposable
         // Through the engine: an incremental refuses to build past it, a full backup goes on.
         Assert.Equal("DocumentCorrupt", (await Assert.ThrowsAnyAsync<Errors.PsBackupException>(() => _fx.BackupAsync("c", BackupType.Incremental))).ErrorId);
         Assert.Equal(BackupStatus.Complete, (await _fx.BackupAsync("c")).Status);
+    }
+
+    [Fact]
+    public async Task Get_Backup_Latest_and_Id_read_lazily_but_answer_exactly_as_the_full_listing()
+    {
+        var ids = await BackupsAsync(9);
+        await _fx.Engine.SetBackupAsync(new SetBackupRequest(ids[^1]) { Repository = _fx.Repository, Pinned = true });
+        var folder = Path.Combine(_fx.Repository, "collections", "c", "backups");
+        Tamper.Edit(Path.Combine(folder, ids[4], "manifest.json"), m => m["Host"] = "elsewhere", reseal: false);
+
+        Task<List<BackupInfo>> Query(BackupQuery query) => _fx.Engine.GetBackupsAsync(query with { Repository = _fx.Repository, Collection = "c" });
+        static string Shown(BackupInfo b)
+        {
+            var shown = Newtonsoft.Json.Linq.JObject.FromObject(b);
+            shown.Remove("Age"); // measured from each query's own "now"
+            return shown.ToString();
+        }
+        async Task AgreeAsync(string why)
+        {
+            var all = await Query(new BackupQuery());
+            foreach (var type in new BackupType?[] { null, BackupType.Full, BackupType.Incremental })
+            {
+                var expected = all.Where(b => type == null || b.Type == type).ToList();
+                var latest = await Query(new BackupQuery { Latest = true, Type = type });
+                Assert.True(expected.Count == 0 ? latest.Count == 0 : Shown(expected[^1]) == Shown(Assert.Single(latest)), $"{why}, -Latest -Type {type}");
+            }
+            foreach (var backup in all)
+                Assert.True(Shown(backup) == Shown(Assert.Single(await Query(new BackupQuery { Id = backup.Id }))), $"{why}, -Id {backup.Id}");
+            Assert.Empty(await Query(new BackupQuery { Id = "20000101T000000Z_full_00000000" }));
+        }
+
+        await AgreeAsync("pinned newest");
+        Assert.True((await Query(new BackupQuery { Latest = true }))[0].Pinned);
+        Tamper.Edit(Path.Combine(folder, ids[^1], "labels.json"), l => l["pinned"] = false, reseal: false);
+        await AgreeAsync("newest with damaged labels");
+        Assert.Equal(BackupStatus.Corrupt, (await Query(new BackupQuery { Latest = true }))[0].Status);
+        Tamper.Edit(Path.Combine(folder, ids[^1], "manifest.json"), m => m["Host"] = "elsewhere", reseal: false);
+        await AgreeAsync("newest with a damaged manifest");
+        // Unreadable, it is placed at the second its id names (a backup of the same second may sort after it).
+        Assert.Equal(BackupStatus.Corrupt, Assert.Single(await Query(new BackupQuery { Id = ids[^1] })).Status);
     }
 }

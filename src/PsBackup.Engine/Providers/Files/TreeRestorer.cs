@@ -358,7 +358,9 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
     {
         var buffer = new byte[1 << 17];
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var pack = context.OpenArtifactAsync(backupId, packName, ct).GetAwaiter().GetResult();
+        // Every file's bytes are checked against its SHA-256 below: the pack's stored bytes are
+        // checked at its end (size and SHA-256), its plaintext is counted but not hashed again.
+        var pack = OpenPack(backupId, packName, ct);
         try
         {
             long position = 0;
@@ -370,7 +372,7 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
                 if (file.Offset < position)
                 {
                     pack.Dispose();
-                    pack = context.OpenArtifactAsync(backupId, packName, ct).GetAwaiter().GetResult();
+                    pack = OpenPack(backupId, packName, ct);
                     position = 0;
                 }
                 Skip(pack, file.Offset - position, buffer, display, ct);
@@ -409,6 +411,9 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
             pack.Dispose();
         }
     }
+
+    private Stream OpenPack(string backupId, string packName, CancellationToken ct) =>
+        context.OpenArtifactAsync(backupId, packName, plainCheckedByReader: true, ct).GetAwaiter().GetResult();
 
     private static void Skip(Stream pack, long count, byte[] buffer, string path, CancellationToken ct)
     {

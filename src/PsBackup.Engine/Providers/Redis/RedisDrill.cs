@@ -48,7 +48,7 @@ internal static class RedisDrill
         var read = System.Diagnostics.Stopwatch.StartNew();
         // Read while the drill's own server loaded, when it has one (RedisDrillScratch.BeginReadingBackup): then only what is left of it is waited for here.
         var (keys, expiring, hints, samples, version) = await scratch.BackupAsync(restored, ct).ConfigureAwait(false);
-        scratch.Stages.Add("checks: waited for the backup's RDB", read.Elapsed);
+        scratch.Stages.Add("checks: waited for the backup's contents", read.Elapsed);
         return await Task.Run(() =>
         {
             using var __ = scratch.Stages.Time("checks: server compared");

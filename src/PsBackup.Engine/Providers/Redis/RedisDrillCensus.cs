@@ -15,7 +15,7 @@ internal sealed class RedisDrillCensus(int seed)
 {
     public const string Artifact = "drill-census.json";
     private const int SamplePerDatabase = 50;
-    private const int MaxSampledValue = 8 << 20;
+    private const int MaxSampledValue = 1 << 20; // bounds the document: at most 50 values of 1 MiB per database
 
     internal static readonly DocumentType DocumentType = new("Redis drill census", null, 1);
 

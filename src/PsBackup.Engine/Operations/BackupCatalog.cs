@@ -1,3 +1,4 @@
+using PsBackup.Engine.Errors;
 using PsBackup.Engine.Repository;
 
 namespace PsBackup.Engine.Operations;
@@ -28,20 +29,52 @@ internal static class BackupCatalog
         foreach (var collection in collections)
         {
             // Damaged backups are listed too (Status Corrupt), so `Get-Backup | Test-Backup` reaches them instead of skipping them.
-            var scan = await repository.ScanCommittedAsync(collection, withLabels: true, ct).ConfigureAwait(false);
-            var backups = scan.Backups.Select(b => CollectionAccess.Describe(b.Manifest, repository, now, b.Labels))
-                .Concat(scan.Damaged.Select(d => CollectionAccess.Describe(d, repository, now)))
-                .Where(b => query.Type == null || b.Type == query.Type)
-                .Where(b => query.Id == null || b.Id == query.Id)
-                .OrderBy(b => b.StartTime).ThenBy(b => b.Id, StringComparer.Ordinal)
-                .ToList();
-            if (query.Latest && backups.Count > 1)
-                backups = [backups[^1]];
+            var backups = query.Latest || query.Id != null
+                ? await NewestAsync(repository, collection, query, now, ct).ConfigureAwait(false)
+                : await AllAsync(repository, collection, query, now, ct).ConfigureAwait(false);
             var drilled = await DrillRecords.LatestByBackupAsync(repository, collection, backups.Select(b => b.Id).ToHashSet(), ct).ConfigureAwait(false);
             foreach (var backup in backups)
                 if (drilled.TryGetValue(backup.Id, out var drill)) (backup.LastDrillTime, backup.LastDrillStatus) = drill;
             result.AddRange(backups);
         }
         return result;
+    }
+
+    private static async Task<List<BackupInfo>> AllAsync(BackupRepository repository, string collection, BackupQuery query, DateTimeOffset now, CancellationToken ct)
+    {
+        var scan = await repository.ScanCommittedAsync(collection, withLabels: true, ct).ConfigureAwait(false);
+        return scan.Backups.Select(b => CollectionAccess.Describe(b.Manifest, repository, now, b.Labels))
+            .Concat(scan.Damaged.Select(d => CollectionAccess.Describe(d, repository, now)))
+            .Where(b => query.Type == null || b.Type == query.Type)
+            .OrderBy(b => b.StartTime).ThenBy(b => b.Id, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>
+    /// -Latest or -Id: the newest match only, read newest first (<see cref="BackupHistory"/>): one
+    /// manifest and its labels instead of every one (on S3, one GET each).
+    /// </summary>
+    private static async Task<List<BackupInfo>> NewestAsync(BackupRepository repository, string collection, BackupQuery query, DateTimeOffset now, CancellationToken ct)
+    {
+        var folders = (await repository.ScanBackupFoldersAsync(collection, ct).ConfigureAwait(false))
+            .Where(f => query.Id == null || f.Id == query.Id).ToDictionary(f => f.Id, StringComparer.Ordinal);
+        var history = new BackupHistory(repository, collection, folders.Values);
+        await foreach (var entry in history.EntriesNewestFirstAsync(ct).ConfigureAwait(false))
+        {
+            if (query.Type != null && (entry.Manifest?.Type ?? BackupId.TypeOf(entry.Id)) != query.Type) continue;
+            var folder = folders[entry.Id];
+            if (entry.Manifest == null)
+                return [CollectionAccess.Describe(new DamagedBackup(entry.Id, collection, entry.Error!, null, folder.StoredBytes), repository, now)];
+            try
+            {
+                var labels = folder.Labelled ? await repository.ReadLabelsAsync(collection, entry.Id, ct).ConfigureAwait(false) : null;
+                return [CollectionAccess.Describe(entry.Manifest, repository, now, labels ?? new BackupLabels())];
+            }
+            catch (DocumentCorruptException e)
+            {
+                return [CollectionAccess.Describe(new DamagedBackup(entry.Id, collection, e, entry.Manifest, folder.StoredBytes), repository, now)];
+            }
+        }
+        return [];
     }
 }

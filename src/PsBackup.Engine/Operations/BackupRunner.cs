@@ -48,12 +48,14 @@ internal sealed class BackupRunner(EngineOptions options)
         progress.Verbose($"Locked collection '{definition.Name}' in {repository.Location} (lease {options.LockLease.TotalSeconds:0} s, renewed while the backup runs).");
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, collectionLock.Lost);
         var token = linked.Token;
-        var removed = await repository.DeleteUnfinishedAsync(definition.Name, token).ConfigureAwait(false);
+        // One listing serves both: the unfinished folders it names go, the committed ones stay as they are (we hold the lock).
+        var folders = await repository.ScanBackupFoldersAsync(definition.Name, token).ConfigureAwait(false);
+        var removed = await repository.DeleteUnfinishedAsync(definition.Name, folders, token).ConfigureAwait(false);
         if (removed > 0)
             progress.Verbose($"Removed {removed} unfinished backup folder(s) an interrupted run left.");
 
-        var history = await ListHistoryAsync(repository, definition, request.Type, key, token).ConfigureAwait(false);
-        var parent = history.LastOrDefault();
+        var history = new BackupHistory(repository, definition.Name, folders);
+        var parent = await FindParentAsync(history, definition, request.Type, key, token).ConfigureAwait(false);
         if (request.Type == BackupType.Incremental && parent == null)
             throw new InvalidBackupRequestException("NoFullBackup",
                 $"Collection '{definition.Name}' has no backup yet, so an incremental has nothing to build on. Run a full backup first (omit -Incremental).");
@@ -88,12 +90,14 @@ internal sealed class BackupRunner(EngineOptions options)
                 try
                 {
                     var kind = EngineKinds.For(target);
-                    var @base = request.Type == BackupType.Incremental && kind is IIncrementalBackup ? FindBase(history, manifest.Parent!, target) : null;
+                    var @base = request.Type == BackupType.Incremental && kind is IIncrementalBackup
+                        ? await FindBaseAsync(history, manifest.Parent!, target, token).ConfigureAwait(false)
+                        : null;
                     context = new TargetBackupContext(session, target, @base, request.Credentials.For(target.Name))
                     {
                         IncrementalEnabled = definition.IncrementalBackupEnabled,
                         ThrottleLimit = request.ThrottleLimit,
-                        Previous = FindPrevious(history, target),
+                        Previous = await FindPreviousAsync(history, target, token).ConfigureAwait(false),
                     };
                     progress.Verbose($"Target '{target.Name}' ({target.Kind}): {(@base == null ? "backing up" : $"backing up what changed since {@base.Backup.Id}")}.");
                     record.State = await kind.BackupAsync(context, token).ConfigureAwait(false);
@@ -136,28 +140,27 @@ internal sealed class BackupRunner(EngineOptions options)
     }
 
     /// <summary>
-    /// The committed backups, oldest first. An incremental builds on the newest: its chain must be
-    /// whole and trusted (no damaged newer backup, no missing parent, no loop, MACs) before anything is written.
+    /// The newest committed backup. An incremental builds on it: its chain must be whole and
+    /// trusted (no damaged newer backup, no missing parent, no loop, MACs) before anything is written.
     /// </summary>
-    private static async Task<List<BackupManifest>> ListHistoryAsync(BackupRepository repository, CollectionDefinition definition, BackupType type, byte[]? key, CancellationToken ct)
+    private static async Task<BackupManifest?> FindParentAsync(BackupHistory history, CollectionDefinition definition, BackupType type, byte[]? key, CancellationToken ct)
     {
-        var scan = await repository.ScanCommittedAsync(definition.Name, withLabels: false, ct).ConfigureAwait(false);
-        var history = scan.Backups.Select(b => b.Manifest).ToList();
+        var newest = await history.NewestAsync(ct).ConfigureAwait(false);
         if (type == BackupType.Incremental)
         {
-            var newest = history.LastOrDefault()?.Id;
-            if (scan.Damaged.FirstOrDefault(d => newest == null || string.CompareOrdinal(d.Id, newest) > 0) is { } damaged)
-                throw damaged.Error;
+            if (history.DamagedNewerThan(newest) is { } damaged)
+                throw damaged;
             if (newest != null)
-                CollectionAccess.CheckManifests(definition, BackupChain.Resolve(newest, scan), key);
+                CollectionAccess.CheckManifests(definition, await BackupChain.ResolveAsync(newest.Id, id => history.FindAsync(id, ct)).ConfigureAwait(false), key);
         }
-        return history;
+        return newest;
     }
 
-    private static BaseBackup? FindPrevious(List<BackupManifest> history, BackupTarget target)
+    /// <summary>The newest backup where the target succeeded, if any.</summary>
+    private static async Task<BaseBackup?> FindPreviousAsync(BackupHistory history, BackupTarget target, CancellationToken ct)
     {
-        for (var i = history.Count - 1; i >= 0; i--)
-            if (CompleteIn(history[i], target) is { } found)
+        await foreach (var manifest in history.NewestFirstAsync(ct).ConfigureAwait(false))
+            if (CompleteIn(manifest, target) is { } found)
                 return found;
         return null;
     }
@@ -169,10 +172,9 @@ internal sealed class BackupRunner(EngineOptions options)
             : null;
 
     /// <summary>The nearest backup at or before <paramref name="parentId"/> in the chain where the target succeeded.</summary>
-    private static BaseBackup FindBase(List<BackupManifest> history, string parentId, BackupTarget target)
+    private static async Task<BaseBackup> FindBaseAsync(BackupHistory history, string parentId, BackupTarget target, CancellationToken ct)
     {
-        var byId = history.ToDictionary(m => m.Id);
-        for (var id = parentId; id != null && byId.TryGetValue(id, out var manifest); id = manifest.Parent)
+        for (var id = parentId; id != null && await history.FindAsync(id, ct).ConfigureAwait(false) is { } manifest; id = manifest.Parent)
             if (CompleteIn(manifest, target) is { } found)
                 return found;
         throw new InvalidBackupRequestException("NoBaseForTarget",

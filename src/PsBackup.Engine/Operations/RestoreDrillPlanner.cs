@@ -36,31 +36,45 @@ internal static class RestoreDrillPlanner
                     $"Collection '{collection}' has no target '{name}'. Its targets: {string.Join(", ", defined.Select(t => t.Name))}.") { TargetObject = name };
         var selected = defined.Where(t => request.Targets is not { Count: > 0 } || request.Targets.Contains(t.Name, StringComparer.OrdinalIgnoreCase)).ToList();
 
-        // Damaged backups are not drilled (Test-Backup reports them); the rest, newest last.
-        var scan = await repository.ScanCommittedAsync(collection, withLabels: false, ct).ConfigureAwait(false);
-        var backups = scan.Backups.Select(b => b.Manifest).ToList();
-        if (request.Id != null)
-        {
-            BackupId.Validate(request.Id);
-            var given = backups.Find(b => b.Id == request.Id) ?? await repository.ReadManifestAsync(collection, request.Id, ct).ConfigureAwait(false);
-            backups = [given];
-        }
-        else if (request.PointInTime is { } time)
-        {
-            backups = backups.Where(b => b.EndTime <= time).ToList();
-        }
-
+        var chosen = await ChooseAsync(repository, collection, selected, request, ct).ConfigureAwait(false);
         var steps = new List<RestoreDrillPlanStep>();
         foreach (var target in selected)
         {
-            var backup = backups.LastOrDefault(b => b.Targets.Exists(t => t.Name == target.Name && t.Status == TargetStatus.Complete))
-                         ?? (request.Id != null ? backups[0] : null);
+            var backup = chosen.GetValueOrDefault(target.Name);
             var kind = EngineKinds.TryFind(target.Kind, out var k) ? k : null;
             var settings = Settings(request, target, "");
             var scratch = kind is IRestoreDrill drill ? drill.DescribeScratch(target, settings) : "(this kind has no restore drill)";
             steps.Add(new RestoreDrillPlanStep(backup?.Id ?? "", target.Name, target.Kind, SecretMasker.Hide(scratch), settings.Recovery?.ToString()));
         }
         return new RestoreDrillPlan(collection, steps);
+    }
+
+    /// <summary>
+    /// The backup each target is drilled from: with -Id that one for every target; otherwise the
+    /// newest (ended by -PointInTime) holding a complete copy of the target. Damaged backups are not
+    /// drilled (Test-Backup reports them). Manifests are read newest first, only until every target has one.
+    /// </summary>
+    private static async Task<Dictionary<string, BackupManifest>> ChooseAsync(BackupRepository repository, string collection,
+        List<BackupTarget> targets, RestoreDrillRequest request, CancellationToken ct)
+    {
+        var chosen = new Dictionary<string, BackupManifest>(StringComparer.Ordinal);
+        if (request.Id != null)
+        {
+            BackupId.Validate(request.Id);
+            var given = await repository.ReadManifestAsync(collection, request.Id, ct).ConfigureAwait(false);
+            foreach (var target in targets) chosen[target.Name] = given;
+            return chosen;
+        }
+        var history = new BackupHistory(repository, collection, await repository.ScanBackupFoldersAsync(collection, ct).ConfigureAwait(false));
+        await foreach (var backup in history.NewestFirstAsync(ct).ConfigureAwait(false))
+        {
+            if (request.PointInTime is { } time && backup.EndTime > time) continue;
+            foreach (var target in targets)
+                if (!chosen.ContainsKey(target.Name) && backup.Targets.Exists(t => t.Name == target.Name && t.Status == TargetStatus.Complete))
+                    chosen[target.Name] = backup;
+            if (chosen.Count == targets.Count) break;
+        }
+        return chosen;
     }
 
     /// <summary>What a target's kind is told about the drill; point-in-time kinds recover to the end of the archived log unless -PointInTime says otherwise.</summary>

@@ -91,9 +91,16 @@ public sealed class TargetRestoreContext
     }
 
     /// <summary>Opens an artifact of this target in any backup of the chain. Read it to the end: verification happens there.</summary>
-    public Task<Stream> OpenArtifactAsync(string backupId, string name, CancellationToken ct)
+    public Task<Stream> OpenArtifactAsync(string backupId, string name, CancellationToken ct) => OpenArtifactAsync(backupId, name, false, ct);
+
+    /// <summary>
+    /// <paramref name="plainCheckedByReader"/>: the caller checks every byte it uses against hashes
+    /// of its own, so the artifact's plaintext is not hashed again where the manifest records the
+    /// stored bytes' SHA-256 (checked at the end all the same, with both sizes).
+    /// </summary>
+    public Task<Stream> OpenArtifactAsync(string backupId, string name, bool plainCheckedByReader, CancellationToken ct)
     {
         var (backup, record) = RecordIn(backupId);
-        return _reader.OpenAsync(backup, record, name, ct);
+        return _reader.OpenAsync(backup, record, name, ct, plainCheckedByReader);
     }
 }

@@ -49,7 +49,8 @@ internal sealed class ArtifactCodec(IObjectStore store, CompressionKind compress
         return new ArtifactWriter(name, pipelined, hashing, compressing, encrypting, counting, sink);
     }
 
-    public async Task<VerifyingReadStream> OpenAsync(string objectKey, ArtifactRecord record, string displayName, CancellationToken ct)
+    /// <param name="plainCheckedByReader">See <see cref="VerifyingReadStream"/>: the reader hashes every plaintext byte it uses itself.</param>
+    public async Task<VerifyingReadStream> OpenAsync(string objectKey, ArtifactRecord record, string displayName, CancellationToken ct, bool plainCheckedByReader = false)
     {
         var stored = new StoredBytesCheck(await store.OpenReadAsync(objectKey, ct).ConfigureAwait(false));
         Stream stream = new BufferedStream(stored, 1 << 16);
@@ -63,7 +64,7 @@ internal sealed class ArtifactCodec(IObjectStore store, CompressionKind compress
             _ => stream,
         };
         // Stored as is, the stored bytes are the plaintext: one hash serves both checks (as on the write side).
-        return new VerifyingReadStream(stream, record, displayName, stored, plainIsStored: key == null && compression == CompressionKind.None);
+        return new VerifyingReadStream(stream, record, displayName, stored, plainIsStored: key == null && compression == CompressionKind.None, plainCheckedByReader);
     }
 }
 

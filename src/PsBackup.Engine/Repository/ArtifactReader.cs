@@ -16,10 +16,11 @@ internal sealed class ArtifactReader(BackupRepository repository, byte[]? key)
     /// <summary>The collection's data key; null when it is not encrypted (or not unlocked).</summary>
     public byte[]? Key => key;
 
-    public async Task<Stream> OpenAsync(BackupManifest backup, TargetRecord target, string name, CancellationToken ct) =>
-        await OpenVerifyingAsync(backup, target, Find(backup, target, name), ct).ConfigureAwait(false);
+    public async Task<Stream> OpenAsync(BackupManifest backup, TargetRecord target, string name, CancellationToken ct, bool plainCheckedByReader = false) =>
+        await OpenVerifyingAsync(backup, target, Find(backup, target, name), ct, plainCheckedByReader).ConfigureAwait(false);
 
-    public async Task<VerifyingReadStream> OpenVerifyingAsync(BackupManifest backup, TargetRecord target, ArtifactRecord artifact, CancellationToken ct)
+    public async Task<VerifyingReadStream> OpenVerifyingAsync(BackupManifest backup, TargetRecord target, ArtifactRecord artifact, CancellationToken ct,
+        bool plainCheckedByReader = false)
     {
         if (backup.Encrypted && key == null)
             throw new PassphraseRequiredException(backup.Collection);
@@ -32,7 +33,7 @@ internal sealed class ArtifactReader(BackupRepository repository, byte[]? key)
             throw new IntegrityException($"Artifact {display} is corrupt: it holds {stored.Size} stored bytes; the manifest records {artifact.StoredSize}.") { TargetObject = backup.Id };
         try
         {
-            return await codec.OpenAsync(objectKey, artifact, display, ct).ConfigureAwait(false);
+            return await codec.OpenAsync(objectKey, artifact, display, ct, plainCheckedByReader).ConfigureAwait(false);
         }
         catch (ObjectNotFoundException)
         {

@@ -281,11 +281,12 @@ public sealed class BackupRepository : IDisposable
     /// Deletes backup folders that never got a manifest (a writer died or was cancelled), and
     /// the empty folders such a writer may leave (a target folder created before its first
     /// byte), which no listing of objects shows. Returns how many backup folders went. Only
-    /// safe while holding the collection's lock: then no other writer can be filling one.
+    /// safe while holding the collection's lock, with <paramref name="folders"/> listed under it:
+    /// then no other writer can be filling one.
     /// </summary>
-    internal async Task<int> DeleteUnfinishedAsync(string collection, CancellationToken ct)
+    internal async Task<int> DeleteUnfinishedAsync(string collection, IEnumerable<BackupFolder> folders, CancellationToken ct)
     {
-        var unfinished = await ListUnfinishedAsync(collection, ct).ConfigureAwait(false);
+        var unfinished = folders.Where(f => !f.Committed).ToList();
         foreach (var folder in unfinished)
             await DeleteUnfinishedAsync(collection, folder.Id, ct).ConfigureAwait(false);
         // Empty folders left inside committed backups too (a target folder created before its first byte).

@@ -13,8 +13,13 @@ namespace PsBackup.Engine.Repository;
 /// <remarks>
 /// <paramref name="plainIsStored"/>: the artifact is stored as is (no compression, no encryption),
 /// so <paramref name="stored"/> already hashes the plaintext and its one hash serves both checks.
+/// <paramref name="plainCheckedByReader"/>: the reader checks every plaintext byte it uses against
+/// hashes of its own (a file tree's per-file SHA-256 from its verified index), so where the
+/// manifest records the stored bytes' SHA-256 — which fixes the plaintext, decoding being
+/// deterministic — the plaintext is counted, not hashed a second time.
 /// </remarks>
-internal sealed class VerifyingReadStream(Stream decoded, ArtifactRecord expected, string name, StoredBytesCheck? stored = null, bool plainIsStored = false)
+internal sealed class VerifyingReadStream(Stream decoded, ArtifactRecord expected, string name, StoredBytesCheck? stored = null, bool plainIsStored = false,
+    bool plainCheckedByReader = false)
     : ReadOnlyStream
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -24,6 +29,9 @@ internal sealed class VerifyingReadStream(Stream decoded, ArtifactRecord expecte
     public string? ActualSha256 { get; private set; }
 
     private bool PlainIsStored => plainIsStored && stored != null;
+
+    /// <summary>The plaintext's SHA-256 is left to the reader: the stored bytes' own SHA-256 is checked.</summary>
+    private bool PlainUnhashed => plainCheckedByReader && stored != null && expected.StoredSha256 != null;
 
     public override int Read(Span<byte> buffer)
     {
@@ -45,7 +53,7 @@ internal sealed class VerifyingReadStream(Stream decoded, ArtifactRecord expecte
         _read += n;
         if (_read > expected.Size)
             throw new IntegrityException($"Artifact {name} is corrupt: it holds more than the {expected.Size} bytes its manifest records.");
-        if (!PlainIsStored) _hash.AppendData(buffer[..n]);
+        if (!PlainIsStored && !PlainUnhashed) _hash.AppendData(buffer[..n]);
         return n;
     }
 
@@ -80,10 +88,10 @@ internal sealed class VerifyingReadStream(Stream decoded, ArtifactRecord expecte
         if (_verified) return;
         _verified = true;
         var storedCheck = PlainIsStored ? stored!.Finish() : default;
-        ActualSha256 = PlainIsStored ? storedCheck.Sha256 : Convert.ToHexString(_hash.GetHashAndReset()).ToLowerInvariant();
+        ActualSha256 = PlainIsStored ? storedCheck.Sha256 : PlainUnhashed ? null : Convert.ToHexString(_hash.GetHashAndReset()).ToLowerInvariant();
         if (_read != expected.Size)
             throw new IntegrityException($"Artifact {name} is truncated: {_read} of {expected.Size} bytes.");
-        if (!string.Equals(ActualSha256, expected.Sha256, StringComparison.OrdinalIgnoreCase))
+        if (!PlainUnhashed && !string.Equals(ActualSha256, expected.Sha256, StringComparison.OrdinalIgnoreCase))
             throw new IntegrityException($"Artifact {name} is corrupt: SHA-256 {ActualSha256} does not match the manifest's {expected.Sha256}.");
         if (stored == null) return;
         var (bytes, sha256) = PlainIsStored ? storedCheck : stored.Finish();

@@ -216,6 +216,34 @@ public sealed class FileTreeDrillTests : IDisposable
     private static int CountFiles(string root) => RawTreeWalker.Walk(root).Values.Count(e => e.Type == "file" && (e.LinkGroup == null || e.LinkGroup == e.Path));
 
     /// <summary>Every path below the root.</summary>
+    [Fact]
+    public async Task Each_target_is_drilled_from_the_newest_backup_holding_it_and_point_in_time_looks_no_later()
+    {
+        var a = new TreeBuilder(_fx.Temp.Combine("a")).File("a.txt", "alpha");
+        var b = new TreeBuilder(_fx.Temp.Combine("b")).File("b.txt", "beta");
+        await _fx.NewCollectionAsync("two", targets: [EngineFixture.Tree("a", a.Root), EngineFixture.Tree("b", b.Root)]);
+        var first = await _fx.BackupAsync("two");
+        await Task.Delay(1100); // the next backups end in a later second than the first
+        Directory.Delete(b.Root, recursive: true); // target b fails from here on: a partial backup
+        async Task<BackupInfo> PartialAsync()
+        {
+            var run = await _fx.Engine.InvokeBackupAsync(new BackupRequest("two") { Repository = _fx.Repository });
+            Assert.Equal("b", Assert.Single(run.Failures).Target);
+            Assert.Equal(BackupStatus.Partial, run.Backup.Status);
+            return run.Backup;
+        }
+        var second = await PartialAsync();
+        var third = await PartialAsync();
+
+        static Dictionary<string, string> Chosen(RestoreDrillPlan plan) => plan.Steps.ToDictionary(s => s.Target, s => s.BackupId);
+        var latest = Assert.Single(await _fx.Engine.PlanRestoreDrillAsync(new RestoreDrillRequest("two") { Repository = _fx.Repository }));
+        Assert.Equal(new Dictionary<string, string> { ["a"] = third.Id, ["b"] = first.Id }, Chosen(latest));
+        var before = Assert.Single(await _fx.Engine.PlanRestoreDrillAsync(new RestoreDrillRequest("two") { Repository = _fx.Repository, PointInTime = first.EndTime }));
+        Assert.Equal(new Dictionary<string, string> { ["a"] = first.Id, ["b"] = first.Id }, Chosen(before));
+        var given = Assert.Single(await _fx.Engine.PlanRestoreDrillAsync(new RestoreDrillRequest("two") { Repository = _fx.Repository, Id = second.Id }));
+        Assert.Equal(new Dictionary<string, string> { ["a"] = second.Id, ["b"] = second.Id }, Chosen(given));
+    }
+
     private static int CountEntries(string root) => RawTreeWalker.Walk(root).Count - 1;
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool, too late to cancel mid-restore).</summary>

@@ -68,9 +68,81 @@ public sealed class RedisDrillTests : IDisposable
         Assert.Contains("redis-server on 127.0.0.1:", result.RestoredTo);
         Assert.Empty(DrillSupport.ScratchFolders().Except(folders)); // other tests' drills may run beside this one
         Assert.Empty(DrillProcesses().Except(processes));
-        // Where the time went (the verbose line): the backup's RDB read while the server loaded, its dump.rdb removed during the checks.
-        foreach (var stage in new[] { "scratch ", "restore ", "checks: backup's RDB read ", "start ", "checks ", "clean-up: dump.rdb removed (during the checks) ", "clean-up: folder removed ", "clean-up " })
+        // Where the time went (the verbose line): the census the backup recorded read at the checks (not the RDB), its dump.rdb removed during the checks.
+        foreach (var stage in new[] { "scratch ", "restore ", "checks: backup's census read ", "start ", "checks ", "clean-up: dump.rdb removed (during the checks) ", "clean-up: folder removed ", "clean-up " })
             Assert.Contains(stage, outcome.Stages);
+        Assert.DoesNotContain("RDB read", outcome.Stages);
+    }
+
+    [Fact]
+    public async Task A_backup_made_before_drill_censuses_is_drilled_by_reading_its_rdb_while_the_server_loads()
+    {
+        Fill();
+        await _fx.NewCollectionAsync("old", targets: RedisTestSupport.Target("old", _source.Endpoint));
+        var backup = (await RedisTestSupport.BackupAsync(_fx, "old")).Backup;
+        ArtifactTamper.Remove(_fx.Repository, "old", backup.Id, "old", RedisDrillCensus.Artifact);
+        int keys0;
+        using (var redis = _source.Connect()) keys0 = (int)redis.GetServer(_source.Endpoint).DatabaseSize(0);
+
+        var before = DateTimeOffset.UtcNow;
+        var outcome = Assert.Single(await _fx.DrillAsync(new RestoreDrillRequest("old")));
+        var result = DrillSupport.AssertPassed(outcome, before, DateTimeOffset.UtcNow, backup.EndTime);
+        Assert.Equal($"db 0: {keys0}, db 3: 2001", result.Check("keys in the backup against its record (the server's RESIZEDB").Observed);
+        Assert.Equal("2001 keys", result.Check("keys in database 3").Observed);
+        Assert.StartsWith("50 identical", result.Check("values of 50 sampled keys in database 3").Observed);
+        Assert.Contains("checks: backup's RDB read ", outcome.Stages);
+        Assert.DoesNotContain("census", outcome.Stages);
+
+        // A key dropped from its resealed RDB: only the server's RESIZEDB counts in the file tell.
+        ArtifactTamper.Rewrite(_fx.Repository, "old", backup.Id, "old", "dump.rdb", rdb => WithoutKey(rdb, "many:18"));
+        outcome = Assert.Single(await _fx.DrillAsync(new RestoreDrillRequest("old")));
+        Assert.Equal("RestoreDrillFailed", outcome.Error!.ErrorId);
+        Assert.Equal("no keys", outcome.Result.Check("keys in the backup against its record (the server's RESIZEDB").Expected);
+    }
+
+    [Fact]
+    public async Task The_census_is_counted_from_the_snapshot_as_it_streams_and_a_flipped_byte_in_it_fails_the_drill()
+    {
+        Fill();
+        await _fx.NewCollectionAsync("census", targets: RedisTestSupport.Target("census", _source.Endpoint));
+        var backup = (await RedisTestSupport.BackupAsync(_fx, "census")).Backup;
+        // The census equals what the kind's reader finds in the stored RDB, read afterwards.
+        var folder = Path.Combine(_fx.Repository, "collections", "census", "backups", backup.Id);
+        var census = Path.Combine(folder, (string)Tamper.Read(Path.Combine(folder, "manifest.json"))["targets"]![0]!["artifacts"]!
+            .Single(a => (string)a["name"]! == RedisDrillCensus.Artifact)["path"]!);
+        var rdb = Directory.EnumerateFiles(folder, "dump.rdb*", SearchOption.AllDirectories).Single();
+        var recorded = await RedisDrillCensus.ReadAsync(new MemoryStream(ArtifactTamper.ReadPlain(census)), backup.Id, CancellationToken.None);
+        var reader = new RdbReader(new MemoryStream(ArtifactTamper.ReadPlain(rdb)), "test", keepValues: true);
+        var keys = new Dictionary<int, long>();
+        var values = new Dictionary<(int, string), (byte Type, byte[] Value, long ExpireAt)>();
+        var expiring = 0;
+        foreach (var entry in reader.Entries())
+        {
+            keys[entry.Database] = keys.GetValueOrDefault(entry.Database) + 1;
+            values[(entry.Database, Convert.ToHexString(entry.Key))] = (entry.Type, entry.Value.ToArray(), entry.ExpireAtMs);
+            if (entry.ExpireAtMs >= 0) expiring++;
+        }
+        Assert.Equal(keys.OrderBy(k => k.Key), recorded.Keys.OrderBy(k => k.Key));
+        Assert.Equal(reader.DatabaseSizes.OrderBy(k => k.Key), recorded.Hints.OrderBy(k => k.Key));
+        Assert.Equal(reader.Version, recorded.Version);
+        Assert.Equal(expiring, recorded.Expiring.Values.Sum(e => e.Count));
+        Assert.Equal(50 + Math.Min(50, (int)keys[0]), recorded.Samples.Count);
+        foreach (var sample in recorded.Samples)
+        {
+            var stored = values[(sample.Database, Convert.ToHexString(sample.Key))];
+            Assert.Equal((stored.Type, Convert.ToHexString(stored.Value), stored.ExpireAt), (sample.Type, Convert.ToHexString(sample.Value), sample.ExpireAtMs));
+        }
+
+        var folders = DrillSupport.ScratchFolders();
+        var processes = DrillProcesses();
+        var bytes = await File.ReadAllBytesAsync(census);
+        bytes[bytes.Length / 2] ^= 0x04;
+        await File.WriteAllBytesAsync(census, bytes);
+        var outcome = Assert.Single(await _fx.DrillAsync(new RestoreDrillRequest("census")));
+        Assert.Equal(DrillStatus.Failed, outcome.Result.Status);
+        Assert.Equal("ArtifactCorrupt", outcome.Error!.ErrorId);
+        Assert.Empty(DrillSupport.ScratchFolders().Except(folders));
+        Assert.Empty(DrillProcesses().Except(processes));
     }
 
     [Fact]
@@ -137,9 +209,9 @@ public sealed class RedisDrillTests : IDisposable
 
         var outcome = Assert.Single(await _fx.DrillAsync(new RestoreDrillRequest("logical")));
         Assert.Equal("RestoreDrillFailed", outcome.Error!.ErrorId);
-        var check = outcome.Result.Check("keys in the backup against its record");
-        Assert.Equal(("db 3: 2001", "db 3: 2000"), (check.Expected, check.Observed));
-        Assert.True(outcome.Result.Check("keys in database 3").Passed); // the server holds what the tampered file holds: only the record tells
+        // The server holds what the tampered file holds; the census recorded at backup time holds what the backup wrote.
+        var check = outcome.Result.Check("keys in database 3");
+        Assert.Equal(("2001 keys", "2000 keys", false), (check.Expected, check.Observed, check.Passed));
         Assert.Empty(DrillSupport.ScratchFolders().Except(folders)); // other tests' drills may run beside this one
         Assert.Empty(DrillProcesses().Except(processes));
 
@@ -149,7 +221,7 @@ public sealed class RedisDrillTests : IDisposable
         ArtifactTamper.Rewrite(_fx.Repository, "snapshot", snapshot.Id, "snapshot", "dump.rdb", rdb => WithoutKey(rdb, "many:18"));
         outcome = Assert.Single(await _fx.DrillAsync(new RestoreDrillRequest("snapshot")));
         Assert.Equal("RestoreDrillFailed", outcome.Error!.ErrorId);
-        Assert.Equal("no keys", outcome.Result.Check("keys in the backup against its record (the server's RESIZEDB").Expected);
+        Assert.Equal(("2001 keys", "2000 keys"), (outcome.Result.Check("keys in database 3").Expected, outcome.Result.Check("keys in database 3").Observed));
 
         // A flipped byte: the restore refuses the artifact.
         var artifact = Directory.EnumerateFiles(Path.Combine(_fx.Repository, "collections", "snapshot"), "dump.rdb*", SearchOption.AllDirectories).Single();

@@ -28,6 +28,18 @@ public static class ArtifactTamper
         Tamper.Write(manifestPath, manifest, reseal: true);
     }
 
+    /// <summary>Removes an artifact from a backup, file and manifest record (resealed): a backup as made before the artifact existed.</summary>
+    public static void Remove(string repository, string collection, string backupId, string target, string artifact)
+    {
+        var folder = Path.Combine(repository, "collections", collection, "backups", backupId);
+        var manifestPath = Path.Combine(folder, "manifest.json");
+        var manifest = Tamper.Read(manifestPath);
+        var record = (JObject)manifest["targets"]!.Single(t => (string)t["name"]! == target)["artifacts"]!.Single(a => (string)a["name"]! == artifact);
+        File.Delete(Path.Combine(folder, (string)record["path"]!));
+        record.Remove();
+        Tamper.Write(manifestPath, manifest, reseal: true);
+    }
+
     /// <summary>The plaintext of an unencrypted zstd (.zst) or brotli (.br) object.</summary>
     public static byte[] ReadPlain(string path)
     {

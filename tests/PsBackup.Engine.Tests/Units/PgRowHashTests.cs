@@ -110,4 +110,18 @@ public sealed class PgRowHashTests
         hash.Append(stream.AsSpan(0, stream.Length - 5));
         Assert.Throws<IntegrityException>(() => hash.Complete("test"));
     }
+
+    [Fact]
+    public async Task The_warm_up_a_drill_runs_during_its_restore_hashes_well_formed_rows_and_stops_when_cancelled()
+    {
+        // Unstopped it runs for a while: it must not have ended on its own (a malformed made-up stream would throw at once).
+        using var stop = new CancellationTokenSource();
+        var warmUp = PgRowHash.WarmUpAsync(stop.Token);
+        await Task.Delay(300);
+        Assert.False(warmUp.IsCompleted, warmUp.Exception?.ToString());
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await stop.CancelAsync();
+        await warmUp; // completes without an exception
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"the warm-up took {clock.Elapsed} to stop");
+    }
 }

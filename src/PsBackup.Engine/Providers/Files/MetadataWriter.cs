@@ -8,7 +8,7 @@ namespace PsBackup.Engine.Providers.Files;
 /// may still write a read-only file's attributes), then the mode with its setuid/setgid/sticky
 /// bits, then the mtime (which the others would change). What the destination or the process
 /// cannot take — owners without root, xattrs on a file system without them — is a warning, said
-/// once, never a failed restore.
+/// once, never a failed restore. Safe to use from several threads at once.
 /// </summary>
 internal sealed class MetadataWriter
 {
@@ -71,8 +71,11 @@ internal sealed class MetadataWriter
 
     private static string Describe(uint id, string? name) => name == null ? $"uid {id}" : $"'{name}' (uid {id})";
 
+    /// <summary>Each pack's thread applies its files' metadata: the warnings said once are shared.</summary>
     private void Once(string key, string message)
     {
-        if (_warned.Add(key)) _warn(message);
+        lock (_warned)
+            if (!_warned.Add(key)) return;
+        _warn(message);
     }
 }

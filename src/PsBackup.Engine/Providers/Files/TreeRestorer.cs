@@ -10,10 +10,11 @@ namespace PsBackup.Engine.Providers.Files;
 /// Restores a tree as of one backup, reading its index as a stream, in path order, several times
 /// rather than holding it: (1) every path is checked, and the destination with it, before the
 /// destination is touched (paths, conflicts, symlinks in the way); (2) all bytes are written and
-/// verified (per file and per pack SHA-256), up to <see cref="PacksPerPass"/> packs per pass, so a
+/// verified (each file's SHA-256; each pack's size and stored bytes' SHA-256), each file's metadata
+/// applied once it is verified, up to <see cref="PacksPerPass"/> packs per pass, so a
 /// corrupt or tampered backup changes nothing: an existing destination gets a staging folder, a
-/// new one is removed on failure; (3) files are moved into place, links made and metadata applied,
-/// each directory's as soon as the index is past its contents. What is held is bounded by the
+/// new one is removed on failure; (3) files are moved into place, links made and their metadata
+/// applied, each directory's as soon as the index is past its contents. What is held is bounded by the
 /// depth of the tree, the packs and the hard-link groups, not by the number of files. Paths are
 /// handled as bytes (<see cref="FsName"/>) from the index to the system calls.
 /// </summary>
@@ -87,7 +88,7 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
         try
         {
             if (!fresh) Directory.CreateDirectory(staging!);
-            await StageFilesAsync(staging, plan, ct).ConfigureAwait(false);
+            await StageFilesAsync(staging, plan, metadata, ct).ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
             await PlaceAsync(staging, plan, metadata, ct).ConfigureAwait(false);
         }
@@ -301,26 +302,26 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
     /// bounded queue. Each file and each pack is verified against its SHA-256. The first pass also
     /// creates a new destination's directories and checks that hard links name files.
     /// </summary>
-    private async Task StageFilesAsync(string? staging, Plan plan, CancellationToken ct)
+    private async Task StageFilesAsync(string? staging, Plan plan, MetadataWriter metadata, CancellationToken ct)
     {
         var progress = new ProgressReporter(context.Progress, $"Restoring '{context.Target.Name}'", plan.Stored, plan.Files);
         var first = true;
         for (var start = 0; first || start < plan.Packs.Count; start += PacksPerPass)
         {
             var group = plan.Packs.Skip(start).Take(PacksPerPass).ToList();
-            await StagePassAsync(staging, plan, group, createDirectories: first && staging == null, checkLinks: first, progress, ct).ConfigureAwait(false);
+            await StagePassAsync(staging, plan, group, createDirectories: first && staging == null, checkLinks: first, metadata, progress, ct).ConfigureAwait(false);
             first = false;
         }
         progress.Complete();
     }
 
     private async Task StagePassAsync(string? staging, Plan plan, List<(string Backup, string Pack)> group, bool createDirectories, bool checkLinks,
-        ProgressReporter progress, CancellationToken ct)
+        MetadataWriter metadata, ProgressReporter progress, CancellationToken ct)
     {
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var queues = group.ToDictionary(p => p, _ => Channel.CreateBounded<(FileEntry File, byte[] Destination)>(
             new BoundedChannelOptions(PackQueue) { SingleReader = true, SingleWriter = true }));
-        var workers = group.Select(p => Workers.Guard(DedicatedThread.Run(() => StagePack(p.Backup, p.Pack, queues[p].Reader, progress, failed.Token), CancellationToken.None), failed)).ToList();
+        var workers = group.Select(p => Workers.Guard(DedicatedThread.Run(() => StagePack(p.Backup, p.Pack, queues[p].Reader, metadata, progress, failed.Token), CancellationToken.None), failed)).ToList();
         var feed = Workers.Guard(DedicatedThread.Run(Feed, CancellationToken.None), failed);
         void Feed()
         {
@@ -354,11 +355,13 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
     /// opened again.
     /// </summary>
     private void StagePack(string backupId, string packName, ChannelReader<(FileEntry File, byte[] Destination)> files,
-        ProgressReporter progress, CancellationToken ct)
+        MetadataWriter metadata, ProgressReporter progress, CancellationToken ct)
     {
         var buffer = new byte[1 << 17];
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var pack = context.OpenArtifactAsync(backupId, packName, ct).GetAwaiter().GetResult();
+        // Every file's bytes are checked against its SHA-256 below: the pack's stored bytes are
+        // checked at its end (size and SHA-256), its plaintext is counted but not hashed again.
+        var pack = OpenPack(backupId, packName, ct);
         try
         {
             long position = 0;
@@ -370,7 +373,7 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
                 if (file.Offset < position)
                 {
                     pack.Dispose();
-                    pack = context.OpenArtifactAsync(backupId, packName, ct).GetAwaiter().GetResult();
+                    pack = OpenPack(backupId, packName, ct);
                     position = 0;
                 }
                 Skip(pack, file.Offset - position, buffer, display, ct);
@@ -399,6 +402,9 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
                 var actual = Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
                 if (!string.Equals(actual, file.Sha256, StringComparison.OrdinalIgnoreCase))
                     throw new IntegrityException($"'{display}' from backup '{backupId}' does not match its recorded SHA-256. Nothing was restored.");
+                // Its owner, xattrs, mode and mtime now, on this pack's thread beside the decoding
+                // (a move into place keeps them); should a later check fail, the file goes all the same.
+                metadata.Apply(destination, file);
                 position = file.Offset + file.StoredLength;
                 progress.ItemDone();
             }
@@ -409,6 +415,9 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
             pack.Dispose();
         }
     }
+
+    private Stream OpenPack(string backupId, string packName, CancellationToken ct) =>
+        context.OpenArtifactAsync(backupId, packName, plainCheckedByReader: true, ct).GetAwaiter().GetResult();
 
     private static void Skip(Stream pack, long count, byte[] buffer, string path, CancellationToken ct)
     {
@@ -474,7 +483,7 @@ internal sealed class TreeRestorer(TargetRestoreContext context)
                     var file = number++;
                     if (staging != null) Check(PathOps.Rename(StagedPath(staging, file), path), "move into place", entry.Path);
                     firstPaths.File(entry.Path, entry);
-                    break;
+                    continue; // its metadata was applied as its bytes were written
                 case FileEntryType.Symlink:
                     RemoveForced(path, entry.Path);
                     Check(PathOps.Symlink(FsName.ToCString(entry.Target ?? throw new IntegrityException($"Symlink '{FsName.Display(entry.Path)}' has no target.")), path),

@@ -91,6 +91,7 @@ internal sealed class TreeScanner
 
     private IEnumerable<FileEntry> Walk(byte[] root)
     {
+        using var prefetch = MetadataPrefetch.Start(root, _filter);
         if (Open(root, "", null) is { } top) _frames.Push(top);
         while (_frames.Count > 0)
         {

@@ -23,6 +23,7 @@ internal sealed class PgChangeWriter(Stream output) : IDisposable
     private readonly StringBuilder _present = new();
     private readonly byte[] _value = new byte[1 << 16];
     private long _seq;
+    private bool _unchanged; // the current row's new tuple has an unchanged TOAST value
 
     public long Rows => _seq;
 
@@ -43,11 +44,12 @@ internal sealed class PgChangeWriter(Stream output) : IDisposable
         WriteInt32(_pending, 1);
         _pending.WriteByte((byte)op);
         _present.Clear();
+        _unchanged = false;
         await WriteArrayAsync(oldRow, null, ct).ConfigureAwait(false);
         await WriteArrayAsync(newRow, _present, ct).ConfigureAwait(false);
-        var present = _present.ToString();
-        if (present.Contains('0'))
+        if (_unchanged)
         {
+            var present = _present.ToString();
             WriteInt32(_pending, present.Length);
             _pending.Write(Encoding.ASCII.GetBytes(present));
         }
@@ -88,7 +90,11 @@ internal sealed class PgChangeWriter(Stream output) : IDisposable
         var hasNull = false;
         await foreach (var value in tuple.WithCancellation(ct).ConfigureAwait(false))
         {
-            present?.Append(value.IsUnchangedToastedValue ? '0' : '1');
+            if (present != null)
+            {
+                present.Append(value.IsUnchangedToastedValue ? '0' : '1');
+                _unchanged |= value.IsUnchangedToastedValue;
+            }
             if (value.IsDBNull || value.IsUnchangedToastedValue)
             {
                 hasNull = true;

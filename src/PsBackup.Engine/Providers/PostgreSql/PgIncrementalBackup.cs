@@ -104,6 +104,7 @@ internal sealed class PgIncrementalBackup(TargetBackupContext context, NpgsqlCon
         PgChangeWriter writer, PgState state, PgRowCounts? counts, CancellationToken ct)
     {
         var tables = schema.Tables.Select((t, i) => (t.QualifiedName, i)).ToDictionary(x => x.QualifiedName, x => x.i);
+        var relations = new Dictionary<uint, int>(); // the stream's relation ids: a change then costs no name lookup
         await using var replication = new LogicalReplicationConnection(builder.ConnectionString);
         try
         {
@@ -129,42 +130,43 @@ internal sealed class PgIncrementalBackup(TargetBackupContext context, NpgsqlCon
                         break;
                     case RelationMessage relation:
                         Check(relation, schema, tables);
+                        relations[relation.RelationId] = Index(relation, tables);
                         break;
                     case InsertMessage insert when !skipping:
-                        await writer.WriteAsync(Index(insert.Relation, tables), 'I', null, insert.NewRow, ct).ConfigureAwait(false);
-                        counts?.Insert(Index(insert.Relation, tables));
+                        await writer.WriteAsync(Index(insert.Relation, relations, tables), 'I', null, insert.NewRow, ct).ConfigureAwait(false);
+                        counts?.Insert(Index(insert.Relation, relations, tables));
                         state.Inserts++;
                         break;
                     case FullUpdateMessage update when !skipping:
-                        await writer.WriteAsync(Index(update.Relation, tables), 'U', update.OldRow, update.NewRow, ct).ConfigureAwait(false);
-                        counts?.Update(Index(update.Relation, tables));
+                        await writer.WriteAsync(Index(update.Relation, relations, tables), 'U', update.OldRow, update.NewRow, ct).ConfigureAwait(false);
+                        counts?.Update(Index(update.Relation, relations, tables));
                         state.Updates++;
                         break;
                     case IndexUpdateMessage update when !skipping:
-                        await writer.WriteAsync(Index(update.Relation, tables), 'U', update.Key, update.NewRow, ct).ConfigureAwait(false);
-                        counts?.Update(Index(update.Relation, tables));
+                        await writer.WriteAsync(Index(update.Relation, relations, tables), 'U', update.Key, update.NewRow, ct).ConfigureAwait(false);
+                        counts?.Update(Index(update.Relation, relations, tables));
                         state.Updates++;
                         break;
                     case UpdateMessage update when !skipping:
-                        await writer.WriteAsync(Index(update.Relation, tables), 'U', null, update.NewRow, ct).ConfigureAwait(false);
-                        counts?.Update(Index(update.Relation, tables));
+                        await writer.WriteAsync(Index(update.Relation, relations, tables), 'U', null, update.NewRow, ct).ConfigureAwait(false);
+                        counts?.Update(Index(update.Relation, relations, tables));
                         state.Updates++;
                         break;
                     case FullDeleteMessage delete when !skipping:
-                        await writer.WriteAsync(Index(delete.Relation, tables), 'D', delete.OldRow, null, ct).ConfigureAwait(false);
-                        counts?.Delete(Index(delete.Relation, tables));
+                        await writer.WriteAsync(Index(delete.Relation, relations, tables), 'D', delete.OldRow, null, ct).ConfigureAwait(false);
+                        counts?.Delete(Index(delete.Relation, relations, tables));
                         state.Deletes++;
                         break;
                     case KeyDeleteMessage delete when !skipping:
-                        await writer.WriteAsync(Index(delete.Relation, tables), 'D', delete.Key, null, ct).ConfigureAwait(false);
-                        counts?.Delete(Index(delete.Relation, tables));
+                        await writer.WriteAsync(Index(delete.Relation, relations, tables), 'D', delete.Key, null, ct).ConfigureAwait(false);
+                        counts?.Delete(Index(delete.Relation, relations, tables));
                         state.Deletes++;
                         break;
                     case TruncateMessage truncate when !skipping:
                         foreach (var relation in truncate.Relations)
                         {
-                            await writer.WriteTruncateAsync(Index(relation, tables), ct).ConfigureAwait(false);
-                            counts?.Truncate(Index(relation, tables));
+                            await writer.WriteTruncateAsync(Index(relation, relations, tables), ct).ConfigureAwait(false);
+                            counts?.Truncate(Index(relation, relations, tables));
                         }
                         break;
                     case LogicalDecodingMessage { Prefix: MarkerPrefix } marker:
@@ -185,6 +187,10 @@ internal sealed class PgIncrementalBackup(TargetBackupContext context, NpgsqlCon
             state.Rows = writer.Rows;
         }
     }
+
+    /// <summary>A change's table: by the relation id the stream announced it with (pgoutput sends a relation before its first change), else by name.</summary>
+    private int Index(RelationMessage relation, Dictionary<uint, int> relations, Dictionary<string, int> tables) =>
+        relations.TryGetValue(relation.RelationId, out var index) ? index : Index(relation, tables);
 
     private int Index(RelationMessage relation, Dictionary<string, int> tables) =>
         tables.TryGetValue($"{relation.Namespace}.{relation.RelationName}", out var index)

@@ -47,9 +47,18 @@ internal sealed class PgRowCounts(PgRowCheck @base, PgSchemaDocument schema)
 
     public void Truncate(int table) => Change(table, rows => rows.Rows = 0);
 
+    // By table index, looked up once (a change costs no name or dictionary lookup).
+    private readonly PgTableRows?[] _byIndex = new PgTableRows?[schema.Tables.Count];
+    private readonly bool[] _looked = new bool[schema.Tables.Count];
+
     private void Change(int table, Action<PgTableRows> change)
     {
-        if (!_rows.TryGetValue(schema.Tables[table].QualifiedName, out var rows)) return; // a partitioned table: its rows are its partitions'
+        if (!_looked[table])
+        {
+            _byIndex[table] = _rows.GetValueOrDefault(schema.Tables[table].QualifiedName);
+            _looked[table] = true;
+        }
+        if (_byIndex[table] is not { } rows) return; // a partitioned table: its rows are its partitions'
         rows.Sum = null;
         change(rows);
     }

@@ -9,10 +9,11 @@ namespace PsBackup.Engine.Providers.Redis;
 /// <summary>
 /// Reads an RDB file (versions up to <see cref="RdbFormat.MaxVersion"/>) as a stream of keys,
 /// without decoding values: each value's bytes are only walked to find where it ends, and handed
-/// out as they are, which is what RESTORE takes. Verifies the CRC-64 trailer and that nothing
-/// follows it. Memory: one buffer, plus the largest value when values are kept.
+/// out as they are, which is what RESTORE takes. Verifies the CRC-64 trailer (unless
+/// <paramref name="checksum"/> is false: the caller checks the same bytes already) and that
+/// nothing follows it. Memory: one buffer, plus the largest value when values are kept.
 /// </summary>
-internal sealed class RdbReader(Stream stream, string description, bool keepValues)
+internal sealed class RdbReader(Stream stream, string description, bool keepValues, bool checksum = true)
 {
     private readonly byte[] _buffer = new byte[1 << 16];
     private readonly ArrayBufferWriter<byte> _capture = new();
@@ -77,7 +78,7 @@ internal sealed class RdbReader(Stream stream, string description, bool keepValu
         FlushCrc();
         var computed = _crc;
         var stored = Version >= 5 ? (ulong)ReadInt64() : 0;
-        if (stored != 0 && stored != computed) // 0: written with rdbchecksum no
+        if (checksum && stored != 0 && stored != computed) // 0: written with rdbchecksum no
             throw Corrupt($"its CRC-64 is {computed:x16} but its trailer says {stored:x16}");
         if (_pos < _end || stream.Read(_buffer, 0, 1) > 0)
             throw Corrupt("data follows its end marker");
@@ -270,7 +271,7 @@ internal sealed class RdbReader(Stream stream, string description, bool keepValu
 
     private void Refill()
     {
-        _crc = Crc64.Update(_crc, _buffer.AsSpan(_crcFrom, _end - _crcFrom));
+        if (checksum) _crc = Crc64.Update(_crc, _buffer.AsSpan(_crcFrom, _end - _crcFrom));
         if (_capturing) _capture.Write(_buffer.AsSpan(_captureFrom, _end - _captureFrom));
         _pos = _end = _crcFrom = _captureFrom = 0;
         var n = stream.Read(_buffer, 0, _buffer.Length);
@@ -281,7 +282,7 @@ internal sealed class RdbReader(Stream stream, string description, bool keepValu
 
     private void FlushCrc()
     {
-        _crc = Crc64.Update(_crc, _buffer.AsSpan(_crcFrom, _pos - _crcFrom));
+        if (checksum) _crc = Crc64.Update(_crc, _buffer.AsSpan(_crcFrom, _pos - _crcFrom));
         _crcFrom = _pos;
     }
 

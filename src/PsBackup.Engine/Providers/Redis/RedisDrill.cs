@@ -9,16 +9,14 @@ namespace PsBackup.Engine.Providers.Redis;
 /// Restore drills of Redis targets. Without -DrillServer the dump.rdb is restored into a folder and
 /// loaded by a redis-server of the drill's own (<see cref="TemporaryRedisServer"/>), which needs
 /// redis-server on this machine; with -DrillServer the keys are restored into that server under a
-/// prefix of the drill's (<see cref="DrillServerScratch"/>). Then the RDB is read again with the
-/// kind's own reader, its keys per database compared with what the backup recorded (RESIZEDB of a
-/// snapshot, the logical backup's counts) and with what the server holds, and a sample of keys per
-/// database compared value for value (DUMP, else DEBUG DIGEST-VALUE) and by expiry time.
+/// prefix of the drill's (<see cref="DrillServerScratch"/>). Then what the backup recorded when it
+/// was taken (its drill census, <see cref="RedisDrillCensus"/>; for older backups, the RDB read again
+/// with the kind's own reader) is compared with what the server holds: keys per database (and the
+/// census' counts with RESIZEDB of a snapshot, the logical backup's counts), and a sample of keys per
+/// database value for value (DUMP, else DEBUG DIGEST-VALUE) and by expiry time.
 /// </summary>
 internal static class RedisDrill
 {
-    private const int SamplePerDatabase = 50;
-    private const int MaxSampledValue = 8 << 20;
-
     public static string Describe(BackupTarget target, DrillSettings settings) =>
         settings.DrillServer != null
             ? $"keys prefixed psbackup-drill:… in Redis {settings.DrillServer} (deleted afterwards)"
@@ -50,7 +48,7 @@ internal static class RedisDrill
         var read = System.Diagnostics.Stopwatch.StartNew();
         // Read while the drill's own server loaded, when it has one (RedisDrillScratch.BeginReadingBackup): then only what is left of it is waited for here.
         var (keys, expiring, hints, samples, version) = await scratch.BackupAsync(restored, ct).ConfigureAwait(false);
-        scratch.Stages.Add("checks: waited for the backup's RDB", read.Elapsed);
+        scratch.Stages.Add("checks: waited for the backup's contents", read.Elapsed);
         return await Task.Run(() =>
         {
             using var __ = scratch.Stages.Time("checks: server compared");
@@ -77,33 +75,34 @@ internal static class RedisDrill
         }, ct).ConfigureAwait(false);
     }
 
-    /// <summary>The RDB read with the kind's own reader: keys per database, expiry times, RESIZEDB counts, and a seeded sample per database.</summary>
+    /// <summary>Whether the backup carries its drill census (<see cref="RedisDrillCensus"/>); backups made before it do not.</summary>
+    internal static bool HasCensus(TargetRestoreContext restored) => restored.HeadRecord.Artifacts.Exists(a => a.Name == RedisDrillCensus.Artifact);
+
+    /// <summary>
+    /// What the backup holds, as the checks compare it: its drill census, recorded when the backup
+    /// was taken; for a backup without one, its RDB read with the kind's own reader (keys per
+    /// database, expiry times, RESIZEDB counts, and a seeded sample per database).
+    /// </summary>
     internal static async Task<BackupContents> ReadBackupAsync(TargetRestoreContext restored, RedisDrillScratch scratch, CancellationToken ct)
     {
+        if (HasCensus(restored))
+        {
+            using var __ = scratch.Stages.Time("checks: backup's census read");
+            await using var census = await restored.OpenArtifactAsync(restored.Head.Id, RedisDrillCensus.Artifact, ct).ConfigureAwait(false);
+            return await RedisDrillCensus.ReadAsync(census, restored.Head.Id, ct).ConfigureAwait(false);
+        }
         using var _ = scratch.Stages.Time("checks: backup's RDB read");
         await using var stream = await restored.OpenArtifactAsync(restored.Head.Id, RedisProvider.Artifact, ct).ConfigureAwait(false);
         return await Task.Run(() =>
         {
             var reader = new RdbReader(stream, $"Backup '{restored.Head.Id}' of target '{restored.Target.Name}'", keepValues: true);
-            var keys = new Dictionary<int, long>();
-            var expiring = new Dictionary<int, List<long>>();
-            var reservoirs = new Dictionary<int, List<Sample>>();
-            var random = new Random(scratch.Settings.DrillId.GetHashCode(StringComparison.Ordinal));
+            var census = new RedisDrillCensus(scratch.Settings.DrillId.GetHashCode(StringComparison.Ordinal));
             foreach (var entry in reader.Entries())
             {
                 ct.ThrowIfCancellationRequested();
-                var n = keys[entry.Database] = keys.GetValueOrDefault(entry.Database) + 1;
-                if (entry.ExpireAtMs >= 0) (expiring.TryGetValue(entry.Database, out var list) ? list : expiring[entry.Database] = []).Add(entry.ExpireAtMs);
-                if (entry.Value.Length > MaxSampledValue) continue;
-                // Reservoir sampling: every key of the database has the same chance to be compared.
-                var reservoir = reservoirs.TryGetValue(entry.Database, out var r) ? r : reservoirs[entry.Database] = [];
-                var slot = reservoir.Count < SamplePerDatabase ? reservoir.Count : random.NextInt64(n);
-                if (slot >= SamplePerDatabase) continue;
-                var sample = new Sample(entry.Database, entry.Key, entry.Type, entry.Value.ToArray(), entry.ExpireAtMs);
-                if (slot == reservoir.Count) reservoir.Add(sample);
-                else reservoir[(int)slot] = sample;
+                census.Add(entry);
             }
-            return new BackupContents(keys, expiring, reader.DatabaseSizes, reservoirs.Values.SelectMany(s => s).ToList(), reader.Version);
+            return census.ToContents(reader.DatabaseSizes, reader.Version);
         }, ct).ConfigureAwait(false);
     }
 

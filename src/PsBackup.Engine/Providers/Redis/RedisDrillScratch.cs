@@ -29,11 +29,13 @@ internal abstract class RedisDrillScratch(DrillSettings settings) : DrillScratch
 
     /// <summary>
     /// Starts reading the backup's RDB for the checks (<see cref="RedisDrill.ReadBackupAsync"/>)
-    /// while the server loads the restored one: that read needs nothing restored, and a loading
-    /// redis-server keeps one core busy, so the other does the read meanwhile.
+    /// while the server loads the restored one, when the backup has no drill census to read instead:
+    /// that read needs nothing restored, and a loading redis-server keeps one core busy, so the other
+    /// does the read meanwhile.
     /// </summary>
     protected void BeginReadingBackup(TargetRestoreContext restored, CancellationToken ct)
     {
+        if (RedisDrill.HasCensus(restored)) return; // a small document, read at the checks
         _backupStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         _backup = Task.Run(() => RedisDrill.ReadBackupAsync(restored, this, _backupStop.Token), CancellationToken.None);
     }

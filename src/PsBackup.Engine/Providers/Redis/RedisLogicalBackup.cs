@@ -25,6 +25,12 @@ internal sealed class RedisLogicalBackup(RespConnection connection, RedisTarget 
     /// <summary>Keys written per database: what restore drills compare the restored counts with.</summary>
     public SortedDictionary<int, long> KeysPerDatabase { get; } = [];
 
+    /// <summary>What a drill compares (<see cref="RedisDrillCensus"/>), taken from the keys as they are written.</summary>
+    public RedisDrillCensus Census { get; } = new(Random.Shared.Next());
+
+    /// <summary>The RDB version of the file written (set by <see cref="Run"/>).</summary>
+    public int RdbVersion { get; private set; }
+
     public void Run(Stream output, CancellationToken ct)
     {
         var time = connection.Call("TIME").Items!;
@@ -61,6 +67,7 @@ internal sealed class RedisLogicalBackup(RespConnection connection, RedisTarget 
             }
         }
         writer.Finish();
+        RdbVersion = writer.Version;
     }
 
     /// <summary>A key matched by an earlier pattern was copied by that pattern's pass.</summary>
@@ -96,6 +103,7 @@ internal sealed class RedisLogicalBackup(RespConnection connection, RedisTarget 
             var version = BinaryPrimitives.ReadUInt16LittleEndian(dump.AsSpan(dump.Length - 10));
             var expireAt = ttl >= 0 ? serverNowMs + ttl : -1;
             writer.WriteKey(db, key, expireAt, dump[0], dump.AsSpan(1, dump.Length - 11), version);
+            Census.Add(db, key, expireAt, dump[0], dump.AsSpan(1, dump.Length - 11));
             Keys++;
             KeysPerDatabase[db] = KeysPerDatabase.GetValueOrDefault(db) + 1;
             ValueBytes += dump.Length;

@@ -67,6 +67,7 @@ public sealed class RedisProvider : EngineKind<RedisTarget>, IHealthProbe, IRest
                 }, ct).ConfigureAwait(false);
                 state["rdbVersion"] = result!.RdbVersion;
                 state["bytes"] = result.Bytes;
+                if (result.Census is { } census) await WriteCensusAsync(context, census, ct).ConfigureAwait(false);
             }
             else
             {
@@ -81,6 +82,7 @@ public sealed class RedisProvider : EngineKind<RedisTarget>, IHealthProbe, IRest
                 state["keysPerDatabase"] = new JObject(logical.KeysPerDatabase.Select(k => new JProperty(k.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), k.Value)));
                 state["bytes"] = logical.ValueBytes;
                 state["types"] = JObject.FromObject(logical.Types);
+                await WriteCensusAsync(context, logical.Census.ToContents([], logical.RdbVersion), ct).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (ct.IsCancellationRequested && e is not OperationCanceledException)
@@ -93,6 +95,10 @@ public sealed class RedisProvider : EngineKind<RedisTarget>, IHealthProbe, IRest
         }
         return state;
     }
+
+    /// <summary>The drill census beside dump.rdb: what a restore drill compares without reading the RDB again.</summary>
+    private static Task WriteCensusAsync(TargetBackupContext context, RedisDrill.BackupContents census, CancellationToken ct) =>
+        context.WriteArtifactAsync(RedisDrillCensus.Artifact, output => output.WriteAsync(RedisDrillCensus.Serialize(census), ct).AsTask(), ct);
 
     /// <summary>Server facts for the backup's state; empty when the user may not run INFO (a snapshot does not need it).</summary>
     private static Dictionary<string, string> Info(RespConnection connection)

@@ -9,14 +9,14 @@ namespace PsBackup.Engine.Providers.Redis;
 /// sends either "$&lt;length&gt;" and that many bytes (disk-based sync) or "$EOF:&lt;40-byte
 /// marker&gt;" and the bytes up to that marker (diskless sync). Works on primaries and replicas,
 /// needs no access to the server's disk, and checks the RDB (header, end marker, CRC-64) as it
-/// streams through.
+/// streams through; the drill census (<see cref="RdbCensusFeed"/>) is taken beside it.
 /// </summary>
 internal static class RedisSnapshot
 {
     private const int MarkerLength = 40;
     private const int ChunkSize = 1 << 17;
 
-    public sealed record Result(long Bytes, int RdbVersion);
+    public sealed record Result(long Bytes, int RdbVersion, RedisDrill.BackupContents? Census);
 
     public static Result Fetch(RespConnection connection, Stream output, ProgressReporter progress, CancellationToken ct)
     {
@@ -39,12 +39,13 @@ internal static class RedisSnapshot
         if (!line.StartsWith('$')) throw new IOException($"{server} answered SYNC with '{line}', not an RDB payload.");
 
         var check = new RdbStreamCheck($"The snapshot from {server}");
+        using var census = new RdbCensusFeed($"The snapshot from {server}");
         var buffer = new byte[ChunkSize + MarkerLength];
         if (line.StartsWith("$EOF:", StringComparison.Ordinal))
         {
             var marker = Encoding.ASCII.GetBytes(line[5..]);
             if (marker.Length != MarkerLength) throw new IOException($"{server} sent an EOF marker of {marker.Length} bytes, not 40.");
-            ReadUntilMarker(connection, marker, buffer, output, check, progress, ct);
+            ReadUntilMarker(connection, marker, buffer, output, check, census, progress, ct);
         }
         else
         {
@@ -54,17 +55,17 @@ internal static class RedisSnapshot
                 ct.ThrowIfCancellationRequested();
                 var n = connection.Read(buffer.AsSpan(0, (int)Math.Min(ChunkSize, remaining)));
                 if (n == 0) throw new EndOfStreamException($"{server} closed the connection with {remaining} bytes of the snapshot still to come.");
-                Emit(buffer.AsSpan(0, n), output, check, progress);
+                Emit(buffer.AsSpan(0, n), output, check, census, progress);
                 remaining -= n;
             }
         }
         check.Complete();
-        return new Result(check.Length, check.Version);
+        return new Result(check.Length, check.Version, census.Complete());
     }
 
     /// <summary>Diskless sync: the payload ends with the 40-byte marker, so the last 40 bytes read are always held back.</summary>
     private static void ReadUntilMarker(RespConnection connection, byte[] marker, byte[] buffer, Stream output, RdbStreamCheck check,
-        ProgressReporter progress, CancellationToken ct)
+        RdbCensusFeed census, ProgressReporter progress, CancellationToken ct)
     {
         var held = 0; // bytes at the start of buffer not yet written
         while (true)
@@ -75,21 +76,22 @@ internal static class RedisSnapshot
             held += n;
             if (held >= MarkerLength && buffer.AsSpan(held - MarkerLength, MarkerLength).SequenceEqual(marker))
             {
-                Emit(buffer.AsSpan(0, held - MarkerLength), output, check, progress);
+                Emit(buffer.AsSpan(0, held - MarkerLength), output, check, census, progress);
                 return;
             }
             if (held > MarkerLength)
             {
-                Emit(buffer.AsSpan(0, held - MarkerLength), output, check, progress);
+                Emit(buffer.AsSpan(0, held - MarkerLength), output, check, census, progress);
                 Buffer.BlockCopy(buffer, held - MarkerLength, buffer, 0, MarkerLength);
                 held = MarkerLength;
             }
         }
     }
 
-    private static void Emit(ReadOnlySpan<byte> data, Stream output, RdbStreamCheck check, ProgressReporter progress)
+    private static void Emit(ReadOnlySpan<byte> data, Stream output, RdbStreamCheck check, RdbCensusFeed census, ProgressReporter progress)
     {
         check.Append(data);
+        census.Append(data);
         output.Write(data);
         progress.Add(data.Length, null);
     }

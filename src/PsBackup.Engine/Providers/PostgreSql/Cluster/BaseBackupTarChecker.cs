@@ -9,7 +9,8 @@ namespace PsBackup.Engine.Providers.PostgreSql.Cluster;
 /// <summary>
 /// Watches pg_basebackup's tar stream go by (push: <see cref="Append"/>) and checks it against the
 /// backup manifest PostgreSQL puts at its end: every file the manifest lists is in the tar with
-/// its size and SHA-256, and the manifest's own checksum holds. It keeps backup_label and the
+/// its size and CRC-32C (<see cref="Crc32C"/>; SHA-256 for manifests that use it is not
+/// computed: it cost a second full SHA-256 pass on each side), and the manifest's own checksum holds. It keeps backup_label and the
 /// manifest, whose WAL range says where the backup starts and where it becomes consistent.
 /// </summary>
 internal sealed class BaseBackupTarChecker : IDisposable
@@ -22,16 +23,15 @@ internal sealed class BaseBackupTarChecker : IDisposable
     // The entry whose content is streaming past.
     private string _name = "";
     private long _remaining, _padding, _size;
-    private IncrementalHash? _hash;
+    private Crc32C? _hash;
     private MemoryStream? _keep;
 
-    public void Dispose()
-    {
-        _keep?.Dispose();
-        _hash?.Dispose();
-    }
+    public void Dispose() => _keep?.Dispose();
 
-    private readonly Dictionary<string, (long Size, string Sha256)> _files = new(StringComparer.Ordinal);
+    /// <summary>The manifest checksum pg_basebackup is asked for (its --manifest-checksums).</summary>
+    public const string ManifestChecksum = "CRC32C";
+
+    private readonly Dictionary<string, (long Size, string Checksum)> _files = new(StringComparer.Ordinal);
     private byte[]? _manifest;
     private string? _label;
 
@@ -42,7 +42,7 @@ internal sealed class BaseBackupTarChecker : IDisposable
             if (_remaining > 0)
             {
                 var n = (int)Math.Min(_remaining, data.Length);
-                _hash?.AppendData(data[..n]);
+                _hash?.Append(data[..n]);
                 _keep?.Write(data[..n]);
                 _remaining -= n;
                 data = data[n..];
@@ -76,7 +76,7 @@ internal sealed class BaseBackupTarChecker : IDisposable
         var type = (char)_header[156];
         if (type is '0' or '\0')
         {
-            _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            _hash = new Crc32C();
             if (_name is "backup_manifest" or "backup_label") _keep = new MemoryStream();
         }
         if (_remaining == 0) EndEntry();
@@ -85,10 +85,9 @@ internal sealed class BaseBackupTarChecker : IDisposable
     private void EndEntry()
     {
         if (_hash != null)
-            _files[_name] = (_size, Convert.ToHexString(_hash.GetHashAndReset()).ToLowerInvariant());
+            _files[_name] = (_size, _hash.ToManifestHex());
         if (_keep != null && _name == "backup_manifest") _manifest = _keep.ToArray();
         if (_keep != null && _name == "backup_label") _label = Encoding.UTF8.GetString(_keep.ToArray());
-        _hash?.Dispose();
         _hash = null;
         _keep = null;
     }
@@ -138,9 +137,10 @@ internal sealed class BaseBackupTarChecker : IDisposable
                 throw new IntegrityException($"The base backup misses '{path}', which its manifest lists.");
             if (got.Size != size)
                 throw new IntegrityException($"The base backup's '{path}' has {got.Size} bytes; its manifest says {size}.");
-            if (string.Equals((string?)file["Checksum-Algorithm"], "SHA256", StringComparison.OrdinalIgnoreCase)
-                && !string.Equals((string?)file["Checksum"], got.Sha256, StringComparison.OrdinalIgnoreCase))
-                throw new IntegrityException($"The base backup's '{path}' does not match its manifest's SHA-256.");
+            if (!string.Equals((string?)file["Checksum-Algorithm"], ManifestChecksum, StringComparison.OrdinalIgnoreCase))
+                throw new IntegrityException($"The base backup's manifest checksums '{path}' with {(string?)file["Checksum-Algorithm"] ?? "nothing"}, not {ManifestChecksum}.");
+            if (!string.Equals((string?)file["Checksum"], got.Checksum, StringComparison.OrdinalIgnoreCase))
+                throw new IntegrityException($"The base backup's '{path}' does not match its manifest's {ManifestChecksum}.");
             count++;
         }
         var ranges = manifest["WAL-Ranges"]?.Children<JObject>().ToList() ?? [];

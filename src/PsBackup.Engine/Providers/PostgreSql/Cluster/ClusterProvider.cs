@@ -117,12 +117,13 @@ internal sealed class ClusterProvider : EngineKind<PostgreSqlClusterTarget>, IIn
         {
             // -X none: the server waits (pg_backup_stop) until archive_command has taken the last WAL segment the backup needs.
             using var process = PgTools.Start(PgTools.Require("pg_basebackup"),
-                ["-D", "-", "-F", "t", "-X", "none", "-c", "fast", "-w", "--manifest-checksums=SHA256", "-l", $"PsBackup {context.BackupId}"],
+                ["-D", "-", "-F", "t", "-X", "none", "-c", "fast", "-w", $"--manifest-checksums={BaseBackupTarChecker.ManifestChecksum}", "-l", $"PsBackup {context.BackupId}"],
                 PgConnections.LibpqEnvironment(target, context.Credential));
             var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
             try
             {
                 var stdout = process.StandardOutput.BaseStream;
+                if (stdout is System.IO.Pipes.PipeStream pipe) Posix.TryGrowPipe(pipe.SafePipeHandle, 1 << 20);
                 var buffer = new byte[1 << 20];
                 int n;
                 while ((n = await stdout.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
